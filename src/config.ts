@@ -1,0 +1,272 @@
+// The one place that reads the environment. `loadConfig()` is called once at start-up (src/main.ts,
+// test setup); everything below receives the parsed `Config` (or a section of it) as an argument.
+// Every option is documented in README.md ("Configuration"); keep the two in step.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const str = (def: string) => z.string().min(1).default(def);
+const heap = (def: string) => z.string().regex(/^\d+[mMgG]$/, 'a JVM heap size such as 512m or 1g').default(def);
+
+/** The default palette: each entry is one emoji (one grapheme: skin-tone and ZWJ sequences count as one). */
+export const DEFAULT_PALETTE = ['🔥', '😀', '😡', '😂', '😮', '😢', '👏', '🏏', '🎉', '❤️', '👍🏽', '🧑‍🤝‍🧑'];
+
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+const EMOJI_RE = /\p{Extended_Pictographic}/u;
+export const isSingleGrapheme = (s: string) => [...segmenter.segment(s)].length === 1;
+
+/** Environment variable → config key, with its default. The README's table mirrors this. */
+const EnvSchema = z.object({
+  // where state lives (broker logs, Spark checkpoint, Kafka Streams state, logs)
+  DATA_DIR: str('./data'),
+  HOST: str('127.0.0.1'),
+  PORT: int(8080, 0, 65535),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  // Kafka: unset KAFKA_BROKERS → an embedded broker is started on KAFKA_PORT
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_PORT: int(9092, 1, 65535),
+  KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
+  KAFKA_HEAP: heap('512m'),
+  KAFKA_CLIENT_ID: str('emostream'),
+  TOPIC_EVENTS: str('emoji-events'),
+  TOPIC_WINDOWS: str('emoji-windows'),
+  TOPIC_EXACT: str('emoji-exact'),
+  TOPIC_METRICS: str('emoji-metrics'),
+  EVENTS_PARTITIONS: int(6, 1, 1000),
+
+  // ingest contract
+  EMOJI_PALETTE: z.string().optional(),
+  DEFAULT_MATCH_ID: str('live'),
+  TIMESTAMP_SKEW_MS: int(60_000, 0),
+  MAX_BATCH_EVENTS: int(1000, 1, 100_000),
+  MAX_BODY_BYTES: int(1_048_576, 256),
+
+  // batcher in front of the producer (group commit)
+  FLUSH_INTERVAL_MS: int(500, 1),
+  BATCH_MAX_EVENTS: int(20_000, 1),
+  BUFFER_MAX_EVENTS: int(100_000, 1),
+  PRODUCE_TIMEOUT_MS: int(4_000, 100),
+  RETRY_AFTER_S: int(2, 1),
+  TICK_INTERVAL_MS: int(250, 0),
+
+  // windows and the swarm (shared with Spark and Kafka Streams)
+  WINDOW_MS: int(2000, 100),
+  SCALE_FACTOR: int(1000, 1),
+
+  // Spark job: SPARK_MASTER unset → local[2] child process
+  SPARK_ENABLED: bool(true),
+  SPARK_MASTER: str('local[2]'),
+  SPARK_HEAP: heap('1g'),
+  SPARK_TRIGGER_MS: int(500, 0),
+  SPARK_WATERMARK_MS: int(500, 0),
+  SPARK_SHUFFLE_PARTITIONS: int(2, 1),
+  SPARK_UI_PORT: int(4040, 0, 65535),
+
+  // Kafka Streams side-topology (inside this process via java-bridge)
+  STREAMS_ENABLED: bool(true),
+  STREAMS_APP_ID: str('emostream-exact'),
+  STREAMS_HEAP: heap('384m'),
+  STREAMS_DEDUP_RETENTION_MS: int(600_000, 1000),
+  STREAMS_GRACE_MS: int(500, 0),
+
+  // broadcast: clusters → subscribers → sessions
+  CLUSTERS: int(3, 1, 64),
+  SUBSCRIBERS_PER_CLUSTER: int(3, 1, 256),
+  MAX_SUBSCRIBERS_PER_CLUSTER: int(32, 1, 4096),
+  SUBSCRIBER_CAPACITY: int(10_000, 1),
+  HISTORY_MS: int(300_000, 0),
+  HEARTBEAT_MS: int(15_000, 100),
+  SSE_RETRY_MS: int(2_000, 0),
+  SESSION_MAX_PENDING_BYTES: int(1_048_576, 1024),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: Env['LOG_LEVEL'];
+  kafka: {
+    /** null → start the embedded broker on `embeddedPort`. */
+    brokers: string[] | null;
+    embeddedPort: number;
+    embeddedControllerPort: number;
+    embeddedHeap: string;
+    clientId: string;
+  };
+  topics: { events: string; windows: string; exact: string; metrics: string; eventsPartitions: number };
+  ingest: {
+    palette: string[];
+    defaultMatchId: string;
+    timestampSkewMs: number;
+    maxBatchEvents: number;
+    maxBodyBytes: number;
+    flushIntervalMs: number;
+    batchMaxEvents: number;
+    bufferMaxEvents: number;
+    produceTimeoutMs: number;
+    retryAfterS: number;
+    tickIntervalMs: number;
+  };
+  windows: { windowMs: number; scaleFactor: number };
+  spark: {
+    enabled: boolean;
+    master: string;
+    heap: string;
+    triggerMs: number;
+    watermarkMs: number;
+    shufflePartitions: number;
+    uiPort: number;
+  };
+  streams: { enabled: boolean; appId: string; heap: string; dedupRetentionMs: number; graceMs: number };
+  broadcast: {
+    clusters: number;
+    subscribersPerCluster: number;
+    maxSubscribersPerCluster: number;
+    subscriberCapacity: number;
+    historyMs: number;
+    heartbeatMs: number;
+    sseRetryMs: number;
+    sessionMaxPendingBytes: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, reason: string) {
+    super(`invalid configuration: ${key}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse `KEY=value` lines (a `.env` file); comments and blank lines are skipped, quotes stripped. */
+export function parseDotEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line.slice(0, eq).trim();
+    let value = line.slice(eq + 1).trim();
+    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Reads `.env` in `cwd` if present; real environment variables win over it. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Record<string, string | undefined> {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseDotEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+/** Validate once, fail fast naming the bad key. Empty strings count as unset. */
+export function loadConfig(env: Record<string, string | undefined> = readEnvironment()): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? '?'), issue.message);
+  }
+  const e = parsed.data;
+
+  const palette = e.EMOJI_PALETTE
+    ? e.EMOJI_PALETTE.split(',').map((s) => s.trim()).filter(Boolean)
+    : DEFAULT_PALETTE;
+  for (const p of palette) {
+    if (!isSingleGrapheme(p) || !EMOJI_RE.test(p)) throw new ConfigError('EMOJI_PALETTE', `"${p}" is not a single emoji`);
+  }
+  if (new Set(palette).size !== palette.length || palette.length === 0) {
+    throw new ConfigError('EMOJI_PALETTE', 'must list one or more distinct emojis, comma-separated');
+  }
+  let brokers: string[] | null = null;
+  if (e.KAFKA_BROKERS) {
+    brokers = e.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const b of brokers) {
+      if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError('KAFKA_BROKERS', `"${b}" is not host:port`);
+    }
+  }
+  if (e.KAFKA_PORT === e.KAFKA_CONTROLLER_PORT) {
+    throw new ConfigError('KAFKA_CONTROLLER_PORT', 'must differ from KAFKA_PORT');
+  }
+  if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
+
+  return {
+    dataDir: resolve(e.DATA_DIR),
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    kafka: {
+      brokers,
+      embeddedPort: e.KAFKA_PORT,
+      embeddedControllerPort: e.KAFKA_CONTROLLER_PORT,
+      embeddedHeap: e.KAFKA_HEAP,
+      clientId: e.KAFKA_CLIENT_ID,
+    },
+    topics: {
+      events: e.TOPIC_EVENTS,
+      windows: e.TOPIC_WINDOWS,
+      exact: e.TOPIC_EXACT,
+      metrics: e.TOPIC_METRICS,
+      eventsPartitions: e.EVENTS_PARTITIONS,
+    },
+    ingest: {
+      palette,
+      defaultMatchId: e.DEFAULT_MATCH_ID,
+      timestampSkewMs: e.TIMESTAMP_SKEW_MS,
+      maxBatchEvents: e.MAX_BATCH_EVENTS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      flushIntervalMs: e.FLUSH_INTERVAL_MS,
+      batchMaxEvents: e.BATCH_MAX_EVENTS,
+      bufferMaxEvents: e.BUFFER_MAX_EVENTS,
+      produceTimeoutMs: e.PRODUCE_TIMEOUT_MS,
+      retryAfterS: e.RETRY_AFTER_S,
+      tickIntervalMs: e.TICK_INTERVAL_MS,
+    },
+    windows: { windowMs: e.WINDOW_MS, scaleFactor: e.SCALE_FACTOR },
+    spark: {
+      enabled: e.SPARK_ENABLED,
+      master: e.SPARK_MASTER,
+      heap: e.SPARK_HEAP,
+      triggerMs: e.SPARK_TRIGGER_MS,
+      watermarkMs: e.SPARK_WATERMARK_MS,
+      shufflePartitions: e.SPARK_SHUFFLE_PARTITIONS,
+      uiPort: e.SPARK_UI_PORT,
+    },
+    streams: {
+      enabled: e.STREAMS_ENABLED,
+      appId: e.STREAMS_APP_ID,
+      heap: e.STREAMS_HEAP,
+      dedupRetentionMs: e.STREAMS_DEDUP_RETENTION_MS,
+      graceMs: e.STREAMS_GRACE_MS,
+    },
+    broadcast: {
+      clusters: e.CLUSTERS,
+      subscribersPerCluster: e.SUBSCRIBERS_PER_CLUSTER,
+      maxSubscribersPerCluster: e.MAX_SUBSCRIBERS_PER_CLUSTER,
+      subscriberCapacity: e.SUBSCRIBER_CAPACITY,
+      historyMs: e.HISTORY_MS,
+      heartbeatMs: e.HEARTBEAT_MS,
+      sseRetryMs: e.SSE_RETRY_MS,
+      sessionMaxPendingBytes: e.SESSION_MAX_PENDING_BYTES,
+    },
+  };
+}
+
+/** Where the Kafka clients connect: the configured cluster, or the embedded broker. */
+export const bootstrapServers = (c: Config): string[] =>
+  c.kafka.brokers ?? [`127.0.0.1:${c.kafka.embeddedPort}`];

@@ -1,0 +1,89 @@
+// Spawning a JVM as a child process (the embedded broker, the Spark job): output goes to a log file
+// under the data folder, stop() asks politely (SIGTERM) and insists after a timeout.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface JavaProcessOptions {
+  name: string;
+  /** Folder holding every jar of this runtime (Gradle's `copyRuntimeLibs` output). */
+  libDir: string;
+  mainClass: string;
+  args?: string[];
+  heap: string;
+  jvmArgs?: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface JavaProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+export const javaBin = (): string => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
+
+export function assertBuilt(libDir: string, what: string): void {
+  if (!existsSync(libDir)) {
+    throw new Error(`${what} is not built (${libDir} is missing): run \`npm run build:jvm\` (npm start does this itself)`);
+  }
+}
+
+export function spawnJava(o: JavaProcessOptions): JavaProcess {
+  assertBuilt(o.libDir, o.name);
+  mkdirSync(dirname(o.logFile), { recursive: true });
+  // The JVM writes its log file directly (not through Node), so the log survives whatever Node does.
+  const fd = openSync(o.logFile, 'a');
+  const args = [`-Xmx${o.heap}`, ...(o.jvmArgs ?? []), '-cp', join(o.libDir, '*'), o.mainClass, ...(o.args ?? [])];
+  const child = spawn(javaBin(), args, {
+    cwd: o.cwd,
+    env: { ...process.env, ...o.env },
+    stdio: ['ignore', fd, fd],
+    // Own process group: a Ctrl-C in the terminal reaches Node only, which then stops children in order.
+    detached: true,
+  });
+  closeSync(fd);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+    child.once('error', () => resolve('spawn-error'));
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    name: o.name,
+    child,
+    logFile: o.logFile,
+    exited,
+    stop(timeoutMs = 30_000) {
+      if (stopping) return stopping;
+      stopping = (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Run a JVM to completion (e.g. a one-off tool); rejects with the tail of its output on failure. */
+export function runJava(o: Omit<JavaProcessOptions, 'logFile'> & { logFile?: string }): Promise<string> {
+  assertBuilt(o.libDir, o.name);
+  return new Promise((resolve, reject) => {
+    const args = [`-Xmx${o.heap}`, ...(o.jvmArgs ?? []), '-cp', join(o.libDir, '*'), o.mainClass, ...(o.args ?? [])];
+    const child = spawn(javaBin(), args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${o.name} exited with ${code}:\n${out.slice(-2000)}`)),
+    );
+  });
+}
