@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, parseDotEnv } from './config.ts';
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(8080);
+    expect(c.kafka.brokers).toBeNull();
+    expect(bootstrapServers(c)).toEqual(['127.0.0.1:9092']);
+    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', eventsPartitions: 6 });
+    expect(c.ingest.palette).toEqual(DEFAULT_PALETTE);
+    expect(c.ingest.flushIntervalMs).toBe(500);
+    expect(c.ingest.batchMaxEvents).toBe(20_000);
+    expect(c.ingest.maxBatchEvents).toBe(1000);
+    expect(c.windows).toEqual({ windowMs: 2000, scaleFactor: 1000 });
+    expect(c.broadcast.clusters).toBe(3);
+    expect(c.broadcast.subscribersPerCluster).toBe(3);
+  });
+
+  it('points at an existing cluster with KAFKA_BROKERS', () => {
+    const c = loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9093' });
+    expect(bootstrapServers(c)).toEqual(['k1:9092', 'k2:9093']);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ KAFKA_BROKERS: 'nohost' }, 'KAFKA_BROKERS'],
+    [{ EVENTS_PARTITIONS: '0' }, 'EVENTS_PARTITIONS'],
+    [{ EMOJI_PALETTE: '🔥,abc' }, 'EMOJI_PALETTE'],
+    [{ EMOJI_PALETTE: '🔥,🔥' }, 'EMOJI_PALETTE'],
+    [{ EMOJI_PALETTE: '🔥😀' }, 'EMOJI_PALETTE'],
+    [{ SPARK_HEAP: 'lots' }, 'SPARK_HEAP'],
+    [{ SPARK_ENABLED: 'maybe' }, 'SPARK_ENABLED'],
+    [{ KAFKA_PORT: '9000', KAFKA_CONTROLLER_PORT: '9000' }, 'KAFKA_CONTROLLER_PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('fails fast naming the bad key: %o', (env, key) => {
+    try {
+      loadConfig(env);
+      expect.unreachable('should have thrown');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).key).toBe(key);
+      expect((err as Error).message).toContain(key);
+    }
+  });
+
+  it('accepts skin-tone and ZWJ sequences as single palette entries', () => {
+    expect(loadConfig({ EMOJI_PALETTE: '👍🏽,🧑‍🤝‍🧑,🔥' }).ingest.palette).toEqual(['👍🏽', '🧑‍🤝‍🧑', '🔥']);
+  });
+
+  it('treats empty values as unset and parses booleans', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(8080);
+    expect(loadConfig({ SPARK_ENABLED: 'false' }).spark.enabled).toBe(false);
+    expect(loadConfig({ SPARK_ENABLED: '1' }).spark.enabled).toBe(true);
+  });
+});
+
+describe('parseDotEnv', () => {
+  it('reads KEY=value lines, skipping comments and stripping quotes', () => {
+    expect(parseDotEnv('# c\nPORT=9000\n\nHOST="0.0.0.0"\nbad line\nX = y \n')).toEqual({ PORT: '9000', HOST: '0.0.0.0', X: 'y' });
+  });
+});
