@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import { Batcher, UnavailableError, type BatcherOptions, type OutRecord } from './batcher.ts';
+
+const rec = (key: string): OutRecord => ({ key, value: `{"k":"${key}"}` });
+const recs = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => rec(`${prefix}${i}`));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fake producer: each send waits until the test acknowledges or fails it. */
+function fakeSend() {
+  const sends: { records: OutRecord[]; ack: () => void; fail: (e: unknown) => void; at: number }[] = [];
+  const send = (records: OutRecord[]) =>
+    new Promise<void>((ack, fail) => sends.push({ records, ack, fail, at: Date.now() }));
+  return { sends, send };
+}
+
+const opts = (send: BatcherOptions['send'], o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+  send,
+  flushIntervalMs: 100,
+  batchMaxEvents: 1000,
+  bufferMaxEvents: 10_000,
+  produceTimeoutMs: 2000,
+  probeIntervalMs: 50,
+  ...o,
+});
+
+describe('Batcher', () => {
+  it('sends at once when idle and resolves only after the ack', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send));
+    let done = false;
+    const p = b.submit([rec('a')]).then(() => (done = true));
+    await sleep(5);
+    expect(f.sends).toHaveLength(1);
+    expect(done).toBe(false);
+    f.sends[0]!.ack();
+    await p;
+    expect(done).toBe(true);
+    expect(b.status()).toMatchObject({ state: 'up', sentBatches: 1, sentEvents: 1, inFlightEvents: 0 });
+  });
+
+  it('groups what arrives while a batch is in flight and sends it on the ack', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { flushIntervalMs: 10_000 }));
+    const first = b.submit([rec('a')]);
+    await sleep(5);
+    const rest = [b.submit([rec('b'), rec('c')]), b.submit([rec('d')])];
+    await sleep(20);
+    expect(f.sends).toHaveLength(1); // waits for the ack (flush interval is far away)
+    f.sends[0]!.ack();
+    await first;
+    await sleep(5);
+    expect(f.sends).toHaveLength(2);
+    expect(f.sends[1]!.records.map((r) => r.key)).toEqual(['b', 'c', 'd']);
+    f.sends[1]!.ack();
+    await Promise.all(rest);
+  });
+
+  it('sends an overlapping batch when batchMaxEvents are queued', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { batchMaxEvents: 3, flushIntervalMs: 10_000 }));
+    void b.submit([rec('a')]);
+    await sleep(5);
+    void b.submit(recs('x', 2));
+    await sleep(5);
+    expect(f.sends).toHaveLength(1);
+    void b.submit([rec('y')]);
+    await sleep(5);
+    expect(f.sends).toHaveLength(2);
+    expect(f.sends[1]!.records).toHaveLength(3);
+  });
+
+  it('lets no event wait longer than the flush interval behind a slow ack', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { flushIntervalMs: 60 }));
+    void b.submit([rec('slow')]);
+    await sleep(5);
+    const t0 = Date.now();
+    void b.submit([rec('b')]);
+    await sleep(120);
+    expect(f.sends).toHaveLength(2);
+    const waited = f.sends[1]!.at - t0;
+    expect(waited).toBeGreaterThanOrEqual(50);
+    expect(waited).toBeLessThan(110);
+  });
+
+  it('never splits a group across sends', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { batchMaxEvents: 4, flushIntervalMs: 10_000 }));
+    void b.submit([rec('first')]);
+    await sleep(5);
+    void b.submit(recs('a', 3));
+    void b.submit(recs('b', 3));
+    await sleep(5);
+    // 6 queued ≥ 4: one batch goes, holding whole groups only
+    expect(f.sends.slice(1).map((s) => s.records.length)).toEqual([3]);
+    f.sends[0]!.ack();
+    f.sends[1]!.ack();
+    await sleep(5);
+    expect(f.sends.slice(1).map((s) => s.records.map((r) => r.key[0]).join(''))).toEqual(['aaa', 'bbb']);
+  });
+
+  it('refuses with buffer_full when queued + in flight would pass bufferMaxEvents', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { bufferMaxEvents: 5 }));
+    void b.submit(recs('a', 3));
+    await sleep(5);
+    void b.submit(recs('b', 2));
+    const err = await b.submit([rec('c')]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as UnavailableError).reason).toBe('buffer_full');
+    expect(b.status().refused).toBe(1);
+  });
+
+  it('fails the batch and everything queued on a send error, refuses fast while down, recovers through a trial', async () => {
+    const f = fakeSend();
+    const failures: unknown[] = [];
+    const b = new Batcher(opts(f.send, { flushIntervalMs: 10_000, onSendFailure: (e) => failures.push(e) }));
+    const a = b.submit([rec('a')]).catch((e: unknown) => e);
+    await sleep(5);
+    const q = b.submit([rec('q')]).catch((e: unknown) => e);
+    f.sends[0]!.fail(new Error('Connection error: ECONNREFUSED'));
+    expect(await a).toMatchObject({ reason: 'kafka_unavailable' });
+    expect(await q).toMatchObject({ reason: 'kafka_unavailable' });
+    expect(f.sends).toHaveLength(1); // the queued group was answered, not sent
+    expect(failures).toHaveLength(1);
+    expect(b.status()).toMatchObject({ state: 'down', lastError: 'Connection error: ECONNREFUSED' });
+    expect(b.accepting).toBe(false);
+    await expect(b.submit([rec('fast')])).rejects.toMatchObject({ reason: 'kafka_unavailable' });
+    await sleep(60); // probe interval passed: the next submission is the trial
+    expect(b.accepting).toBe(true);
+    const trial = b.submit([rec('trial')]);
+    expect(b.status().state).toBe('probing');
+    await expect(b.submit([rec('during-trial')])).rejects.toMatchObject({ reason: 'kafka_unavailable' });
+    await sleep(5);
+    f.sends.at(-1)!.ack();
+    await trial;
+    expect(b.status().state).toBe('up');
+    const after = b.submit([rec('after')]);
+    await sleep(5);
+    f.sends.at(-1)!.ack();
+    await after;
+  });
+
+  it('fails a send that is not acknowledged within produceTimeoutMs', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { produceTimeoutMs: 80 }));
+    const t0 = Date.now();
+    const err = await b.submit([rec('a')]).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(70);
+    expect(err).toMatchObject({ reason: 'kafka_unavailable', message: expect.stringContaining('80 ms') });
+    expect(b.status().state).toBe('down');
+    f.sends[0]!.ack(); // a late ack changes nothing
+    expect(b.status().state).toBe('down');
+  });
+
+  it('treats a synchronous throw of send like a failed send', async () => {
+    const b = new Batcher(opts(() => { throw new Error('boom'); }));
+    await expect(b.submit([rec('a')])).rejects.toMatchObject({ reason: 'kafka_unavailable', message: expect.stringContaining('boom') });
+  });
+
+  it('stop() sends what is queued, waits for the acks, then refuses', async () => {
+    const sent: string[] = [];
+    const b = new Batcher(opts(async (r) => { await sleep(10); sent.push(...r.map((x) => x.key)); }, { batchMaxEvents: 2 }));
+    const ps = [b.submit([rec('a')]), b.submit([rec('b')]), b.submit([rec('c')])];
+    await b.stop();
+    await Promise.all(ps);
+    expect(sent).toEqual(['a', 'b', 'c']);
+    await expect(b.submit([rec('d')])).rejects.toMatchObject({ reason: 'stopped' });
+  });
+});

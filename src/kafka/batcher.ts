@@ -1,0 +1,267 @@
+// Group commit in front of the Kafka producer. Callers submit a group of records (one HTTP request) and
+// wait until the broker has acknowledged the batch that carried it. A group is never split: it travels in
+// one send, so an HTTP batch is written entirely or not at all.
+//
+// When a batch goes out: at once if nothing is in flight (a request waits about one broker round trip at
+// low load); otherwise when the previous batch is acknowledged, or as soon as `batchMaxEvents` are queued,
+// or when the oldest queued event has waited `flushIntervalMs` (then batches overlap, up to
+// `maxInFlightBatches`; kafkajs serializes idempotent sends per broker, so order is kept).
+//
+// Memory is bounded: queued + in-flight events never exceed `bufferMaxEvents`. A send that fails or is not
+// acknowledged within `produceTimeoutMs` fails its callers and everything queued with `UnavailableError`,
+// and the batcher goes `down`: new submissions fail at once (fast 503s) until `probeIntervalMs` has passed;
+// then the next batch is a trial (`probing`), whose success brings the batcher back `up`.
+
+export interface OutRecord {
+  key: string;
+  value: string;
+  /** Explicit partition (ticks); otherwise the producer's partitioner decides from the key. */
+  partition?: number;
+}
+
+export type SendFn = (records: OutRecord[]) => Promise<void>;
+
+export type UnavailableReason = 'buffer_full' | 'kafka_unavailable' | 'stopped';
+
+/** The one error callers see when an event cannot be stored now; the API maps it to 503 + Retry-After. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+  constructor(
+    readonly reason: UnavailableReason,
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface BatcherOptions {
+  send: SendFn;
+  flushIntervalMs: number;
+  batchMaxEvents: number;
+  bufferMaxEvents: number;
+  produceTimeoutMs: number;
+  /** After a failure, how long new submissions are refused before a trial batch is let through. */
+  probeIntervalMs?: number;
+  maxInFlightBatches?: number;
+  /** Told about every failed send (the producer uses it to replace its kafkajs producer). */
+  onSendFailure?: (err: unknown) => void;
+  now?: () => number;
+}
+
+export type BatcherState = 'up' | 'down' | 'probing' | 'stopped';
+
+export interface BatcherStatus {
+  state: BatcherState;
+  queuedEvents: number;
+  inFlightEvents: number;
+  inFlightBatches: number;
+  lastError: string | null;
+  /** Counters since start. */
+  sentBatches: number;
+  sentEvents: number;
+  failedBatches: number;
+  refused: number;
+}
+
+interface Group {
+  records: OutRecord[];
+  enqueuedAt: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class Batcher {
+  private readonly o: Required<Omit<BatcherOptions, 'onSendFailure'>> & Pick<BatcherOptions, 'onSendFailure'>;
+  private queue: Group[] = [];
+  private queuedEvents = 0;
+  private inFlightEvents = 0;
+  private inFlightBatches = 0;
+  private state: BatcherState = 'up';
+  private retryAt = 0;
+  private lastError: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private counters = { sentBatches: 0, sentEvents: 0, failedBatches: 0, refused: 0 };
+
+  constructor(opts: BatcherOptions) {
+    this.o = {
+      probeIntervalMs: 1000,
+      maxInFlightBatches: 4,
+      now: Date.now,
+      ...opts,
+    };
+  }
+
+  /** Resolves once the broker acknowledged the batch carrying `records`; rejects with UnavailableError. */
+  submit(records: OutRecord[]): Promise<void> {
+    const refuse = (reason: UnavailableReason, msg: string) => {
+      this.counters.refused++;
+      return Promise.reject(new UnavailableError(reason, msg));
+    };
+    if (this.state === 'stopped') return refuse('stopped', 'ingest is shutting down');
+    if (this.state === 'probing') return refuse('kafka_unavailable', `Kafka is unavailable (${this.lastError}); checking again`);
+    if (this.state === 'down') {
+      if (this.o.now() < this.retryAt || this.inFlightBatches > 0) {
+        return refuse('kafka_unavailable', `Kafka is unavailable: ${this.lastError}`);
+      }
+      this.state = 'probing'; // this submission rides the trial batch
+    }
+    const n = records.length;
+    if (n === 0) return Promise.resolve();
+    if (this.queuedEvents + this.inFlightEvents + n > this.o.bufferMaxEvents) {
+      return refuse('buffer_full', `the ingest buffer is full (${this.o.bufferMaxEvents} events waiting for Kafka)`);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ records, enqueuedAt: this.o.now(), resolve, reject });
+      this.queuedEvents += n;
+      this.schedule();
+    });
+  }
+
+  status(): BatcherStatus {
+    return {
+      state: this.state,
+      queuedEvents: this.queuedEvents,
+      inFlightEvents: this.inFlightEvents,
+      inFlightBatches: this.inFlightBatches,
+      lastError: this.lastError,
+      ...this.counters,
+    };
+  }
+
+  /** True when a submission now would be attempted rather than refused at once. */
+  get accepting(): boolean {
+    return this.state === 'up' || (this.state === 'down' && this.o.now() >= this.retryAt && this.inFlightBatches === 0);
+  }
+
+  /** Refuse new submissions, send what is queued, wait for every in-flight batch to settle. */
+  async stop(): Promise<void> {
+    if (this.state !== 'stopped') {
+      const wasUp = this.state === 'up' || this.state === 'probing';
+      this.state = 'stopped';
+      if (!wasUp) this.failQueue(new UnavailableError('stopped', 'ingest is shutting down'));
+      while (this.queue.length > 0) {
+        this.sendNext();
+        if (this.queue.length > 0) await this.waitIdle();
+      }
+    }
+    this.clearTimers();
+    if (this.inFlightBatches > 0) await this.waitIdle();
+  }
+
+  private schedule(): void {
+    if (this.inFlightBatches === 0) {
+      // Let the submissions of this event-loop turn join the batch; no timer needed.
+      this.immediate ??= setImmediate(() => {
+        this.immediate = null;
+        this.pump();
+      });
+      return;
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.queue.length > 0) {
+      if (this.inFlightBatches === 0) {
+        this.sendNext();
+        continue;
+      }
+      if (this.state !== 'up' || this.inFlightBatches >= this.o.maxInFlightBatches) return; // the next ack pumps again
+      const waited = this.o.now() - this.queue[0]!.enqueuedAt;
+      if (this.queuedEvents >= this.o.batchMaxEvents || waited >= this.o.flushIntervalMs) {
+        this.sendNext();
+        continue;
+      }
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.pump();
+      }, this.o.flushIntervalMs - waited);
+      this.timer.unref?.();
+      return;
+    }
+  }
+
+  private sendNext(): void {
+    const groups: Group[] = [];
+    let count = 0;
+    // Whole groups only; a batch may pass batchMaxEvents by its last group (groups are never split).
+    while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.records.length <= this.o.batchMaxEvents)) {
+      const g = this.queue.shift()!;
+      groups.push(g);
+      count += g.records.length;
+    }
+    if (groups.length === 0) return;
+    this.queuedEvents -= count;
+    this.inFlightEvents += count;
+    this.inFlightBatches++;
+    const records = groups.length === 1 ? groups[0]!.records : groups.flatMap((g) => g.records);
+
+    let settled = false;
+    const finish = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      this.inFlightEvents -= count;
+      this.inFlightBatches--;
+      if (err === null) {
+        this.counters.sentBatches++;
+        this.counters.sentEvents += count;
+        if (this.state === 'probing' || this.state === 'down') this.state = 'up';
+        for (const g of groups) g.resolve();
+      } else {
+        this.counters.failedBatches++;
+        this.lastError = err instanceof Error ? err.message : String(err);
+        const unavailable = err instanceof UnavailableError ? err : new UnavailableError('kafka_unavailable', `Kafka is unavailable: ${this.lastError}`, err);
+        for (const g of groups) g.reject(unavailable);
+        if (this.state !== 'stopped') {
+          this.state = 'down';
+          this.retryAt = this.o.now() + this.o.probeIntervalMs;
+          this.failQueue(unavailable); // they would wait for a timeout of their own: answer them now
+        }
+        try {
+          this.o.onSendFailure?.(err);
+        } catch {
+          /* a failing observer must not break the batcher */
+        }
+      }
+      if (this.inFlightBatches === 0) for (const w of this.idleWaiters.splice(0)) w();
+      if (this.state === 'up' || this.state === 'stopped') this.pump();
+    };
+    const timeout = setTimeout(
+      () => finish(new UnavailableError('kafka_unavailable', `Kafka did not acknowledge within ${this.o.produceTimeoutMs} ms`)),
+      this.o.produceTimeoutMs,
+    );
+    let p: Promise<void>;
+    try {
+      p = this.o.send(records);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    p.then(() => finish(null), (err: unknown) => finish(err ?? new Error('send failed')));
+  }
+
+  private failQueue(err: UnavailableError): void {
+    const q = this.queue;
+    this.queue = [];
+    this.queuedEvents = 0;
+    for (const g of q) g.reject(err);
+  }
+
+  private waitIdle(): Promise<void> {
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+  }
+}
