@@ -56,6 +56,9 @@ const EnvSchema = z.object({
   PRODUCE_TIMEOUT_MS: int(4_000, 100),
   RETRY_AFTER_S: int(2, 1),
   TICK_INTERVAL_MS: int(250, 0),
+  // in-memory idempotency for client-supplied event_ids (per API instance)
+  IDEMPOTENCY_TTL_MS: int(600_000, 0),
+  IDEMPOTENCY_MAX_KEYS: int(100_000, 0),
 
   // windows and the swarm (shared with Spark and Kafka Streams)
   WINDOW_MS: int(2000, 100),
@@ -116,6 +119,8 @@ export interface Config {
     produceTimeoutMs: number;
     retryAfterS: number;
     tickIntervalMs: number;
+    idempotencyTtlMs: number;
+    idempotencyMaxKeys: number;
   };
   windows: { windowMs: number; scaleFactor: number };
   spark: {
@@ -236,6 +241,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       produceTimeoutMs: e.PRODUCE_TIMEOUT_MS,
       retryAfterS: e.RETRY_AFTER_S,
       tickIntervalMs: e.TICK_INTERVAL_MS,
+      idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
+      idempotencyMaxKeys: e.IDEMPOTENCY_MAX_KEYS,
     },
     windows: { windowMs: e.WINDOW_MS, scaleFactor: e.SCALE_FACTOR },
     spark: {
