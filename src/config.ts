@@ -89,6 +89,11 @@ const EnvSchema = z.object({
   HEARTBEAT_MS: int(15_000, 100),
   SSE_RETRY_MS: int(2_000, 0),
   SESSION_MAX_PENDING_BYTES: int(1_048_576, 1024),
+  // a subscription whose stream dropped is kept this long for a reconnect (Last-Event-ID), then released
+  SUBSCRIPTION_GRACE_MS: int(60_000, 100),
+  // a failed cluster publisher is restarted after RESTART_BACKOFF_MS, doubling per failure up to the max
+  RESTART_BACKOFF_MS: int(250, 1),
+  RESTART_BACKOFF_MAX_MS: int(10_000, 1),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -142,6 +147,9 @@ export interface Config {
     heartbeatMs: number;
     sseRetryMs: number;
     sessionMaxPendingBytes: number;
+    subscriptionGraceMs: number;
+    restartBackoffMs: number;
+    restartBackoffMaxMs: number;
   };
 }
 
@@ -270,6 +278,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       heartbeatMs: e.HEARTBEAT_MS,
       sseRetryMs: e.SSE_RETRY_MS,
       sessionMaxPendingBytes: e.SESSION_MAX_PENDING_BYTES,
+      subscriptionGraceMs: e.SUBSCRIPTION_GRACE_MS,
+      restartBackoffMs: e.RESTART_BACKOFF_MS,
+      restartBackoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
     },
   };
 }
