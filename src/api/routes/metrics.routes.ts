@@ -1,0 +1,44 @@
+// `GET /metrics`: Prometheus text format, from the one registry in src/metrics/registry.ts.
+// Also `requestMetrics()`, the middleware that counts requests by route pattern and status.
+// Wiring in createApp (two lines):
+//   app.use('*', requestMetrics());          // first, so it sees every response (errors included)
+//   app.route('/', metricsRoutes());
+import { Hono, type MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { Registry } from 'prom-client';
+import { httpRequestDuration, httpRequests, registry as defaultRegistry } from '../../metrics/registry.ts';
+
+export function metricsRoutes(registry: Registry = defaultRegistry): Hono {
+  const app = new Hono();
+  app.get('/metrics', async (c) => {
+    const body = await registry.metrics();
+    return c.body(body, 200, { 'content-type': registry.contentType, 'cache-control': 'no-store' });
+  });
+  return app;
+}
+
+/**
+ * Counts every request by method, route PATTERN (e.g. `/v1/clusters/:id/stream`, never the raw path, so
+ * the label set stays bounded) and status. Requests that match no route are labelled `unmatched`.
+ */
+export function requestMetrics(): MiddlewareHandler {
+  return async function requestMetricsMiddleware(c, next) {
+    const t0 = performance.now();
+    try {
+      await next();
+    } finally {
+      let route = 'unmatched';
+      try {
+        const p = routePath(c, -1);
+        if (p && p !== '*' && p !== '/*') route = p;
+      } catch {
+        /* no route matched */
+      }
+      const method = c.req.method;
+      // c.res is the error response when onError handled a throw; 500 if nothing was produced
+      const status = String(c.res?.status ?? 500);
+      httpRequests.inc({ method, route, status });
+      httpRequestDuration.observe({ method, route }, (performance.now() - t0) / 1000);
+    }
+  };
+}

@@ -1,0 +1,166 @@
+// Prometheus metrics for the whole API process: ONE registry, and the metric objects as named exports.
+// Modules import the object they feed (`eventsAccepted.inc({ endpoint: 'single' })`) and never create
+// metrics of their own, so `GET /metrics` (src/api/routes/metrics.routes.ts) shows everything in one place.
+// Names are prefixed `emostream_`; label values are bounded sets (routes are patterns, never raw paths).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+const registers = [registry];
+
+// process CPU, RSS, heap, event-loop lag: `process_cpu_seconds_total`, `process_resident_memory_bytes`, …
+collectDefaultMetrics({ register: registry });
+
+// ---------- HTTP ----------
+export const httpRequests = new Counter({
+  name: 'emostream_http_requests_total',
+  help: 'HTTP requests by method, route pattern and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers,
+});
+export const httpRequestDuration = new Histogram({
+  name: 'emostream_http_request_duration_seconds',
+  help: 'Time from request arrival to the response headers, by method and route pattern (for SSE: until the stream opens)',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers,
+});
+
+// ---------- ingest ----------
+export const eventsAccepted = new Counter({
+  name: 'emostream_ingest_events_accepted_total',
+  help: 'Events acknowledged by Kafka and answered 202, by endpoint (single | batch)',
+  labelNames: ['endpoint'] as const,
+  registers,
+});
+export const eventsRefused = new Counter({
+  name: 'emostream_ingest_events_refused_total',
+  help: 'Events (or requests, when the body could not be read) refused, by endpoint, status and error code',
+  labelNames: ['endpoint', 'status', 'code'] as const,
+  registers,
+});
+export const producerBatchSize = new Histogram({
+  name: 'emostream_producer_batch_records',
+  help: 'Records per batch sent to Kafka by the group-commit batcher (ticks included)',
+  buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 20000],
+  registers,
+});
+export const producerLatency = new Histogram({
+  name: 'emostream_producer_send_seconds',
+  help: 'Time from a batch leaving the buffer to the broker acknowledging it',
+  labelNames: ['outcome'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers,
+});
+export const bufferDepth = new Gauge({
+  name: 'emostream_producer_buffer_events',
+  help: 'Events waiting in the batcher buffer (not yet acknowledged)',
+  registers,
+});
+export const kafkaErrors = new Counter({
+  name: 'emostream_kafka_errors_total',
+  help: 'Kafka client errors, by component (producer | publisher | spark-progress | lag) and kind',
+  labelNames: ['component', 'kind'] as const,
+  registers,
+});
+
+// ---------- broadcast ----------
+export const viewers = new Gauge({
+  name: 'emostream_broadcast_viewers',
+  help: 'Connected viewer sessions by cluster and subscriber',
+  labelNames: ['cluster', 'subscriber'] as const,
+  registers,
+});
+export const windowsDelivered = new Counter({
+  name: 'emostream_broadcast_windows_total',
+  help: 'Windows broadcast by a cluster publisher (one per window per cluster)',
+  labelNames: ['cluster'] as const,
+  registers,
+});
+export const sessionMessages = new Counter({
+  name: 'emostream_broadcast_session_writes_total',
+  help: 'Window messages written to viewer sessions (windows × viewers)',
+  labelNames: ['cluster'] as const,
+  registers,
+});
+export const windowsReceived = new Counter({
+  name: 'emostream_publisher_windows_total',
+  help: 'Window records read by the main publisher from emoji-windows, by outcome (new | duplicate | invalid)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+export const deliveryLatency = new Histogram({
+  name: 'emostream_broadcast_delivery_latency_seconds',
+  help: "Time from a window's end (window_end) to its bytes being written to the viewers' sockets",
+  labelNames: ['cluster'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+  registers,
+});
+export const disconnects = new Counter({
+  name: 'emostream_broadcast_disconnects_total',
+  help: 'Viewer sessions ended, by reason (client_closed | slow | left | shutdown | cluster_restart | …)',
+  labelNames: ['reason'] as const,
+  registers,
+});
+
+// ---------- consumers ----------
+export const consumerLag = new Gauge({
+  name: 'emostream_consumer_lag_records',
+  help: 'Records behind the end of the input topic, by consumer (main-publisher | kafka-streams)',
+  labelNames: ['consumer'] as const,
+  registers,
+});
+
+// ---------- Spark job, from its StreamingQueryListener reports on emoji-metrics ----------
+export const sparkInputRate = new Gauge({
+  name: 'emostream_spark_input_rows_per_second',
+  help: "Spark job's latest progress: input rows per second",
+  registers,
+});
+export const sparkProcessedRate = new Gauge({
+  name: 'emostream_spark_processed_rows_per_second',
+  help: "Spark job's latest progress: processed rows per second",
+  registers,
+});
+export const sparkInputRows = new Gauge({
+  name: 'emostream_spark_batch_input_rows',
+  help: "Spark job's latest progress: rows in the last micro-batch",
+  registers,
+});
+export const sparkBatchDuration = new Gauge({
+  name: 'emostream_spark_batch_duration_seconds',
+  help: "Spark job's latest progress: duration of the last micro-batch",
+  registers,
+});
+export const sparkBatchId = new Gauge({
+  name: 'emostream_spark_batch_id',
+  help: "Spark job's latest progress: id of the last micro-batch",
+  registers,
+});
+export const sparkWatermark = new Gauge({
+  name: 'emostream_spark_watermark_seconds',
+  help: "Spark job's latest progress: event-time watermark (epoch seconds)",
+  registers,
+});
+export const sparkLateRows = new Gauge({
+  name: 'emostream_spark_late_rows_dropped',
+  help: "Spark job's latest progress: rows dropped as late (in the last batch, or cumulative if the job reports so)",
+  registers,
+});
+export const sparkInvalidRecords = new Gauge({
+  name: 'emostream_spark_invalid_records',
+  help: "Spark job's latest progress: invalid records set aside (as the job reports them)",
+  registers,
+});
+export const sparkStateRows = new Gauge({
+  name: 'emostream_spark_state_rows',
+  help: "Spark job's latest progress: rows held in the windowing state",
+  registers,
+});
+export const sparkLastProgress = new Gauge({
+  name: 'emostream_spark_last_progress_seconds',
+  help: 'When the latest Spark progress report was produced (epoch seconds); 0 before the first',
+  registers,
+});
+
+/** The Prometheus text exposition of every metric. */
+export const renderMetrics = (): Promise<string> => registry.metrics();
