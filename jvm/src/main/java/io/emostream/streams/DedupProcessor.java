@@ -1,0 +1,70 @@
+package io.emostream.streams;
+
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * First stage, on the source partitions (key = user_id): drops invalid records (counted), drops an event
+ * whose event_id was seen within the retention period (counted), and re-keys what remains for the
+ * aggregation: events → (match_id, emoji_type), ticks → (__tick__, ""), which the multicast partitioner
+ * sends to every partition of the repartition topic so that each downstream task's stream time advances.
+ *
+ * The dedup store is local to the source partition: a client retrying a POST with the same event_id sends
+ * the same user_id, so both copies land on the same partition of the events topic (key = user_id). It is a
+ * window store (event_id → first received_at) so old ids expire by segment without a scan.
+ */
+final class DedupProcessor implements Processor<String, Event, String, String> {
+    private final String storeName;
+    private final long retentionMs;
+    private final TopologyCounters counters;
+    private ProcessorContext<String, String> context;
+    private WindowStore<String, Long> seen;
+
+    DedupProcessor(String storeName, Duration retention, TopologyCounters counters) {
+        this.storeName = storeName;
+        this.retentionMs = retention.toMillis();
+        this.counters = counters;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, String> context) {
+        this.context = context;
+        this.seen = context.getStateStore(storeName);
+    }
+
+    @Override
+    public void process(Record<String, Event> record) {
+        Event e = record.value();
+        if (e == null || e.kind() == Event.Kind.INVALID) {
+            counters.invalid.incrementAndGet();
+            return;
+        }
+        long ts = record.timestamp();
+        counters.observe(ts);
+        if (e.isTick()) {
+            counters.ticks.incrementAndGet();
+            context.forward(record.withKey(Topics.TICK_KEY).withValue(""));
+            return;
+        }
+        if (isDuplicate(e.eventId(), ts)) {
+            counters.duplicates.incrementAndGet();
+            return;
+        }
+        seen.put(e.eventId(), ts, ts);
+        counters.events.incrementAndGet();
+        context.forward(record.withKey(e.matchId()).withValue(e.emojiType()));
+    }
+
+    private boolean isDuplicate(String eventId, long ts) {
+        Instant from = Instant.ofEpochMilli(Math.max(0, ts - retentionMs));
+        Instant to = Instant.ofEpochMilli(ts + retentionMs);
+        try (WindowStoreIterator<Long> it = seen.fetch(eventId, from, to)) {
+            return it.hasNext();
+        }
+    }
+}

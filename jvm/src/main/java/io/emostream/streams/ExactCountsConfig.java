@@ -1,0 +1,75 @@
+package io.emostream.streams;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Configuration of the exact-counts topology, passed from TypeScript as one JSON object (keys below, all
+ * optional except bootstrapServers). The API derives it from src/config.ts; nothing here reads the environment.
+ */
+public record ExactCountsConfig(
+        String bootstrapServers,
+        String applicationId,
+        String stateDir,
+        String eventsTopic,
+        String exactTopic,
+        Duration window,
+        Duration grace,
+        Duration dedupRetention,
+        Duration windowRetention,
+        long commitIntervalMs,
+        long emitIntervalMs,
+        long scaleFactor,
+        int repartitionPartitions,
+        long rocksDbCacheBytes) {
+
+    public static final String DEDUP_STORE = "exact-dedup";
+    public static final String WINDOWS_STORE = "exact-windows";
+    public static final String TOTALS_STORE = "exact-totals";
+    public static final String REPARTITION = "by-match";
+
+    public static ExactCountsConfig defaults() {
+        return new ExactCountsConfig("127.0.0.1:9092", "emostream-exact", Path.of("data", "streams").toString(),
+                Topics.EVENTS, Topics.EXACT, Duration.ofMillis(2000), Duration.ofMillis(500),
+                Duration.ofMinutes(10), Duration.ofHours(1), 100, 100, 1000, 2, 32L << 20);
+    }
+
+    public static ExactCountsConfig fromJson(String json) {
+        JsonNode n;
+        try {
+            n = new ObjectMapper().readTree(json);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("exact-counts config is not JSON: " + e.getMessage());
+        }
+        ExactCountsConfig d = defaults();
+        return new ExactCountsConfig(
+                str(n, "bootstrapServers", d.bootstrapServers),
+                str(n, "applicationId", d.applicationId),
+                str(n, "stateDir", d.stateDir),
+                str(n, "eventsTopic", d.eventsTopic),
+                str(n, "exactTopic", d.exactTopic),
+                Duration.ofMillis(num(n, "windowMs", d.window.toMillis())),
+                Duration.ofMillis(num(n, "graceMs", d.grace.toMillis())),
+                Duration.ofMillis(num(n, "dedupRetentionMs", d.dedupRetention.toMillis())),
+                Duration.ofMillis(num(n, "windowRetentionMs", d.windowRetention.toMillis())),
+                num(n, "commitIntervalMs", d.commitIntervalMs),
+                num(n, "emitIntervalMs", d.emitIntervalMs),
+                num(n, "scaleFactor", d.scaleFactor),
+                (int) num(n, "repartitionPartitions", d.repartitionPartitions),
+                num(n, "rocksDbCacheBytes", d.rocksDbCacheBytes));
+    }
+
+    private static String str(JsonNode n, String k, String def) {
+        JsonNode v = n.get(k);
+        return v == null || v.isNull() ? def : v.asText();
+    }
+
+    private static long num(JsonNode n, String k, long def) {
+        JsonNode v = n.get(k);
+        if (v == null || v.isNull()) return def;
+        if (!v.canConvertToLong()) throw new IllegalArgumentException("exact-counts config: " + k + " must be a number");
+        return v.asLong();
+    }
+}

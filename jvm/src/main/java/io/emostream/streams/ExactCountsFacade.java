@@ -1,0 +1,234 @@
+package io.emostream.streams;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.apache.kafka.streams.state.ReadOnlyWindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+
+/**
+ * The one class TypeScript drives through java-bridge: it only wires, starts, queries and closes. Every
+ * method returns a String (JSON) or a primitive — never a Java collection (each element would cost a
+ * bridge call) and never a long (it would arrive as BigInt).
+ *
+ * Call start/awaitRunning/close asynchronously from Node (they block); the queries are cheap and meant to be
+ * called synchronously. Nothing here calls back into JavaScript.
+ */
+public final class ExactCountsFacade {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long QUERY_RETRY_BUDGET_MS = 300;
+
+    private final TopologyCounters counters = new TopologyCounters();
+    private volatile ExactCountsConfig config;
+    private volatile KafkaStreams streams;
+    private volatile boolean closed;
+    private volatile String lastError;
+    private volatile long startedAtMs = -1;
+    private volatile long runningAtMs = -1;
+    private volatile int threadReplacements;
+
+    /** Build and start the topology. Returns at once (the client then joins the group and restores state). */
+    public synchronized void start(String configJson) {
+        if (streams != null) throw new IllegalStateException("already started");
+        if (closed) throw new IllegalStateException("closed");
+        ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
+        KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(cfg, counters),
+                ExactCountsTopology.streamsProperties(cfg));
+        ks.setUncaughtExceptionHandler(e -> {
+            lastError = String.valueOf(e);
+            // A transient failure gets a fresh thread a few times; a persistent one stops the client (state ERROR),
+            // which /readyz reports, rather than spinning.
+            return ++threadReplacements <= 3
+                    ? StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD
+                    : StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        ks.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.RUNNING && runningAtMs < 0) runningAtMs = System.currentTimeMillis();
+        });
+        this.config = cfg;
+        this.streams = ks;
+        startedAtMs = System.currentTimeMillis();
+        ks.start();
+    }
+
+    /** Blocks until RUNNING and the stores answer a query, or the timeout; returns whether it got there. */
+    public boolean awaitQueryable(int timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            if (isQueryable()) return true;
+            KafkaStreams ks = streams;
+            if (ks == null || closed || ks.state() == KafkaStreams.State.ERROR
+                    || ks.state() == KafkaStreams.State.NOT_RUNNING) return false;
+            Thread.sleep(50);
+        }
+        return isQueryable();
+    }
+
+    /** CREATED, REBALANCING, RUNNING, PENDING_SHUTDOWN, NOT_RUNNING, PENDING_ERROR, ERROR; or NOT_STARTED / CLOSED. */
+    public String state() {
+        KafkaStreams ks = streams;
+        if (ks == null) return closed ? "CLOSED" : "NOT_STARTED";
+        return ks.state().name();
+    }
+
+    /** RUNNING and both stores answer (a lookup of a key that need not exist). */
+    public boolean isQueryable() {
+        KafkaStreams ks = streams;
+        if (ks == null || ks.state() != KafkaStreams.State.RUNNING) return false;
+        try {
+            totalsStore(ks).get(Topics.TICK_KEY);
+            windowStore(ks).fetch(Topics.TICK_KEY, 0L);
+            return true;
+        } catch (InvalidStateStoreException e) {
+            return false;
+        }
+    }
+
+    /** {"match_id","totals":{emoji:n},"total","as_of"} — running totals of distinct events for the match. */
+    public String totals(String matchId) {
+        KafkaStreams ks = requireStreams();
+        Counts c = retrying(() -> totalsStore(ks).get(matchId));
+        if (c == null) c = new Counts();
+        ObjectNode n = JSON.createObjectNode();
+        n.put("match_id", matchId);
+        ObjectNode t = n.putObject("totals");
+        c.asMap().forEach(t::put);
+        n.put("total", c.total());
+        n.put("as_of", WindowFormat.iso(System.currentTimeMillis()));
+        long st = counters.streamTimeMs.get();
+        if (st >= 0) n.put("stream_time", WindowFormat.iso(st));
+        return n.toString();
+    }
+
+    /**
+     * Exact counts of every window of the match whose start lies in [fromMs, toMs):
+     * {"match_id","from","to","windows":[{window_start,window_end,counts,swarm,total,closed}]}. A window is
+     * `closed` once the stream time seen by this instance has passed its end plus the grace period.
+     */
+    public String windows(String matchId, long fromMs, long toMs) {
+        KafkaStreams ks = requireStreams();
+        ExactCountsConfig cfg = config;
+        long windowMs = cfg.window().toMillis();
+        long closeBefore = counters.streamTimeMs.get() - cfg.grace().toMillis();
+        ObjectNode n = JSON.createObjectNode();
+        n.put("match_id", matchId);
+        n.put("from", WindowFormat.iso(fromMs));
+        n.put("to", WindowFormat.iso(toMs));
+        ArrayNode arr = n.putArray("windows");
+        if (toMs > fromMs) {
+            retrying(() -> {
+                arr.removeAll();
+                try (WindowStoreIterator<Counts> it = windowStore(ks)
+                        .fetch(matchId, Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(toMs - 1))) {
+                    while (it.hasNext()) {
+                        KeyValue<Long, Counts> kv = it.next();
+                        if (kv.value == null || kv.value.isEmpty()) continue;
+                        ObjectNode w = WindowFormat.windowNode(matchId, kv.key, windowMs, kv.value.asMap(), cfg.scaleFactor());
+                        w.put("closed", kv.key + windowMs <= closeBefore);
+                        arr.add(w);
+                    }
+                }
+                return null;
+            });
+        }
+        return n.toString();
+    }
+
+    /** Cheap figures for monitoring: state, counters, records processed, consumer lag on the events topic. */
+    public String metrics() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("state", state());
+        n.put("events", counters.events.get());
+        n.put("duplicates", counters.duplicates.get());
+        n.put("invalid", counters.invalid.get());
+        n.put("ticks", counters.ticks.get());
+        long st = counters.streamTimeMs.get();
+        if (st >= 0) n.put("stream_time", WindowFormat.iso(st));
+        if (startedAtMs >= 0 && runningAtMs >= 0) n.put("ms_to_running", runningAtMs - startedAtMs);
+        if (lastError != null) n.put("last_error", lastError);
+        KafkaStreams ks = streams;
+        if (ks != null) {
+            double processTotal = 0, processRate = 0, lag = 0;
+            boolean lagKnown = false;
+            String eventsTopic = config.eventsTopic();
+            for (Map.Entry<MetricName, ? extends Metric> e : ks.metrics().entrySet()) {
+                MetricName m = e.getKey();
+                Object v;
+                try {
+                    v = e.getValue().metricValue();
+                } catch (RuntimeException ex) {
+                    continue;
+                }
+                if (!(v instanceof Number num) || Double.isNaN(num.doubleValue())) continue;
+                if ("stream-thread-metrics".equals(m.group())) {
+                    if ("process-total".equals(m.name())) processTotal += num.doubleValue();
+                    if ("process-rate".equals(m.name())) processRate += num.doubleValue();
+                } else if ("consumer-fetch-manager-metrics".equals(m.group()) && "records-lag".equals(m.name())
+                        && eventsTopic.equals(m.tags().get("topic"))
+                        && !String.valueOf(m.tags().get("client-id")).contains("restore")) {
+                    lag += num.doubleValue();
+                    lagKnown = true;
+                }
+            }
+            n.put("records_processed", (long) processTotal);
+            n.put("process_rate", Math.round(processRate * 10) / 10.0);
+            if (lagKnown) n.put("events_lag", (long) lag);
+        }
+        return n.toString();
+    }
+
+    /** Close the client (commits, flushes stores) and release it; idempotent. Returns whether it closed in time. */
+    public synchronized boolean close(int timeoutMs) {
+        closed = true;
+        KafkaStreams ks = streams;
+        if (ks == null) return true;
+        boolean ok = ks.close(Duration.ofMillis(timeoutMs));
+        streams = null;
+        return ok;
+    }
+
+    private KafkaStreams requireStreams() {
+        KafkaStreams ks = streams;
+        if (ks == null) throw new IllegalStateException("exact counts are not running (" + state() + ")");
+        return ks;
+    }
+
+    private static ReadOnlyKeyValueStore<String, Counts> totalsStore(KafkaStreams ks) {
+        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.TOTALS_STORE, QueryableStoreTypes.keyValueStore()));
+    }
+
+    private static ReadOnlyWindowStore<String, Counts> windowStore(KafkaStreams ks) {
+        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.WINDOWS_STORE, QueryableStoreTypes.windowStore()));
+    }
+
+    /** Interactive queries fail with InvalidStateStoreException during a rebalance or restore: retry briefly. */
+    private static <T> T retrying(Supplier<T> q) {
+        long deadline = System.currentTimeMillis() + QUERY_RETRY_BUDGET_MS;
+        while (true) {
+            try {
+                return q.get();
+            } catch (InvalidStateStoreException e) {
+                if (System.currentTimeMillis() > deadline) throw e;
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+}
