@@ -1,0 +1,64 @@
+// Ingest handlers: read and validate the body, hand the events to the ingest service, answer 202 only once
+// the broker has acknowledged them. Every refusal is thrown as an ApiError (or the ingest service's
+// UnavailableError) and rendered by the app's onError.
+import type { Context } from 'hono';
+import type { Config } from '../../config.ts';
+import { createEventValidator, validateBatch, type FieldError } from '../../domain/event.ts';
+import type { IngestService } from '../../kafka/producer.ts';
+import { readJson } from '../body.ts';
+import { ApiError } from '../errors.ts';
+
+export type IngestPort = Pick<IngestService, 'submit'>;
+
+export interface EmojiHandlerDeps {
+  config: Pick<Config, 'ingest'>;
+  ingest: IngestPort;
+  now?: () => number;
+}
+
+/** One 400 for all field errors: the first error's code (or `invalid_event` for several), every reason in the message. */
+function refusal(errors: (FieldError & { index?: number })[]): ApiError {
+  const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
+  const first = errors[0]!;
+  const code = errors.length === 1 ? first.code : 'invalid_event';
+  const message = errors.map((e) => (e.index === undefined ? e.message : `[${e.index}] ${e.message}`)).join('; ');
+  return new ApiError(400, code, message, `${at(first)}${first.field}`, errors);
+}
+
+export function emojiHandlers(deps: EmojiHandlerDeps) {
+  const { ingest: rules } = deps.config;
+  const now = deps.now ?? Date.now;
+  const validate = createEventValidator(rules);
+
+  return {
+    async postOne(c: Context) {
+      const t = now();
+      const body = await readJson(c, rules.maxBodyBytes);
+      const r = validate(body, { now: t, receivedAt: new Date(t).toISOString() });
+      if (!r.ok) throw refusal(r.errors);
+      await deps.ingest.submit([r.event], [r.clientEventId]);
+      return c.json({ event_id: r.event.event_id }, 202);
+    },
+
+    async postBatch(c: Context) {
+      const t = now();
+      const body = await readJson(c, rules.maxBodyBytes);
+      if (!Array.isArray(body)) {
+        throw new ApiError(400, 'invalid_type', `a batch must be a JSON array of events, got ${body === null ? 'null' : typeof body}`, '');
+      }
+      if (body.length === 0) throw new ApiError(400, 'empty_batch', 'a batch must hold at least one event', '');
+      if (body.length > rules.maxBatchEvents) {
+        throw new ApiError(413, 'too_many_events', `a batch may hold at most ${rules.maxBatchEvents} events, got ${body.length}`, '');
+      }
+      const r = validateBatch(validate, body, { now: t, receivedAt: new Date(t).toISOString() });
+      if (!r.ok) {
+        const err = refusal(r.errors);
+        const bad = new Set(r.errors.map((e) => e.index)).size;
+        const code = err.code === 'invalid_event' ? 'invalid_batch' : err.code;
+        throw new ApiError(400, code, `${bad} of ${body.length} events are invalid, none was written: ${err.message}`, err.field, err.details);
+      }
+      await deps.ingest.submit(r.events, r.clientEventIds);
+      return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);
+    },
+  };
+}

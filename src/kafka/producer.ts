@@ -1,0 +1,212 @@
+// The ingest write path: validated events → idempotency cache → batcher (group commit) → kafkajs producer
+// (idempotent, acks = all, key = user_id) on emoji-events, plus the tick writer on the same path.
+// `startIngest(config, kafka)` returns the handle the API and the platform use; `stop()` flushes what is
+// buffered, waits for the acks and disconnects.
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Config } from '../config.ts';
+import type { EmojiEvent } from '../domain/event.ts';
+import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
+import { topicsPresent } from './client.ts';
+import { IdempotencyCache } from './producer.dedup.ts';
+import { startTickWriter, type TickWriter } from './ticks.ts';
+
+/** A send function over a kafkajs producer that replaces the producer after a failure. */
+export interface KafkaSender {
+  send: SendFn;
+  /** Drop the current producer (after a failed or timed-out send); the next send connects a fresh one. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export function createKafkaSender(kafka: Kafka, topic: string, o: { produceTimeoutMs: number }): KafkaSender {
+  let current: { producer: Producer; ready: Promise<void> } | null = null;
+  const retired = new Set<Promise<void>>();
+
+  const open = () => {
+    const producer = kafka.producer({
+      idempotent: true, // kafkajs then requires acks = -1; it serializes sends per broker
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Bounded (kafkajs' idempotent default is unbounded): a producer that cannot reach the broker gives
+      // up within seconds and is replaced, instead of retrying forever behind the batcher's timeout.
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    const ready = producer.connect();
+    ready.catch(() => {}); // observed by send()
+    return { producer, ready };
+  };
+
+  const retire = (c: { producer: Producer; ready: Promise<void> }) => {
+    const p = c.ready.then(() => c.producer.disconnect()).catch(() => {});
+    retired.add(p);
+    void p.finally(() => retired.delete(p));
+  };
+
+  return {
+    async send(records: OutRecord[]) {
+      const c = (current ??= open());
+      await c.ready;
+      await c.producer.send({
+        topic,
+        acks: -1,
+        timeout: o.produceTimeoutMs,
+        messages: records.map((r) => ({ key: r.key, value: r.value, partition: r.partition })),
+      });
+    },
+    reset() {
+      if (current) retire(current);
+      current = null;
+    },
+    async close() {
+      if (current) retire(current);
+      current = null;
+      await Promise.all([...retired]);
+    },
+  };
+}
+
+/** One record per event, key = user_id (the contract on emoji-events). */
+export const eventRecord = (e: EmojiEvent): OutRecord => ({ key: e.user_id, value: JSON.stringify(e) });
+
+export interface ReadinessResult {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface IngestService {
+  /**
+   * Write `events` all-or-nothing; resolves once the broker acknowledged them. `clientEventIds[i]` marks an
+   * event_id the client chose (an idempotency key). Rejects with UnavailableError (→ 503).
+   */
+  submit(events: EmojiEvent[], clientEventIds?: boolean[]): Promise<void>;
+  status(): BatcherStatus & { idempotencyKeys: number; ticksWritten: number; ticksSkipped: number };
+  /** Readiness: Kafka reachable with every platform topic, and the write path not failing. */
+  readiness(): Promise<ReadinessResult[]>;
+  stop(): Promise<void>;
+}
+
+export interface IngestOptions {
+  /** Replace the kafkajs producer (unit tests). */
+  send?: SendFn;
+  /** Partitions of emoji-events for ticks; default: read from the broker, else config.topics.eventsPartitions. */
+  partitions?: number;
+  log?: (msg: string) => void;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e: unknown) => (clearTimeout(t), reject(e)),
+    );
+  });
+
+export async function startIngest(config: Config, kafka: Kafka, opts: IngestOptions = {}): Promise<IngestService> {
+  const ing = config.ingest;
+  const log = opts.log ?? (() => {});
+  const sender = opts.send ? null : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
+  const batcher = new Batcher({
+    send: opts.send ?? sender!.send,
+    flushIntervalMs: ing.flushIntervalMs,
+    batchMaxEvents: ing.batchMaxEvents,
+    bufferMaxEvents: ing.bufferMaxEvents,
+    produceTimeoutMs: ing.produceTimeoutMs,
+    probeIntervalMs: Math.min(1000, ing.retryAfterS * 1000),
+    onSendFailure: (err) => {
+      log(`ingest: a send to Kafka failed (${err instanceof Error ? err.message : String(err)}); replacing the producer`);
+      sender?.reset();
+    },
+  });
+  const dedup = new IdempotencyCache({ ttlMs: ing.idempotencyTtlMs, maxKeys: ing.idempotencyMaxKeys });
+
+  // Readiness and the tick partition count use one admin client, connected lazily.
+  let admin: Admin | null = null;
+  let adminReady: Promise<void> | null = null;
+  const getAdmin = async () => {
+    if (!admin) {
+      admin = kafka.admin();
+      adminReady = admin.connect();
+      adminReady.catch(() => {});
+    }
+    try {
+      await adminReady;
+      return admin;
+    } catch (err) {
+      const a = admin;
+      admin = null;
+      void a.disconnect().catch(() => {});
+      throw err;
+    }
+  };
+
+  let partitions = opts.partitions ?? config.topics.eventsPartitions;
+  if (opts.partitions === undefined && !opts.send) {
+    try {
+      const a = await withTimeout(getAdmin(), 5000, 'connecting to Kafka');
+      const md = await withTimeout(a.fetchTopicMetadata({ topics: [config.topics.events] }), 5000, 'reading topic metadata');
+      partitions = md.topics[0]?.partitions.length || partitions;
+    } catch (err) {
+      log(`ingest: could not read the partitions of ${config.topics.events} (${String(err)}); ticking ${partitions}`);
+    }
+  }
+
+  const ticks: TickWriter = startTickWriter({
+    intervalMs: ing.tickIntervalMs,
+    partitions: () => partitions,
+    submit: (r) => batcher.submit(r),
+    accepting: () => batcher.accepting,
+  });
+
+  return {
+    submit(events, clientEventIds) {
+      if (!clientEventIds || !clientEventIds.includes(true)) return batcher.submit(events.map(eventRecord));
+      const records: OutRecord[] = [];
+      const waits: Promise<void>[] = [];
+      const fresh: string[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        if (clientEventIds[i]) {
+          const seen = dedup.lookup(e.event_id);
+          if (seen === 'done') continue; // already acknowledged: answer 202 again, write nothing
+          if (seen) {
+            waits.push(seen); // in flight: wait for the same ack
+            continue;
+          }
+          fresh.push(e.event_id);
+        }
+        records.push(eventRecord(e));
+      }
+      const ack = batcher.submit(records);
+      for (const id of fresh) dedup.track(id, ack);
+      return waits.length === 0 ? ack : Promise.all([ack, ...waits]).then(() => {});
+    },
+    status() {
+      return { ...batcher.status(), idempotencyKeys: dedup.size, ticksWritten: ticks.written, ticksSkipped: ticks.skipped };
+    },
+    async readiness() {
+      const s = batcher.status();
+      const path: ReadinessResult = {
+        name: 'ingest',
+        ok: s.state === 'up',
+        detail: s.state === 'up' ? `buffer ${s.queuedEvents + s.inFlightEvents}/${ing.bufferMaxEvents}` : `${s.state}: ${s.lastError ?? ''}`,
+      };
+      let kafkaCheck: ReadinessResult;
+      try {
+        const a = await withTimeout(getAdmin(), 2000, 'connecting to Kafka');
+        const ok = await withTimeout(topicsPresent(a, config), 2000, 'listing topics');
+        kafkaCheck = { name: 'kafka', ok, detail: ok ? 'reachable, topics present' : 'reachable, but topics are missing' };
+      } catch (err) {
+        kafkaCheck = { name: 'kafka', ok: false, detail: err instanceof Error ? err.message : String(err) };
+      }
+      return [kafkaCheck, path];
+    },
+    async stop() {
+      await ticks.stop();
+      await batcher.stop();
+      await sender?.close();
+      if (admin) await (admin as Admin).disconnect().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { isTick, startTickWriter, tickRecords } from './ticks.ts';
+
+describe('ticks', () => {
+  it('builds one tick per partition with the contract key and value', () => {
+    const r = tickRecords(3, Date.parse('2026-11-28T15:00:01.250Z'));
+    expect(r.map((x) => x.partition)).toEqual([0, 1, 2]);
+    for (const x of r) {
+      expect(x.key).toBe('__tick__');
+      expect(JSON.parse(x.value)).toEqual({ type: 'tick', received_at: '2026-11-28T15:00:01.250Z' });
+      expect(isTick(JSON.parse(x.value))).toBe(true);
+    }
+    expect(isTick({ user_id: 'u' })).toBe(false);
+  });
+
+  it('writes on every interval, skips while not accepting or while the previous tick is pending', async () => {
+    let accepting = true;
+    const acks: (() => void)[] = [];
+    const w = startTickWriter({
+      intervalMs: 20,
+      partitions: () => 2,
+      accepting: () => accepting,
+      submit: () => new Promise<void>((r) => acks.push(r)),
+    });
+    await new Promise((r) => setTimeout(r, 70));
+    expect(acks).toHaveLength(1); // the first one is still pending: later ones were skipped
+    expect(w.skipped).toBeGreaterThanOrEqual(1);
+    acks[0]!();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(w.written).toBe(1);
+    expect(acks.length).toBe(2);
+    acks[1]!();
+    accepting = false;
+    const before = acks.length;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(acks.length).toBe(before);
+    await w.stop();
+  });
+});
