@@ -79,6 +79,11 @@ const EnvSchema = z.object({
   STREAMS_HEAP: heap('384m'),
   STREAMS_DEDUP_RETENTION_MS: int(600_000, 1000),
   STREAMS_GRACE_MS: int(500, 0),
+  // how long each 2 s window stays queryable (GET /v1/counts/windows)
+  STREAMS_WINDOW_RETENTION_MS: int(3_600_000, 10_000),
+  STREAMS_COMMIT_INTERVAL_MS: int(100, 10),
+  // partitions of the internal topic keyed by match (fixed once the application id has run)
+  STREAMS_PARTITIONS: int(2, 1, 1000),
 
   // broadcast: clusters → subscribers → sessions
   CLUSTERS: int(3, 1, 64),
@@ -137,7 +142,16 @@ export interface Config {
     shufflePartitions: number;
     uiPort: number;
   };
-  streams: { enabled: boolean; appId: string; heap: string; dedupRetentionMs: number; graceMs: number };
+  streams: {
+    enabled: boolean;
+    appId: string;
+    heap: string;
+    dedupRetentionMs: number;
+    graceMs: number;
+    windowRetentionMs: number;
+    commitIntervalMs: number;
+    partitions: number;
+  };
   broadcast: {
     clusters: number;
     subscribersPerCluster: number;
@@ -268,6 +282,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       heap: e.STREAMS_HEAP,
       dedupRetentionMs: e.STREAMS_DEDUP_RETENTION_MS,
       graceMs: e.STREAMS_GRACE_MS,
+      windowRetentionMs: e.STREAMS_WINDOW_RETENTION_MS,
+      commitIntervalMs: e.STREAMS_COMMIT_INTERVAL_MS,
+      partitions: e.STREAMS_PARTITIONS,
     },
     broadcast: {
       clusters: e.CLUSTERS,
