@@ -1,0 +1,58 @@
+// `npm start`: the whole platform with embedded defaults. Prints where the API and the dashboard are;
+// Ctrl-C (SIGINT) or SIGTERM stops everything in reverse order and exits 0.
+import { ConfigError, loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
+import { startPlatform, type Platform } from './platform.ts';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nSee README.md, "Configuration", for every option and its default.\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel, 'emostream');
+const t0 = Date.now();
+let platform: Platform | null = null;
+let stopping = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) {
+    log.warn(`${signal} again: exiting now`);
+    process.exit(130);
+  }
+  stopping = true;
+  log.info(`${signal}: stopping (again to force)`);
+  try {
+    await platform?.stop();
+    log.info('stopped cleanly');
+    process.exit(0);
+  } catch (err) {
+    log.error(`shutdown failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+// Installed before anything loads the JVM: with Node listeners present, the in-process JVM (java-bridge)
+// leaves SIGINT/SIGTERM to Node, which then stops the parts in order.
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+try {
+  platform = await startPlatform(config, { log });
+} catch (err) {
+  log.error(`start-up failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+if (stopping) await new Promise(() => {}); // a signal arrived during start-up; shutdown() exits
+const secs = ((Date.now() - t0) / 1000).toFixed(1);
+process.stdout.write(
+  `\nEmoStream is up in ${secs} s\n` +
+    `  API        ${platform.url}  (POST /v1/emoji, /v1/emoji/batch; GET /readyz)\n` +
+    `  dashboard  ${platform.url}/\n` +
+    `  Kafka      ${platform.brokers.join(',')}${config.kafka.brokers ? '' : ' (embedded)'}\n` +
+    `  data       ${config.dataDir}\n` +
+    `Ctrl-C stops everything.\n\n`,
+);

@@ -1,0 +1,123 @@
+// The whole platform in one process tree: start every part in order, stop in reverse.
+//   1. Kafka: the embedded broker (unless KAFKA_BROKERS names a cluster), then the topics
+//   2. the Spark job (child JVM), started early because it is the slowest to come up
+//   3. the ingest path (producer, batcher, tick writer)
+//   4. Kafka Streams exact counts (JVM inside this process, java-bridge)
+//   5. broadcast (main publisher consumer, supervisor, clusters) and the HTTP server
+// Used by src/main.ts (`npm start`), by integration tests and by the benchmarks: one way to start it all.
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createApp } from './api/app.ts';
+import type { ReadinessCheck } from './api/routes/health.routes.ts';
+import { bootstrapServers, type Config } from './config.ts';
+import { startEmbeddedBroker } from './kafka/broker.ts';
+import { createKafka, ensureTopics } from './kafka/client.ts';
+import { startIngest, type IngestService } from './kafka/producer.ts';
+import { silentLogger, type Logger } from './log.ts';
+
+export interface PlatformOptions {
+  log?: Logger;
+  /** Parts to leave out (tests that do not need them start faster). Defaults follow Config. */
+  spark?: boolean;
+  streams?: boolean;
+  broadcast?: boolean;
+}
+
+export interface Platform {
+  readonly config: Config;
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly brokers: string[];
+  readonly app: Hono;
+  readonly ingest: IngestService;
+  /** Stop everything in reverse order of start; safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+interface Part {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
+  const log = opts.log ?? silentLogger;
+  const parts: Part[] = [];
+  const stopAll = async () => {
+    while (parts.length) {
+      const p = parts.pop()!;
+      const t0 = Date.now();
+      try {
+        await p.stop();
+        log.info(`stopped ${p.name} (${Date.now() - t0} ms)`);
+      } catch (err) {
+        log.error(`stopping ${p.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+
+  try {
+    mkdirSync(config.dataDir, { recursive: true });
+
+    // 1. Kafka
+    if (!config.kafka.brokers) {
+      const t0 = Date.now();
+      log.info(`starting the embedded Kafka broker on 127.0.0.1:${config.kafka.embeddedPort} (data: ${config.dataDir}/kafka)`);
+      const broker = await startEmbeddedBroker({
+        dataDir: config.dataDir,
+        port: config.kafka.embeddedPort,
+        controllerPort: config.kafka.embeddedControllerPort,
+        heap: config.kafka.embeddedHeap,
+        log: (m) => log.info(m),
+      });
+      parts.push({ name: 'Kafka broker', stop: () => broker.stop() });
+      log.info(`Kafka broker up in ${Date.now() - t0} ms (log: ${broker.process.logFile})`);
+    }
+    const brokers = bootstrapServers(config);
+    const kafka = createKafka(config);
+    const admin = kafka.admin();
+    await admin.connect();
+    parts.push({ name: 'Kafka admin', stop: () => admin.disconnect() });
+    const created = await ensureTopics(admin, config);
+    log.info(created.length ? `created topics: ${created.join(', ')}` : 'topics present');
+
+    const readiness: ReadinessCheck[] = [];
+    const routes: [string, Hono][] = [];
+
+    // 3. ingest
+    const ingest = await startIngest(config, kafka, { log: (m) => log.child('ingest').info(m) });
+    parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ingest.stop() });
+
+    // 5. HTTP
+    const app = createApp({ config, ingest, readiness, routes, log: (m) => log.warn(m) });
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const addr = server.address() as AddressInfo;
+    const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    parts.push({
+      name: 'HTTP server',
+      stop: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Open keep-alive and streaming connections must not hold shutdown.
+          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    });
+
+    let stopped: Promise<void> | null = null;
+    return {
+      config,
+      url,
+      brokers,
+      app,
+      ingest,
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
