@@ -1,0 +1,91 @@
+// A cluster's recent windows, encoded once as SSE frames, for Last-Event-ID replay. Entries are kept in
+// arrival order for `historyMs` (clock time) and at most `maxEntries`; an index by window id finds the
+// resume point in O(1).
+import { parseWindowId, type WindowRecord } from '../domain/window.ts';
+
+export interface HistoryEntry {
+  seq: number;
+  id: string;
+  matchId: string;
+  startMs: number;
+  at: number;
+  frame: Buffer;
+}
+
+/** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
+export function encodeWindowFrame(id: string, w: WindowRecord): Buffer {
+  return Buffer.from(`id: ${id}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
+}
+
+export function encodeResetFrame(lastEventId: string): Buffer {
+  return Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason: 'history', last_event_id: lastEventId })}\n\n`, 'utf8');
+}
+
+export interface Replay {
+  reset: boolean;
+  frames: Buffer[];
+}
+
+export class WindowHistory {
+  private entries: HistoryEntry[] = [];
+  private head = 0; // entries before `head` are pruned (compacted lazily)
+  private byId = new Map<string, HistoryEntry>();
+  private nextSeq = 0;
+
+  constructor(readonly historyMs: number, readonly maxEntries = 50_000) {}
+
+  get size(): number {
+    return this.entries.length - this.head;
+  }
+
+  push(id: string, w: WindowRecord, frame: Buffer, at: number): HistoryEntry {
+    const e: HistoryEntry = { seq: this.nextSeq++, id, matchId: w.match_id, startMs: Date.parse(w.window_start), at, frame };
+    this.entries.push(e);
+    this.byId.set(id, e);
+    this.prune(at);
+    return e;
+  }
+
+  prune(now: number): void {
+    const cutoff = now - this.historyMs;
+    while (this.head < this.entries.length) {
+      const e = this.entries[this.head]!;
+      if (e.at >= cutoff && this.size <= this.maxEntries) break;
+      this.byId.delete(e.id);
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * Frames a viewer that last saw `lastEventId` has missed, filtered to `matchId` (null = all).
+   * Known id → everything after it, each once. Unknown id that the history still spans (same or later window
+   * start than the oldest entry) → windows that started after it. Otherwise the viewer missed more than we
+   * hold: `reset`, then the whole history.
+   */
+  replayAfter(lastEventId: string | null, matchId: string | null): Replay {
+    if (lastEventId === null) return { reset: false, frames: [] };
+    const wanted = (e: HistoryEntry) => matchId === null || e.matchId === matchId;
+    const found = this.byId.get(lastEventId);
+    if (found) {
+      const frames: Buffer[] = [];
+      for (let i = this.head + (found.seq - this.entries[this.head]!.seq) + 1; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (wanted(e)) frames.push(e.frame);
+      }
+      return { reset: false, frames };
+    }
+    const parsed = parseWindowId(lastEventId);
+    const oldest = this.entries[this.head];
+    const spanned = parsed !== null && oldest !== undefined && parsed.windowStartMs >= oldest.startMs;
+    const frames: Buffer[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (wanted(e) && (!spanned || e.startMs > parsed!.windowStartMs)) frames.push(e.frame);
+    }
+    return { reset: !spanned, frames };
+  }
+}

@@ -1,0 +1,51 @@
+// Test helpers for the broadcast actors: a fake transport and a config builder. Used by unit tests beside
+// the machines and by tests/sse.test.ts; not imported by production code.
+import type { Config } from '../config.ts';
+import { makeWindow, type WindowRecord } from '../domain/window.ts';
+import type { DisconnectReason, SessionTransport } from './session.ts';
+
+export class FakeTransport implements SessionTransport {
+  chunks: Buffer[] = [];
+  closedWith: DisconnectReason | null = null;
+  /** what pendingBytes() reports: set it to simulate a viewer that stopped reading. */
+  pending = 0;
+  get closed() {
+    return this.closedWith !== null;
+  }
+  write(chunk: Buffer) {
+    this.chunks.push(chunk);
+  }
+  pendingBytes() {
+    return this.pending;
+  }
+  close(reason: DisconnectReason) {
+    if (this.closedWith === null) this.closedWith = reason;
+  }
+  text() {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+  /** ids of the `event: window` frames received, in order. */
+  windowIds(): string[] {
+    return [...this.text().matchAll(/^id: (.+)\nevent: window\n/gm)].map((m) => m[1]!);
+  }
+}
+
+export function broadcastConfig(over: Partial<Config['broadcast']> = {}): Config['broadcast'] {
+  return {
+    clusters: 3,
+    subscribersPerCluster: 3,
+    maxSubscribersPerCluster: 32,
+    subscriberCapacity: 10_000,
+    historyMs: 300_000,
+    heartbeatMs: 15_000,
+    sseRetryMs: 2_000,
+    sessionMaxPendingBytes: 1_048_576,
+    subscriptionGraceMs: 60_000,
+    restartBackoffMs: 250,
+    restartBackoffMaxMs: 10_000,
+    ...over,
+  };
+}
+
+export const testWindow = (matchId: string, startMs: number, counts: Record<string, number> = { '🔥': 1500 }): WindowRecord =>
+  makeWindow(matchId, startMs, 2000, counts, 1000);
