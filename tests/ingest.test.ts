@@ -1,0 +1,306 @@
+// The HTTP ingest path against a real broker (KAFKA_BROKERS, set by tests/setup/global.ts): posted events
+// land on emoji-events with every field, refused requests write nothing, client event_ids are idempotent,
+// and a kafkajs consumer group can join, consume and commit against this Kafka 4.x broker.
+// Isolation from other traffic on the topic: every record of this file carries the match_id prefix RUN.
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Consumer, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../src/api/app.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import type { EmojiEvent } from '../src/domain/event.ts';
+import { createKafka } from '../src/kafka/client.ts';
+import { startIngest, type IngestService } from '../src/kafka/producer.ts';
+
+const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+
+let config: Config;
+let kafka: Kafka;
+let ingest: IngestService;
+let server: ServerType;
+let port: number;
+let consumer: Consumer;
+/** Every record of this run seen on emoji-events, in arrival order. */
+const seen: { partition: number; offset: string; key: string; value: EmojiEvent }[] = [];
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: any;
+}
+
+function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, chunked = false): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(buf.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : null });
+      });
+    });
+    req.on('error', reject);
+    if (chunked) {
+      // several writes without a content-length: sent chunked, so the limit is enforced while reading
+      for (let i = 0; i < buf.length; i += 64 * 1024) req.write(buf.subarray(i, i + 64 * 1024));
+      req.end();
+    } else req.end(buf);
+  });
+}
+const postJson = (path: string, body: unknown) => post(path, JSON.stringify(body));
+
+async function waitFor<T>(what: string, f: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ev = (match: string, user: string, extra: Record<string, unknown> = {}) => ({
+  user_id: user,
+  emoji_type: '🔥',
+  timestamp: new Date().toISOString(),
+  match_id: match,
+  ...extra,
+});
+
+/**
+ * Everything acknowledged before this call is visible afterwards: post one batch of sentinels whose keys
+ * spread over every partition, and wait until all of them were consumed (they sit after earlier writes).
+ */
+async function barrier(match: string): Promise<void> {
+  const users = Array.from({ length: 120 }, (_, i) => `${match}-sentinel-${i}`);
+  const r = await postJson('/v1/emoji/batch', users.map((u) => ev(match, u)));
+  expect(r.status).toBe(202);
+  const ids = new Set<string>(r.json.event_ids);
+  await waitFor('the sentinels', () => seen.filter((s) => ids.has(s.value.event_id)).length === ids.size);
+  const partitions = new Set(seen.filter((s) => ids.has(s.value.event_id)).map((s) => s.partition));
+  expect(partitions.size).toBe(config.topics.eventsPartitions);
+}
+
+beforeAll(async () => {
+  config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn' });
+  kafka = createKafka(config, 'test-ingest');
+  // Start reading where the topic ends now: this file's records all come later.
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(config.topics.events);
+  await admin.disconnect();
+  consumer = kafka.consumer({ groupId: `${RUN}-reader`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: config.topics.events });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ partition, message }) => {
+      const value = JSON.parse(message.value!.toString('utf8'));
+      if (typeof value.match_id === 'string' && value.match_id.startsWith(RUN)) {
+        seen.push({ partition, offset: message.offset, key: message.key!.toString('utf8'), value });
+      }
+    },
+  });
+  for (const p of ends) consumer.seek({ topic: config.topics.events, partition: p.partition, offset: p.offset });
+
+  ingest = await startIngest(config, kafka);
+  const app = createApp({ config, ingest });
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((r) => (server.listening ? r() : server.once('listening', () => r())));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server?.close(r));
+  await ingest?.stop();
+  await consumer?.disconnect();
+});
+
+describe('ingest → emoji-events', () => {
+  it('a posted event appears with every field, keyed by user_id', async () => {
+    const match = `${RUN}-one`;
+    const body = { user_id: 'u-17', emoji_type: '❤️', timestamp: Date.now() - 1500, match_id: match };
+    const t0 = Date.now();
+    const r = await postJson('/v1/emoji', body);
+    expect(r.status).toBe(202);
+    const id: string = r.json.event_id;
+    const rec = await waitFor('the event', () => seen.find((s) => s.value.event_id === id));
+    expect(rec.key).toBe('u-17');
+    expect(rec.value).toEqual({
+      event_id: id,
+      user_id: 'u-17',
+      emoji_type: '❤️',
+      timestamp: new Date(body.timestamp).toISOString(),
+      match_id: match,
+      received_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(Math.abs(Date.parse(rec.value.received_at) - t0)).toBeLessThan(5000);
+  });
+
+  it('a batch appears whole, with the ids the API returned and one received_at', async () => {
+    const match = `${RUN}-batch`;
+    const items = ['🔥', '👍🏽', '🧑‍🤝‍🧑', '😀', '🏏'].map((e, i) => ev(match, `u-${i}`, { emoji_type: e }));
+    const r = await postJson('/v1/emoji/batch', items);
+    expect(r.status).toBe(202);
+    expect(r.json.accepted).toBe(5);
+    const ids: string[] = r.json.event_ids;
+    const recs = await waitFor('the batch', () => {
+      const got = ids.map((id) => seen.find((s) => s.value.event_id === id));
+      return got.every(Boolean) ? (got as (typeof seen)[number][]) : undefined;
+    });
+    recs.forEach((rec, i) => {
+      expect(rec.key).toBe(`u-${i}`);
+      expect(rec.value).toMatchObject({ user_id: `u-${i}`, emoji_type: items[i]!.emoji_type, match_id: match, timestamp: items[i]!.timestamp });
+    });
+    expect(new Set(recs.map((x) => x.value.received_at)).size).toBe(1);
+  });
+
+  it('a client event_id is written once, however often it is retried (also concurrently)', async () => {
+    const match = `${RUN}-idem`;
+    const body = ev(match, 'u-idem', { event_id: `${RUN}-key-1` });
+    const replies = await Promise.all([postJson('/v1/emoji', body), postJson('/v1/emoji', body)]);
+    const again = await postJson('/v1/emoji', body);
+    for (const r of [...replies, again]) expect(r).toMatchObject({ status: 202, json: { event_id: `${RUN}-key-1` } });
+    await barrier(match);
+    expect(seen.filter((s) => s.value.event_id === `${RUN}-key-1`)).toHaveLength(1);
+  });
+});
+
+describe('refused requests', () => {
+  const M = `${RUN}-bad`;
+  const marker = (i: number) => `${M}-u${i}`;
+  const good = (i: number, extra: Record<string, unknown> = {}) => ev(M, marker(i), extra);
+  const json = (o: unknown) => JSON.stringify(o);
+  const big = 'x'.repeat(1_100_000);
+  type Case = { name: string; path?: string; body: (i: number) => string | Buffer; headers?: Record<string, string>; chunked?: boolean; status: number; code: string; field?: string; contains?: string };
+  const cases: Case[] = [
+    { name: 'malformed JSON', body: (i) => `{"user_id":"${marker(i)}",`, status: 400, code: 'malformed_json' },
+    { name: 'empty body', body: () => '', status: 400, code: 'malformed_json' },
+    { name: 'invalid UTF-8', body: (i) => Buffer.concat([Buffer.from(`{"user_id":"${marker(i)}","x":"`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]), status: 400, code: 'invalid_encoding' },
+    { name: 'an array to /v1/emoji', body: (i) => json([good(i)]), status: 400, code: 'invalid_type' },
+    { name: 'a JSON string', body: () => json('🔥'), status: 400, code: 'invalid_type' },
+    { name: 'JSON null', body: () => 'null', status: 400, code: 'invalid_type' },
+    { name: 'missing user_id', body: () => json({ emoji_type: '🔥', timestamp: Date.now(), match_id: M }), status: 400, code: 'required', field: 'user_id' },
+    { name: 'numeric user_id', body: () => json(good(0, { user_id: 17 })), status: 400, code: 'invalid_type', field: 'user_id' },
+    { name: 'empty user_id', body: () => json(good(0, { user_id: '' })), status: 400, code: 'invalid_format', field: 'user_id' },
+    { name: 'user_id of 129 characters', body: () => json(good(0, { user_id: `${M}-`.padEnd(129, 'x') })), status: 400, code: 'too_long', field: 'user_id' },
+    { name: 'control character in user_id', body: (i) => json(good(i, { user_id: `${marker(i)}\u0007` })), status: 400, code: 'invalid_format', field: 'user_id' },
+    { name: 'missing emoji_type', body: (i) => json({ user_id: marker(i), timestamp: Date.now(), match_id: M }), status: 400, code: 'required', field: 'emoji_type' },
+    { name: 'unknown emoji', body: (i) => json(good(i, { emoji_type: '🍕' })), status: 400, code: 'unknown_emoji', field: 'emoji_type', contains: '🔥 😀 😡' },
+    { name: 'two emojis', body: (i) => json(good(i, { emoji_type: '🔥🔥' })), status: 400, code: 'not_single_emoji', field: 'emoji_type' },
+    { name: 'a word instead of an emoji', body: (i) => json(good(i, { emoji_type: 'fire' })), status: 400, code: 'not_single_emoji', field: 'emoji_type' },
+    { name: 'numeric emoji_type', body: (i) => json(good(i, { emoji_type: 128293 })), status: 400, code: 'invalid_type', field: 'emoji_type' },
+    { name: 'missing timestamp', body: (i) => json({ user_id: marker(i), emoji_type: '🔥', match_id: M }), status: 400, code: 'required', field: 'timestamp' },
+    { name: 'timestamp an hour ahead', body: (i) => json(good(i, { timestamp: Date.now() + 3_600_000 })), status: 400, code: 'timestamp_skew', field: 'timestamp' },
+    { name: 'timestamp a day behind (ISO)', body: (i) => json(good(i, { timestamp: new Date(Date.now() - 86_400_000).toISOString() })), status: 400, code: 'timestamp_skew', field: 'timestamp' },
+    { name: 'timestamp not a date', body: (i) => json(good(i, { timestamp: 'now' })), status: 400, code: 'invalid_format', field: 'timestamp' },
+    { name: 'timestamp without a zone', body: (i) => json(good(i, { timestamp: new Date().toISOString().slice(0, 19) })), status: 400, code: 'invalid_format', field: 'timestamp' },
+    { name: 'timestamp in seconds with a fraction', body: (i) => json(good(i, { timestamp: Date.now() / 1000 })), status: 400, code: 'invalid_format', field: 'timestamp' },
+    { name: 'boolean timestamp', body: (i) => json(good(i, { timestamp: true })), status: 400, code: 'invalid_type', field: 'timestamp' },
+    { name: 'match_id with a slash', body: (i) => json(good(i, { match_id: `${M}/x` })), status: 400, code: 'invalid_format', field: 'match_id' },
+    { name: 'match_id of 65 characters', body: (i) => json(good(i, { match_id: M.padEnd(65, 'm') })), status: 400, code: 'invalid_format', field: 'match_id' },
+    { name: 'null match_id', body: (i) => json(good(i, { match_id: null })), status: 400, code: 'invalid_type', field: 'match_id' },
+    { name: 'event_id with spaces', body: (i) => json(good(i, { event_id: 'a b' })), status: 400, code: 'invalid_format', field: 'event_id' },
+    { name: 'unknown field', body: (i) => json(good(i, { country: 'IN' })), status: 400, code: 'unknown_field', field: 'country' },
+    { name: 'text/plain content type', body: (i) => json(good(i)), headers: { 'content-type': 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'form content type', body: (i) => `user_id=${marker(i)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'no content type', body: (i) => json(good(i)), headers: {}, status: 415, code: 'unsupported_media_type' },
+    { name: 'body over the limit (content-length)', body: (i) => json(good(i, { pad: big })), status: 413, code: 'body_too_large' },
+    { name: 'body over the limit (chunked)', body: (i) => json(good(i, { pad: big })), chunked: true, status: 413, code: 'body_too_large' },
+    { name: 'batch: an object', path: '/v1/emoji/batch', body: (i) => json(good(i)), status: 400, code: 'invalid_type' },
+    { name: 'batch: empty', path: '/v1/emoji/batch', body: () => '[]', status: 400, code: 'empty_batch' },
+    { name: 'batch: over MAX_BATCH_EVENTS', path: '/v1/emoji/batch', body: (i) => json(Array.from({ length: 1001 }, (_, k) => ev(M, `${marker(i)}-${k}`))), status: 413, code: 'too_many_events' },
+    { name: 'batch: one bad among good ones', path: '/v1/emoji/batch', body: (i) => json([good(i), good(i, { emoji_type: '🍕' }), good(i)]), status: 400, code: 'unknown_emoji', field: '[1].emoji_type' },
+    { name: 'batch: several bad ones', path: '/v1/emoji/batch', body: (i) => json([good(i, { timestamp: 'x' }), good(i), good(i, { user_id: 5 })]), status: 400, code: 'invalid_batch', field: '[0].timestamp' },
+    { name: 'batch: a repeated event_id', path: '/v1/emoji/batch', body: (i) => json([good(i, { event_id: `${M}-dup` }), good(i, { event_id: `${M}-dup` })]), status: 400, code: 'duplicate', field: '[1].event_id' },
+  ];
+
+  it(`has at least 25 different bad requests (${cases.length})`, () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it.each(cases.map((c, i) => [c.name, c, i] as const))('%s → refused', async (_name, c, i) => {
+    const r = await post(c.path ?? '/v1/emoji', c.body(i), c.headers ?? { 'content-type': 'application/json' }, c.chunked);
+    expect(r.status).toBe(c.status);
+    expect(r.json.error.code).toBe(c.code);
+    expect(typeof r.json.error.message).toBe('string');
+    if (c.field !== undefined) {
+      expect(r.json.error.field).toBe(c.field);
+      expect(r.json.error.message).toContain(c.field.replace(/^\[\d+\]\./, ''));
+    }
+    if (c.contains) expect(r.json.error.message).toContain(c.contains);
+  });
+
+  it('none of them reached the topic, and the server still accepts', async () => {
+    await barrier(M); // every refused request was answered before this batch was posted
+    const leaked = seen.filter((s) => s.value.match_id.startsWith(M) && !s.value.user_id.startsWith(`${M}-sentinel-`));
+    expect(leaked).toEqual([]);
+  });
+});
+
+describe('health', () => {
+  it('is alive and ready against the real broker', async () => {
+    const h = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(h.status).toBe(200);
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    const body = (await r.json()) as { status: string; checks: { name: string; ok: boolean }[] };
+    expect(body.checks.map((c) => c.name)).toEqual(['kafka', 'ingest']);
+    expect(r.status).toBe(200);
+    expect(body.status).toBe('ready');
+  });
+});
+
+describe('kafkajs consumer groups on this Kafka 4.x broker', () => {
+  it('join, consume, commit; a new member of the group resumes after the committed offset', async () => {
+    const topic = `${RUN}-group`;
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: -1 }], waitForLeaders: true });
+      await producer.connect();
+      await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `m${i}` })) });
+      const groupId = `${RUN}-group`;
+
+      const first = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      await first.connect();
+      await first.subscribe({ topic, fromBeginning: true });
+      const got1: string[] = [];
+      let committed!: () => void;
+      const done1 = new Promise<void>((r) => (committed = r));
+      await first.run({
+        autoCommit: false,
+        eachMessage: async ({ message, partition }) => {
+          if (got1.length >= 5) return;
+          got1.push(message.value!.toString());
+          if (got1.length === 5) {
+            await first.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
+            committed();
+          }
+        },
+      });
+      await done1;
+      await first.disconnect();
+      expect(got1).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+      const offsets = await admin.fetchOffsets({ groupId, topics: [topic] });
+      expect(offsets[0]!.partitions[0]!.offset).toBe('5');
+
+      const second = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+      await second.connect();
+      await second.subscribe({ topic, fromBeginning: true });
+      const got2: string[] = [];
+      await second.run({ eachMessage: async ({ message }) => void got2.push(message.value!.toString()) });
+      await waitFor('the rest of the topic', () => got2.length >= 5);
+      await second.disconnect();
+      expect(got2).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
+      await admin.deleteGroups([groupId]).catch(() => {});
+    } finally {
+      await producer.disconnect();
+      await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+      await admin.disconnect();
+    }
+  });
+});
