@@ -21,6 +21,7 @@ const state = {
   windows: [], // the most recent windows, oldest first
   sessionCounts: {}, // emoji -> sum of window counts since the page opened
   sessionSwarm: {}, // emoji -> sum of window swarm sizes since the page opened
+  floaters: {}, // emoji -> animated emojis spawned since the page opened
   latencies: [], // ms from window_end to arrival here
   exact: null,
   clusters: [],
@@ -62,6 +63,7 @@ function spawnFloaters(win) {
       el.style.animationDelay = `${Math.round(Math.random() * Math.min(state.windowMs, 1800))}ms`;
       el.addEventListener('animationend', () => el.remove());
       stage.appendChild(el);
+      state.floaters[emoji] = (state.floaters[emoji] || 0) + 1;
     }
   }
 }
