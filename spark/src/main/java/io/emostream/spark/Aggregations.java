@@ -1,0 +1,156 @@
+package io.emostream.spark;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The aggregation core as pure {@code Dataset → Dataset} functions (no sources, sinks or side effects):
+ *
+ * <pre>
+ *   raw (value, [partition, offset])
+ *     → classify       kind = event | tick | invalid, event_time = received_at
+ *     → windowCounts   watermark on event_time; tumbling windows per (match_id, emoji_type); streaming-safe
+ *     → toWindowRecords one row per (match_id, window): key = match_id, value = the window JSON
+ * </pre>
+ *
+ * <p>Why two stages and not one streaming query: the record is per (match, window) but the counts are per
+ * (match, window, emoji). {@link #windowCounts} is the only stateful step; its state is one long per
+ * (match, window, emoji) — a handful of rows per window, however many events arrive — instead of
+ * collect_list-ing every event or a kryo-serialized map. In append mode every row of a window is evicted in the
+ * same micro-batch (they share window.end, which the watermark passes at one moment), so
+ * {@link #toWindowRecords} can fold each emitted micro-batch, a static frame, inside {@code foreachBatch}
+ * (see Job). Chaining a second streaming aggregation instead would need extra watermark propagation and, at best,
+ * another micro-batch of latency.
+ *
+ * <p>Ticks ({@code {"type":"tick","received_at"}}) take part in the watermark and in the aggregation, under a null
+ * (match_id, emoji_type) key, and are dropped by {@link #toWindowRecords}. They are not filtered out before the
+ * aggregation on purpose: Spark pushes a filter that does not reference the event-time column below the watermark
+ * operator, and ticks that never reach it never move the clock. One state row per window is the price.
+ *
+ * <p>Timestamps are formatted in the session time zone, which must be UTC ({@code spark.sql.session.timeZone}).
+ */
+public final class Aggregations {
+    private Aggregations() {}
+
+    /** Window length, watermark delay and swarm scale factor. */
+    public record Settings(long windowMs, long watermarkMs, long scaleFactor) {
+        public Settings {
+            if (windowMs < 1) throw new IllegalArgumentException("windowMs must be >= 1");
+            if (watermarkMs < 0) throw new IllegalArgumentException("watermarkMs must be >= 0");
+            if (scaleFactor < 1) throw new IllegalArgumentException("scaleFactor must be >= 1");
+        }
+
+        public static Settings defaults() {
+            return new Settings(2000, 500, 1000);
+        }
+    }
+
+    private static final String ISO_INSTANT = "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$";
+
+    private static Column nonBlank(Column c, int maxChars) {
+        return coalesce(length(trim(c)).gt(0).and(length(c).leq(maxChars)), lit(false));
+    }
+
+    /**
+     * Parse and classify raw records. Input: {@code value} (binary or string) and optionally {@code partition},
+     * {@code offset} (kept to report invalid records). Output columns: kind, event_time (timestamp = received_at;
+     * null for invalid), match_id, emoji_type (null unless kind = event), partition, offset, raw (the value as text).
+     * Never throws on a bad value.
+     */
+    public static Dataset<Row> classify(Dataset<Row> raw) {
+        List<String> cols = Arrays.asList(raw.columns());
+        Column partition = cols.contains("partition") ? col("partition").cast("int") : lit(null).cast("int");
+        Column offset = cols.contains("offset") ? col("offset").cast("long") : lit(null).cast("long");
+        Column e = col("e");
+        // try_to_timestamp without a format follows the cast rules: ISO-8601 with 'Z' or an offset; null if bad.
+        // An ISO-8601 instant (the API always writes UTC with milliseconds); the regex keeps the cast from reading
+        // "12" as the year 12.
+        Column receivedAtText = e.getField("received_at");
+        Column receivedAt = when(receivedAtText.rlike(ISO_INSTANT), try_to_timestamp(receivedAtText));
+        Column isTick = coalesce(e.getField("type").equalTo(lit(Schemas.KIND_TICK)), lit(false)).and(receivedAt.isNotNull());
+        Column isEvent = e.isNotNull()
+            .and(e.getField("type").isNull())
+            .and(nonBlank(e.getField("event_id"), Schemas.MAX_ID_CHARS))
+            .and(nonBlank(e.getField("user_id"), Schemas.MAX_ID_CHARS))
+            .and(nonBlank(e.getField("match_id"), Schemas.MAX_ID_CHARS))
+            .and(nonBlank(e.getField("emoji_type"), Schemas.MAX_EMOJI_CHARS))
+            .and(nonBlank(e.getField("timestamp"), Schemas.MAX_ID_CHARS))
+            .and(receivedAt.isNotNull());
+        Column kind = when(isEvent, lit(Schemas.KIND_EVENT)).when(isTick, lit(Schemas.KIND_TICK)).otherwise(lit(Schemas.KIND_INVALID));
+        return raw
+            .select(col("value").cast("string").as("raw"), partition.as("partition"), offset.as("offset"))
+            .withColumn("e", from_json(col("raw"), Schemas.EVENT))
+            .withColumn("kind", kind)
+            .select(
+                col("kind"),
+                when(col("kind").notEqual(lit(Schemas.KIND_INVALID)), receivedAt).as("event_time"),
+                when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("match_id")).as("match_id"),
+                when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("emoji_type")).as("emoji_type"),
+                col("partition"),
+                col("offset"),
+                col("raw"));
+    }
+
+    /**
+     * Counts per (window, match_id, emoji_type) on event time with a watermark; works on a streaming frame in append
+     * mode (a window's rows appear once, when the watermark passes its end) and on a static one (all windows).
+     * Invalid rows are dropped first so they never move the clock. Ticks appear as rows with null match_id.
+     * Output columns: window (struct start, end), match_id, emoji_type, count.
+     */
+    public static Dataset<Row> windowCounts(Dataset<Row> classified, Settings s) {
+        return classified
+            .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
+            .withWatermark("event_time", s.watermarkMs() + " milliseconds")
+            .groupBy(window(col("event_time"), s.windowMs() + " milliseconds").as("window"), col("match_id"), col("emoji_type"))
+            .agg(count(lit(1)).as("count"));
+    }
+
+    /** swarm map from a counts map column: max(1, floor(count / factor)) per emoji (counts here are >= 1; exact up to 2^53). */
+    public static Column swarm(Column counts, long factor) {
+        return transform_values(counts, (k, v) -> greatest(lit(1L), floor(v.divide(lit(factor)))));
+    }
+
+    /**
+     * Fold per-emoji counts of closed windows (a static frame: one micro-batch of {@link #windowCounts}) into one
+     * record per (match_id, window). Output columns: key (match_id), value (window JSON exactly as in
+     * contracts/windows.json), match_id, window_start_ms.
+     */
+    public static Dataset<Row> toWindowRecords(Dataset<Row> counts, Settings s) {
+        requireUtc(counts);
+        return counts
+            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
+            .groupBy(col("window"), col("match_id"))
+            .agg(
+                // sorted by emoji: the same window always serializes to the same bytes
+                map_from_entries(array_sort(collect_list(struct(col("emoji_type"), col("count"))))).as("counts"),
+                sum(col("count")).cast("long").as("total"))
+            .select(
+                col("match_id").as("key"),
+                to_json(struct(
+                    col("match_id"),
+                    date_format(col("window.start"), WindowFormat.ISO_PATTERN).as("window_start"),
+                    date_format(col("window.end"), WindowFormat.ISO_PATTERN).as("window_end"),
+                    col("counts"),
+                    swarm(col("counts"), s.scaleFactor()).as("swarm"),
+                    col("total"))).as("value"),
+                col("match_id"),
+                unix_millis(col("window.start")).as("window_start_ms"));
+    }
+
+    /** The whole pipeline on a static frame (tests, batch re-computation): every window, none dropped as late. */
+    public static Dataset<Row> aggregate(Dataset<Row> raw, Settings s) {
+        return toWindowRecords(windowCounts(classify(raw), s), s);
+    }
+
+    static void requireUtc(Dataset<Row> df) {
+        String tz = df.sparkSession().conf().get("spark.sql.session.timeZone");
+        if (!"UTC".equals(tz) && !"Z".equals(tz) && !"Etc/UTC".equals(tz) && !"+00:00".equals(tz)) {
+            throw new IllegalStateException("spark.sql.session.timeZone must be UTC (window timestamps are UTC), not " + tz);
+        }
+    }
+}

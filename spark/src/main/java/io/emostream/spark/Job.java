@@ -1,0 +1,157 @@
+package io.emostream.spark;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF3;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Spark job: reads emoji-events from Kafka, runs {@link Aggregations}, writes closed windows to emoji-windows
+ * and progress reports to emoji-metrics. Only wiring lives here.
+ *
+ * <pre>
+ *   java [Spark module flags] -Xmx1g -cp 'spark/build/runtime-libs/*' io.emostream.spark.Job --brokers 127.0.0.1:9092 ...
+ *   spark-submit --master spark://host:7077 --class io.emostream.spark.Job spark.jar --brokers ...
+ * </pre>
+ *
+ * Options: see {@link JobConfig}.
+ */
+public final class Job {
+    private static final Logger LOG = LoggerFactory.getLogger(Job.class);
+    /** Observed-metric names (per micro-batch, exact): see MetricsListener. */
+    public static final String OBSERVED_INPUT = "input";
+    public static final String OBSERVED_OUTPUT = "output";
+    public static final String QUERY_NAME = "emoji-windows";
+
+    private Job() {}
+
+    public static void main(String[] args) throws Exception {
+        JobConfig c = JobConfig.parse(args);
+        long t0 = System.currentTimeMillis();
+        SparkSession spark = session(c);
+        LOG.info("spark session up in {} ms (master {}, Spark {}); checkpoint {}", System.currentTimeMillis() - t0,
+            spark.sparkContext().master(), spark.version(), c.checkpointDir());
+
+        Map<String, Object> staticFields = new LinkedHashMap<>();
+        staticFields.put("window_ms", c.windowMs());
+        staticFields.put("watermark_delay_ms", c.watermarkMs());
+        staticFields.put("trigger_ms", c.triggerMs());
+        MetricsListener metrics = MetricsListener.toKafka(c.brokers(), c.metricsTopic(), staticFields);
+        spark.streams().addListener(metrics);
+        WindowProducer windows = new WindowProducer(c.brokers(), c.windowsTopic());
+
+        StreamingQuery query = start(spark, c, windows);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("stopping the query");
+            try {
+                query.stop();
+            } catch (Exception e) {
+                LOG.warn("stopping the query", e);
+            }
+            windows.close();
+            metrics.close();
+        }, "emostream-spark-shutdown"));
+        query.awaitTermination();
+    }
+
+    static SparkSession session(JobConfig c) {
+        SparkConf conf = new SparkConf();
+        if (c.master() != null) {
+            conf.setMaster(c.master());
+        } else if (!conf.contains("spark.master")) {
+            conf.setMaster(JobConfig.DEFAULT_MASTER); // spark-submit sets spark.master itself
+        }
+        conf.setAppName(c.appName())
+            .set("spark.sql.session.timeZone", "UTC")
+            // frozen into the checkpoint at the first run: the state has this many partitions for good
+            .set("spark.sql.shuffle.partitions", String.valueOf(c.shufflePartitions()))
+            // a window closes in the batch after the one that moved the watermark past it: run that batch
+            // even when no new records came (a quiet stream still gets its last window)
+            .set("spark.sql.streaming.noDataMicroBatches.enabled", "true")
+            .set("spark.sql.streaming.minBatchesToRetain", "20")
+            .set("spark.ui.showConsoleProgress", "false")
+            .set("spark.ui.enabled", String.valueOf(c.uiPort() > 0));
+        if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));
+        if (conf.get("spark.master").startsWith("local")) {
+            conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        }
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /** Logs an invalid record with its partition and offset; returns false so that a filter drops it. */
+    private static final UserDefinedFunction SET_ASIDE = udf(
+        (UDF3<Integer, Long, String, Boolean>) (partition, offset, raw) -> {
+            InvalidRecords.log(partition, offset, raw);
+            return false;
+        },
+        DataTypes.BooleanType).asNondeterministic();
+
+    static StreamingQuery start(SparkSession spark, JobConfig c, WindowProducer windows) throws Exception {
+        Aggregations.Settings s = c.settings();
+        DataStreamReader reader = spark.readStream()
+            .format("kafka")
+            .option("kafka.bootstrap.servers", c.brokers())
+            .option("subscribe", c.eventsTopic())
+            .option("kafka.isolation.level", "read_committed")
+            // first run only; afterwards the checkpoint's offsets win
+            .option("startingOffsets", c.startingOffsets())
+            // retention may delete unread records while the job is down: carry on rather than fail
+            .option("failOnDataLoss", "false");
+        if (c.maxOffsetsPerTrigger() > 0) reader = reader.option("maxOffsetsPerTrigger", c.maxOffsetsPerTrigger());
+        Dataset<Row> kafka = reader.load();
+
+        Dataset<Row> classified = Aggregations.classify(kafka)
+            .observe(OBSERVED_INPUT,
+                count(lit(1)).as("records"),
+                count(when(col("kind").equalTo(Schemas.KIND_EVENT), 1)).as("events"),
+                count(when(col("kind").equalTo(Schemas.KIND_TICK), 1)).as("ticks"),
+                count(when(col("kind").equalTo(Schemas.KIND_INVALID), 1)).as("invalid"))
+            // invalid records are logged with their offset and set aside; they never reach the watermark
+            .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)).or(SET_ASIDE.apply(col("partition"), col("offset"), col("raw"))));
+
+        Dataset<Row> counts = Aggregations.windowCounts(classified, s)
+            .observe(OBSERVED_OUTPUT,
+                count(when(col("emoji_type").isNotNull(), 1)).as("emoji_rows"),
+                sum(when(col("emoji_type").isNotNull(), col("count"))).as("window_events"),
+                max(unix_millis(col("window.end"))).as("last_window_end_ms"));
+
+        VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
+            List<Row> rows = Aggregations.toWindowRecords(batch, s).select("key", "value", "window_start_ms").collectAsList();
+            if (rows.isEmpty()) return;
+            List<String[]> out = new ArrayList<>(rows.size());
+            long now = System.currentTimeMillis();
+            long maxLag = Long.MIN_VALUE;
+            for (Row r : rows) {
+                out.add(new String[] {r.getString(0), r.getString(1)});
+                maxLag = Math.max(maxLag, now - (r.getLong(2) + s.windowMs()));
+            }
+            windows.send(out);
+            BatchStats.windows(batchId, rows.size());
+            LOG.info("batch {}: wrote {} window(s), max lag after window end {} ms", batchId, rows.size(), maxLag);
+        };
+
+        return counts.writeStream()
+            .queryName(QUERY_NAME)
+            .outputMode("append")
+            .trigger(Trigger.ProcessingTime(c.triggerMs(), TimeUnit.MILLISECONDS))
+            .option("checkpointLocation", c.checkpointDir().toString())
+            .foreachBatch(writeWindows)
+            .start();
+    }
+}

@@ -1,0 +1,102 @@
+package io.emostream.spark;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The job's configuration, from command-line arguments ({@code --key=value} or {@code --key value}) with system
+ * properties ({@code -Demostream.spark.key=value}) as a fallback. The TypeScript launcher (src/spark/job.ts) turns
+ * the parsed Config into these arguments; nothing here reads the environment.
+ */
+public record JobConfig(
+        String brokers,
+        /** null → leave spark.master to spark-submit, or local[2] when nothing set it. */
+        String master,
+        Path dataDir,
+        Path checkpointDir,
+        String eventsTopic,
+        String windowsTopic,
+        String metricsTopic,
+        long windowMs,
+        long watermarkMs,
+        long scaleFactor,
+        long triggerMs,
+        int shufflePartitions,
+        /** 0 → Spark UI disabled. */
+        int uiPort,
+        String startingOffsets,
+        /** 0 → unlimited. */
+        long maxOffsetsPerTrigger,
+        String appName) {
+
+    public static final String DEFAULT_MASTER = "local[2]";
+    /** See README "Spark job": trigger + watermark + ~2 batch durations ≈ window end → record latency. */
+    public static final long DEFAULT_TRIGGER_MS = 250;
+    public static final long DEFAULT_WATERMARK_MS = 500;
+
+    public Aggregations.Settings settings() {
+        return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor);
+    }
+
+    public static JobConfig parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument: " + a);
+            int eq = a.indexOf('=');
+            if (eq > 0) {
+                m.put(a.substring(2, eq), a.substring(eq + 1));
+            } else if (i + 1 < args.length) {
+                m.put(a.substring(2), args[++i]);
+            } else {
+                throw new IllegalArgumentException("missing value for " + a);
+            }
+        }
+        Map<String, String> known = new HashMap<>();
+        java.util.function.BiFunction<String, String, String> get = (key, def) -> {
+            String v = m.containsKey(key) ? m.remove(key) : System.getProperty("emostream.spark." + key);
+            String r = v == null || v.isEmpty() ? def : v;
+            known.put(key, r);
+            return r;
+        };
+        String dataDir = get.apply("data-dir", "./data");
+        String checkpoint = get.apply("checkpoint-dir", null);
+        JobConfig c = new JobConfig(
+            require(get.apply("brokers", null), "brokers"),
+            get.apply("master", null),
+            Paths.get(dataDir).toAbsolutePath(),
+            checkpoint != null ? Paths.get(checkpoint).toAbsolutePath() : Paths.get(dataDir, "spark", "checkpoint").toAbsolutePath(),
+            get.apply("events-topic", Topics.EVENTS),
+            get.apply("windows-topic", Topics.WINDOWS),
+            get.apply("metrics-topic", Topics.METRICS),
+            num(get.apply("window-ms", "2000"), "window-ms", 1),
+            num(get.apply("watermark-ms", String.valueOf(DEFAULT_WATERMARK_MS)), "watermark-ms", 0),
+            num(get.apply("scale-factor", "1000"), "scale-factor", 1),
+            num(get.apply("trigger-ms", String.valueOf(DEFAULT_TRIGGER_MS)), "trigger-ms", 0),
+            (int) num(get.apply("shuffle-partitions", "2"), "shuffle-partitions", 1),
+            (int) num(get.apply("ui-port", "4040"), "ui-port", 0),
+            get.apply("starting-offsets", "latest"),
+            num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
+            get.apply("app-name", "emostream-spark"));
+        if (!m.isEmpty()) throw new IllegalArgumentException("unknown option(s): " + m.keySet() + "; known: " + known.keySet());
+        return c;
+    }
+
+    private static String require(String v, String key) {
+        if (v == null) throw new IllegalArgumentException("--" + key + " is required");
+        return v;
+    }
+
+    private static long num(String v, String key, long min) {
+        long n;
+        try {
+            n = Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + key + ": not an integer: " + v);
+        }
+        if (n < min) throw new IllegalArgumentException("--" + key + " must be >= " + min + ": " + v);
+        return n;
+    }
+}

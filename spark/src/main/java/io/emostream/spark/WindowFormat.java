@@ -1,0 +1,43 @@
+package io.emostream.spark;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The window contract on the Java side (TS twin: src/domain/window.ts), held to ../contracts/scale-rule.json and
+ * ../contracts/windows.json by WindowFormatTest. {@link Aggregations} computes the same things as Spark SQL
+ * expressions; its tests hold those to the same files.
+ */
+public final class WindowFormat {
+    /** Timestamp pattern of the records: ISO-8601, UTC, milliseconds. The same pattern for Spark's date_format. */
+    public static final String ISO_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'";
+    private static final DateTimeFormatter ISO = DateTimeFormatter.ofPattern(ISO_PATTERN).withZone(ZoneOffset.UTC);
+
+    private WindowFormat() {}
+
+    /** swarm size for {@code count} events of one emoji in one window: max(1, floor(count / factor)); 0 → 0 (absent). */
+    public static long scale(long count, long factor) {
+        if (count < 0) throw new IllegalArgumentException("count must be >= 0: " + count);
+        if (factor < 1) throw new IllegalArgumentException("factor must be >= 1: " + factor);
+        return count == 0 ? 0 : Math.max(1, count / factor);
+    }
+
+    /** Start (epoch ms) of the tumbling window holding {@code tsMs}. */
+    public static long windowStart(long tsMs, long windowMs) {
+        return Math.floorDiv(tsMs, windowMs) * windowMs;
+    }
+
+    /** Window id (de-duplication key, SSE id): {@code <match_id>:<window_start ms>}. */
+    public static String windowId(String matchId, long windowStartMs) {
+        return matchId + ":" + windowStartMs;
+    }
+
+    public static String iso(long epochMs) {
+        return ISO.format(Instant.ofEpochMilli(epochMs));
+    }
+
+    public static long parseIso(String iso) {
+        return Instant.parse(iso).toEpochMilli();
+    }
+}

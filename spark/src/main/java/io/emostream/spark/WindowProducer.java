@@ -1,0 +1,48 @@
+package io.emostream.spark;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Writes window records to emoji-windows from the driver. A micro-batch holds one record per (match, window) that
+ * closed in it — a handful — so sending them from the driver is cheaper than a Kafka-sink Spark job per batch and
+ * lets the job log each window's lag. {@link #send} returns only when the broker acknowledged every record, so a
+ * batch is committed only after its windows are durable (at-least-once; a replayed batch repeats the same ids).
+ */
+final class WindowProducer implements AutoCloseable {
+    private final KafkaProducer<String, String> producer;
+    private final String topic;
+
+    WindowProducer(String brokers, String topic) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, "emostream-spark-windows");
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+        this.topic = topic;
+    }
+
+    /** Send (key, value) pairs and wait for every acknowledgement. */
+    void send(List<String[]> records) throws ExecutionException, InterruptedException {
+        List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
+        for (String[] kv : records) acks.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));
+        producer.flush();
+        for (Future<RecordMetadata> f : acks) f.get();
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,200 @@
+package io.emostream.spark;
+
+import static io.emostream.spark.TestSpark.event;
+import static io.emostream.spark.TestSpark.tick;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.Test;
+
+/** The aggregation on static frames. */
+public class AggregationsTest {
+    static final long T0 = WindowFormat.parseIso("2026-11-28T15:00:00.000Z");
+    static final Aggregations.Settings S = Aggregations.Settings.defaults();
+
+    /** Records by window id, parsed; asserts key = match_id. */
+    static Map<String, JsonNode> windows(Dataset<Row> records) throws Exception {
+        Map<String, JsonNode> out = new TreeMap<>();
+        for (Row r : records.collectAsList()) {
+            JsonNode v = TestSpark.JSON.readTree(r.<String>getAs("value"));
+            assertEquals(v.get("match_id").asText(), r.getAs("key"));
+            String id = WindowFormat.windowId(v.get("match_id").asText(), WindowFormat.parseIso(v.get("window_start").asText()));
+            assertEquals("one record per (match, window)", null, out.put(id, v));
+        }
+        return out;
+    }
+
+    static List<String> repeat(int n, String matchId, String emoji, long atMs) {
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(event(matchId, emoji, atMs + (i % 7)));
+        return out;
+    }
+
+    @Test
+    public void theSharedExampleWindowComesOutExactlyAsInTheContract() throws Exception {
+        JsonNode ex = TestSpark.contract("windows.json").get("records").get(0);
+        long start = WindowFormat.parseIso(ex.get("window_start").asText());
+        List<String> values = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> it = ex.get("counts").fields();
+        int k = 0;
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            for (int i = 0; i < e.getValue().asInt(); i++) values.add(event(ex.get("match_id").asText(), e.getKey(), start + (i * 7 + k) % 2000));
+            k++;
+        }
+        Collections.shuffle(values);
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        JsonNode expected = ex.get("expected");
+        assertEquals(1, got.size());
+        JsonNode record = got.get(expected.get("id").asText());
+        assertEquals(expected.get("record"), record);
+        // field order as in the contract
+        List<String> names = new ArrayList<>();
+        record.fieldNames().forEachRemaining(names::add);
+        assertEquals(Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total"), names);
+    }
+
+    @Test
+    public void theSwarmExpressionFollowsTheSharedScaleRule() throws Exception {
+        JsonNode examples = TestSpark.contract("scale-rule.json").get("examples");
+        StructType schema = new StructType().add("count", DataTypes.LongType).add("factor", DataTypes.LongType).add("swarm", DataTypes.LongType);
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode e : examples) rows.add(RowFactory.create(e.get("count").asLong(), e.get("factor").asLong(), e.get("swarm").asLong()));
+        Dataset<Row> df = TestSpark.session().createDataFrame(rows, schema);
+        int checked = 0;
+        for (long factor : new long[] {1, 100, 500, 1000}) {
+            for (Row r : df.filter(col("factor").equalTo(factor))
+                    .select(col("count"), col("swarm"), Aggregations.swarm(map(lit("🔥"), col("count")), factor).getItem("🔥").as("got"))
+                    .collectAsList()) {
+                assertEquals("count " + r.get(0) + " factor " + factor, r.getLong(1), r.getLong(2));
+                checked++;
+            }
+        }
+        assertEquals(examples.size(), checked);
+    }
+
+    @Test
+    public void severalMatchesAndEmojisInOneWindow() throws Exception {
+        List<String> values = new ArrayList<>();
+        values.addAll(repeat(2500, "m-a", "🔥", T0 + 100));
+        values.addAll(repeat(3, "m-a", "😂", T0 + 1990));
+        values.addAll(repeat(1, "m-b", "🔥", T0 + 1000));
+        values.addAll(repeat(1200, "m-b", "👍🏽", T0));
+        values.add(tick(T0 + 500));
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        assertEquals(2, got.size());
+        JsonNode a = got.get("m-a:" + T0), b = got.get("m-b:" + T0);
+        assertEquals(2500, a.get("counts").get("🔥").asLong());
+        assertEquals(3, a.get("counts").get("😂").asLong());
+        assertEquals(2, a.get("swarm").get("🔥").asLong());
+        assertEquals(1, a.get("swarm").get("😂").asLong());
+        assertEquals(2503, a.get("total").asLong());
+        assertEquals(2, a.get("counts").size());
+        assertEquals(1, b.get("counts").get("🔥").asLong());
+        assertEquals(1200, b.get("counts").get("👍🏽").asLong());
+        assertEquals(1201, b.get("total").asLong());
+        assertEquals("2026-11-28T15:00:02.000Z", b.get("window_end").asText());
+    }
+
+    @Test
+    public void eventsInAdjacentWindowsGoToSeparateRecords() throws Exception {
+        List<String> values = Arrays.asList(
+            event("m", "🔥", T0 + 1999), event("m", "🔥", T0 + 1998), event("m", "🔥", T0 + 2000), event("m", "😀", T0 + 3999), event("m", "😀", T0 + 4000));
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        assertEquals(3, got.size());
+        assertEquals(2, got.get("m:" + T0).get("counts").get("🔥").asLong());
+        JsonNode w2 = got.get("m:" + (T0 + 2000));
+        assertEquals("2026-11-28T15:00:02.000Z", w2.get("window_start").asText());
+        assertEquals("2026-11-28T15:00:04.000Z", w2.get("window_end").asText());
+        assertEquals(1, w2.get("counts").get("🔥").asLong());
+        assertEquals(1, w2.get("counts").get("😀").asLong());
+        assertEquals(1, got.get("m:" + (T0 + 4000)).get("total").asLong());
+    }
+
+    @Test
+    public void invalidRecordsAreClassifiedAndSetAsideWithoutFailing() throws Exception {
+        List<String> bad = Arrays.asList(
+            "not json",
+            "{\"user_id\":\"u\"",
+            "[1,2,3]",
+            "42",
+            "\"a string\"",
+            "",
+            null,
+            "{}",
+            // missing emoji_type / match_id / event_id
+            "{\"event_id\":\"e\",\"user_id\":\"u\",\"timestamp\":\"2026-11-28T15:00:00.000Z\",\"match_id\":\"m\",\"received_at\":\"2026-11-28T15:00:00.000Z\"}",
+            "{\"event_id\":\"e\",\"user_id\":\"u\",\"emoji_type\":\"🔥\",\"timestamp\":\"2026-11-28T15:00:00.000Z\",\"received_at\":\"2026-11-28T15:00:00.000Z\"}",
+            "{\"user_id\":\"u\",\"emoji_type\":\"🔥\",\"timestamp\":\"2026-11-28T15:00:00.000Z\",\"match_id\":\"m\",\"received_at\":\"2026-11-28T15:00:00.000Z\"}",
+            // blank, bad and missing received_at (ANSI mode would throw on a plain cast)
+            "{\"event_id\":\"e\",\"user_id\":\" \",\"emoji_type\":\"🔥\",\"timestamp\":\"x\",\"match_id\":\"m\",\"received_at\":\"2026-11-28T15:00:00.000Z\"}",
+            "{\"event_id\":\"e\",\"user_id\":\"u\",\"emoji_type\":\"🔥\",\"timestamp\":\"x\",\"match_id\":\"m\",\"received_at\":\"yesterday\"}",
+            "{\"event_id\":\"e\",\"user_id\":\"u\",\"emoji_type\":\"🔥\",\"timestamp\":\"x\",\"match_id\":\"m\",\"received_at\":\"2026-13-45T99:00:00.000Z\"}",
+            "{\"event_id\":\"e\",\"user_id\":\"u\",\"emoji_type\":\"🔥\",\"timestamp\":\"x\",\"match_id\":\"m\"}",
+            // a tick without a usable clock, an unknown record type
+            "{\"type\":\"tick\"}",
+            "{\"type\":\"tick\",\"received_at\":12}",
+            "{\"type\":\"other\",\"received_at\":\"2026-11-28T15:00:00.000Z\"}",
+            // an over-long emoji
+            event("m", "🔥".repeat(Schemas.MAX_EMOJI_CHARS + 1), T0));
+        List<String> values = new ArrayList<>(bad);
+        values.add(event("m", "🔥", T0 + 10));
+        values.add(tick(T0 + 20));
+        values.add(event("m", "😀", T0 + 30));
+        Dataset<Row> classified = Aggregations.classify(TestSpark.raw(values)).cache();
+        Map<String, Long> kinds = new HashMap<>();
+        for (Row r : classified.groupBy("kind").count().collectAsList()) kinds.put(r.getString(0), r.getLong(1));
+        List<Row> notInvalid = classified.filter(col("kind").notEqual(Schemas.KIND_INVALID).and(col("offset").lt(bad.size()))).collectAsList();
+        assertEquals("classified as valid: " + notInvalid, 0, notInvalid.size());
+        assertEquals(Long.valueOf(bad.size()), kinds.get(Schemas.KIND_INVALID));
+        assertEquals(Long.valueOf(2), kinds.get(Schemas.KIND_EVENT));
+        assertEquals(Long.valueOf(1), kinds.get(Schemas.KIND_TICK));
+        // invalid rows keep their offset (for the log) and carry no event time
+        Row first = classified.filter(col("kind").equalTo(Schemas.KIND_INVALID)).orderBy("offset").first();
+        assertEquals(0L, first.<Long>getAs("offset").longValue());
+        assertEquals(null, first.getAs("event_time"));
+        assertEquals("not json", first.getAs("raw"));
+
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        assertEquals(1, got.size());
+        assertEquals(2, got.get("m:" + T0).get("total").asLong());
+        classified.unpersist();
+    }
+
+    @Test
+    public void ticksAloneProduceNoWindows() throws Exception {
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 40; i++) values.add(tick(T0 + i * 250L));
+        Dataset<Row> counts = Aggregations.windowCounts(Aggregations.classify(TestSpark.raw(values)), S);
+        assertTrue("ticks do reach the aggregation (they are the clock)", counts.count() > 0);
+        assertEquals(0, Aggregations.aggregate(TestSpark.raw(values), S).count());
+    }
+
+    @Test(expected = IllegalStateException.class)
+    public void windowRecordsRefuseANonUtcSession() {
+        String tz = TestSpark.session().conf().get("spark.sql.session.timeZone");
+        TestSpark.session().conf().set("spark.sql.session.timeZone", "Asia/Kolkata");
+        try {
+            Aggregations.toWindowRecords(Aggregations.windowCounts(Aggregations.classify(TestSpark.raw(Arrays.asList(tick(T0)))), S), S);
+        } finally {
+            TestSpark.session().conf().set("spark.sql.session.timeZone", tz);
+        }
+    }
+}

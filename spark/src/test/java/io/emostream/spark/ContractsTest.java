@@ -1,0 +1,61 @@
+package io.emostream.spark;
+
+import static org.junit.Assert.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.Test;
+
+/** The Java side of the shared contracts: topic names, the scale rule, window bounds and ids. */
+public class ContractsTest {
+    @Test
+    public void topicNamesMatchTheContract() throws Exception {
+        JsonNode t = TestSpark.contract("topics.json");
+        assertEquals(t.get("events").asText(), Topics.EVENTS);
+        assertEquals(t.get("windows").asText(), Topics.WINDOWS);
+        assertEquals(t.get("exact").asText(), Topics.EXACT);
+        assertEquals(t.get("metrics").asText(), Topics.METRICS);
+    }
+
+    @Test
+    public void scaleRuleMatchesTheSharedExamples() throws Exception {
+        JsonNode ex = TestSpark.contract("scale-rule.json").get("examples");
+        assertEquals(true, ex.size() >= 10);
+        for (JsonNode e : ex) {
+            long count = e.get("count").asLong(), factor = e.get("factor").asLong();
+            assertEquals(count + " / " + factor, e.get("swarm").asLong(), WindowFormat.scale(count, factor));
+        }
+        assertEquals(0, WindowFormat.scale(0, 1000));
+    }
+
+    @Test
+    public void windowBoundsAndIdsMatchTheSharedExamples() throws Exception {
+        JsonNode w = TestSpark.contract("windows.json");
+        long windowMs = w.get("windowMs").asLong();
+        for (JsonNode e : w.get("windowOf")) {
+            long start = WindowFormat.windowStart(WindowFormat.parseIso(e.get("timestamp").asText()), windowMs);
+            assertEquals(e.get("window_start").asText(), WindowFormat.iso(start));
+            assertEquals(e.get("window_end").asText(), WindowFormat.iso(start + windowMs));
+        }
+        for (JsonNode r : w.get("records")) {
+            long start = WindowFormat.parseIso(r.get("window_start").asText());
+            assertEquals(r.get("expected").get("id").asText(), WindowFormat.windowId(r.get("match_id").asText(), start));
+        }
+    }
+
+    @Test
+    public void jobConfigReadsArgumentsWithDefaults() {
+        JobConfig c = JobConfig.parse(new String[] {"--brokers", "b:9092", "--trigger-ms=100", "--data-dir", "/tmp/x", "--ui-port=0"});
+        assertEquals("b:9092", c.brokers());
+        assertEquals(100, c.triggerMs());
+        assertEquals(JobConfig.DEFAULT_WATERMARK_MS, c.watermarkMs());
+        assertEquals(0, c.uiPort());
+        assertEquals(null, c.master());
+        assertEquals("/tmp/x/spark/checkpoint", c.checkpointDir().toString());
+        assertEquals(Topics.EVENTS, c.eventsTopic());
+    }
+
+    @Test(expected = IllegalArgumentException.class)
+    public void jobConfigRefusesUnknownOptions() {
+        JobConfig.parse(new String[] {"--brokers", "b:9092", "--trigger", "100"});
+    }
+}
