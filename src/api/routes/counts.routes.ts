@@ -1,0 +1,80 @@
+// GET /v1/counts?match=…                      → running exact totals of a match (Kafka Streams, exactly-once)
+// GET /v1/counts/windows?match=…&from=…&to=…  → exact counts of the 2 s windows starting in [from, to)
+// Mounted by createApp through `routes: [['/v1/counts', countsRoutes(exactCounts)]]`; the facade is narrow
+// (src/streams/counts.ts) so tests pass a fake.
+import { Hono } from 'hono';
+import type { CountsFacade } from '../../streams/counts.ts';
+import { CountsUnavailableError } from '../../streams/counts.ts';
+import { ApiError } from '../errors.ts';
+
+const MATCH_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+export interface CountsRoutesOptions {
+  /** Longest range one windows query may cover (default 1 h: 1,800 windows). */
+  maxRangeMs?: number;
+  /** Range when `from` is omitted (default 60 s before `to`). */
+  defaultRangeMs?: number;
+  retryAfterS?: number;
+  now?: () => number;
+}
+
+function matchParam(v: string | undefined): string {
+  if (v === undefined || v === '') throw new ApiError(400, 'required', 'match is required (a match id)', 'match');
+  if (!MATCH_ID_RE.test(v)) throw new ApiError(400, 'invalid_format', 'match must be 1–64 characters of A–Z a–z 0–9 . _ -', 'match');
+  return v;
+}
+
+/** ISO-8601 date-time with a zone, or epoch milliseconds. */
+export function timeParam(field: string, v: string | undefined, def: number): number {
+  if (v === undefined || v === '') return def;
+  if (/^\d{1,16}$/.test(v)) {
+    const ms = Number(v);
+    if (Number.isSafeInteger(ms)) return ms;
+  } else if (ISO_RE.test(v)) {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new ApiError(400, 'invalid_format', `${field} must be an ISO-8601 date-time (e.g. 2026-11-28T15:00:00.000Z) or epoch milliseconds`, field);
+}
+
+export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}): Hono {
+  const maxRangeMs = o.maxRangeMs ?? 3_600_000;
+  const defaultRangeMs = o.defaultRangeMs ?? 60_000;
+  const now = o.now ?? Date.now;
+  const retryAfter = String(o.retryAfterS ?? 2);
+
+  const guarded = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof CountsUnavailableError) {
+        throw new ApiError(503, 'unavailable', `${err.message}; retry after ${retryAfter} s`, undefined, undefined, { 'Retry-After': retryAfter });
+      }
+      throw err;
+    }
+  };
+
+  return new Hono()
+    .get('/', (c) => {
+      const match = matchParam(c.req.query('match'));
+      return c.json(guarded(() => counts.totals(match)));
+    })
+    .get('/windows', (c) => {
+      const match = matchParam(c.req.query('match'));
+      const to = timeParam('to', c.req.query('to'), now());
+      const from = timeParam('from', c.req.query('from'), to - defaultRangeMs);
+      if (from >= to) throw new ApiError(400, 'invalid_range', 'from must be before to', 'from');
+      if (to - from > maxRangeMs) {
+        throw new ApiError(400, 'range_too_long', `from..to may span at most ${maxRangeMs} ms, got ${to - from} ms`, 'to');
+      }
+      return c.json(guarded(() => counts.windows(match, from, to)));
+    });
+}
+
+/** A /readyz check (createApp's `readiness`): ready while Kafka Streams is RUNNING. */
+export const countsReadiness = (counts: Pick<CountsFacade, 'state'>) =>
+  function kafkaStreams() {
+    const state = counts.state();
+    return { name: 'kafka-streams', ok: state === 'RUNNING', detail: state };
+  };

@@ -1,0 +1,184 @@
+// Kafka Streams inside the API process through java-bridge (NODE-NOTES.md "java-bridge"): one JVM per
+// process, for its whole life, started here with a capped heap, `-Xrs` (signals stay with Node, which then
+// shuts down in order) and the Gradle-built classpath jvm/build/runtime-libs. The Java side is
+// io.emostream.streams.ExactCountsFacade; every call returns a JSON string or a primitive.
+// Async bridge calls (start, awaitQueryable, close) leak ~270 B each, so only those three are async;
+// queries are sync. Nothing in the facade calls back into JavaScript (a sync call that did would deadlock).
+// JVM shutdown hooks do not run when Node exits: `close()` must be awaited before the process exits.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bootstrapServers, type Config } from '../config.ts';
+import {
+  CountsUnavailableError,
+  type CountsFacade,
+  type ExactWindows,
+  type MatchTotals,
+  type StreamsMetrics,
+} from './counts.ts';
+
+export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');
+const FACADE_CLASS = 'io.emostream.streams.ExactCountsFacade';
+
+/** The Java facade's methods as java-bridge exposes them (`xSync` blocks; `x` returns a Promise). */
+interface JavaFacade {
+  start(configJson: string): Promise<void>;
+  awaitQueryable(timeoutMs: number): Promise<boolean>;
+  close(timeoutMs: number): Promise<boolean>;
+  stateSync(): string;
+  isQueryableSync(): boolean;
+  totalsSync(matchId: string): string;
+  windowsSync(matchId: string, fromMs: number, toMs: number): string;
+  metricsSync(): string;
+}
+
+export interface ExactCountsOptions {
+  libDir?: string;
+  /** How long start() waits for RUNNING + a first successful store query (default 120 s). */
+  startTimeoutMs?: number;
+  closeTimeoutMs?: number;
+  /** Overrides merged into the topology config (tests: commitIntervalMs, emitIntervalMs, stateDir, ...). */
+  overrides?: Partial<TopologyConfig>;
+  log?: (msg: string) => void;
+}
+
+/** The JSON the Java side reads (ExactCountsConfig.fromJson). */
+export interface TopologyConfig {
+  bootstrapServers: string;
+  applicationId: string;
+  stateDir: string;
+  eventsTopic: string;
+  exactTopic: string;
+  windowMs: number;
+  graceMs: number;
+  dedupRetentionMs: number;
+  windowRetentionMs: number;
+  commitIntervalMs: number;
+  emitIntervalMs: number;
+  scaleFactor: number;
+  repartitionPartitions: number;
+  rocksDbCacheBytes: number;
+}
+
+export function topologyConfig(config: Config): TopologyConfig {
+  const s = config.streams;
+  return {
+    bootstrapServers: bootstrapServers(config).join(','),
+    applicationId: s.appId,
+    stateDir: join(config.dataDir, 'streams'),
+    eventsTopic: config.topics.events,
+    exactTopic: config.topics.exact,
+    windowMs: config.windows.windowMs,
+    graceMs: s.graceMs,
+    dedupRetentionMs: s.dedupRetentionMs,
+    windowRetentionMs: s.windowRetentionMs,
+    commitIntervalMs: s.commitIntervalMs,
+    emitIntervalMs: 100,
+    scaleFactor: config.windows.scaleFactor,
+    repartitionPartitions: s.partitions,
+    rocksDbCacheBytes: 32 * 1024 * 1024,
+  };
+}
+
+export interface ExactCounts extends CountsFacade {
+  metrics(): StreamsMetrics;
+  /** For /readyz (plug into createApp's `readiness`). */
+  readiness(): { name: string; ok: boolean; detail?: string };
+  /** ms from start() until RUNNING and the first successful store query. */
+  readonly queryableAfterMs: number;
+  /** Close Kafka Streams (commit, flush stores). Idempotent; await it before the process exits. */
+  close(): Promise<void>;
+}
+
+let jvmStarted = false;
+
+/** Start (once per process) the JVM that hosts Kafka Streams. Later calls are no-ops. */
+export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDir?: string }): Promise<typeof import('java-bridge')['default']> {
+  const java = (await import('java-bridge')).default;
+  if (jvmStarted) return java;
+  const libDir = o.libDir ?? STREAMS_LIB_DIR;
+  if (!existsSync(join(libDir, 'jvm.jar'))) {
+    throw new Error(`Kafka Streams classpath missing (${libDir}): run \`gradle --no-daemon -q :jvm:copyRuntimeLibs\` (npm start does)`);
+  }
+  const jars = readdirSync(libDir).filter((f) => f.endsWith('.jar')).map((f) => join(libDir, f));
+  const logDir = join(o.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const created = java.ensureJvm({
+    opts: [
+      `-Xmx${o.heap}`,
+      '-Xrs', // leave SIGINT/SIGTERM to Node, which closes Kafka Streams and exits in order
+      '-XX:+UseSerialGC',
+      '-XX:MaxMetaspaceSize=128m',
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      `-Dorg.slf4j.simpleLogger.logFile=${join(logDir, 'streams.log')}`,
+      '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    ],
+    classpath: jars,
+  });
+  if (!created) java.appendClasspath(jars); // someone else started the JVM in this process: add our jars
+  jvmStarted = true;
+  return java;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start the exact-counts topology with the API's configuration and wait until it is queryable.
+ * Returns the handle the routes (CountsFacade) and /readyz use; `close()` it before exiting.
+ */
+export async function startExactCounts(config: Config, opts: ExactCountsOptions = {}): Promise<ExactCounts> {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir, libDir: opts.libDir });
+  const Facade = java.importClass(FACADE_CLASS) as unknown as new () => JavaFacade;
+  const facade = new Facade();
+  const tc = { ...topologyConfig(config), ...opts.overrides };
+  mkdirSync(tc.stateDir, { recursive: true });
+  await facade.start(JSON.stringify(tc));
+  const ok = await facade.awaitQueryable(opts.startTimeoutMs ?? 120_000);
+  if (!ok) {
+    const state = facade.stateSync();
+    const m = facade.metricsSync();
+    await facade.close(10_000).catch(() => {});
+    throw new Error(`Kafka Streams did not become queryable (state ${state}; ${m}); see ${join(config.dataDir, 'logs', 'streams.log')}`);
+  }
+  const queryableAfterMs = Date.now() - t0;
+  log(`exact counts: Kafka Streams ${tc.applicationId} queryable after ${queryableAfterMs} ms`);
+
+  let closing: Promise<void> | null = null;
+  const query = <T>(fn: () => string): T => {
+    if (closing) throw new CountsUnavailableError('CLOSED', 'exact counts are closed');
+    try {
+      return JSON.parse(fn()) as T;
+    } catch (err) {
+      const state = facade.stateSync();
+      if (state !== 'RUNNING') throw new CountsUnavailableError(state, `exact counts are not queryable (Kafka Streams is ${state})`);
+      if (err instanceof Error && /InvalidStateStore/.test(err.message)) {
+        throw new CountsUnavailableError(state, 'exact counts stores are being restored or rebalanced');
+      }
+      throw err;
+    }
+  };
+
+  return {
+    queryableAfterMs,
+    state: () => (closing ? 'CLOSED' : facade.stateSync()),
+    totals: (matchId) => query<MatchTotals>(() => facade.totalsSync(matchId)),
+    windows: (matchId, fromMs, toMs) => query<ExactWindows>(() => facade.windowsSync(matchId, fromMs, toMs)),
+    metrics: () => JSON.parse(facade.metricsSync()) as StreamsMetrics,
+    readiness() {
+      if (closing) return { name: 'kafka-streams', ok: false, detail: 'closed' };
+      const state = facade.stateSync();
+      return { name: 'kafka-streams', ok: state === 'RUNNING', detail: state };
+    },
+    close() {
+      closing ??= (async () => {
+        const t = Date.now();
+        const done = await facade.close(opts.closeTimeoutMs ?? 30_000);
+        log(`exact counts: Kafka Streams closed in ${Date.now() - t} ms${done ? '' : ' (timed out)'}`);
+        // let java-bridge release its async worker before the caller exits
+        await sleep(0);
+      })();
+      return closing;
+    },
+  };
+}
