@@ -1,6 +1,9 @@
 package io.emostream.streams;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -22,13 +25,16 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 /**
  * The one class TypeScript drives through java-bridge: it only wires, starts, queries and closes. Every
  * method returns a String (JSON) or a primitive — never a Java collection (each element would cost a
- * bridge call) and never a long (it would arrive as BigInt).
+ * bridge call) and never a long (it would arrive as BigInt). Returned JSON is pure ASCII (non-ASCII escaped
+ * as JSON unicode escapes): java-bridge 2.8.0 converts Java strings through JNI's modified UTF-8, which spells an emoji
+ * outside the BMP as two 3-byte surrogates and fails on the Rust side ("invalid utf-8 sequence").
  *
  * Call start/awaitRunning/close asynchronously from Node (they block); the queries are cheap and meant to be
  * called synchronously. Nothing here calls back into JavaScript.
  */
 public final class ExactCountsFacade {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper ASCII_JSON = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
     private static final long QUERY_RETRY_BUDGET_MS = 300;
 
     private final TopologyCounters counters = new TopologyCounters();
@@ -110,7 +116,7 @@ public final class ExactCountsFacade {
         n.put("as_of", WindowFormat.iso(System.currentTimeMillis()));
         long st = counters.streamTimeMs.get();
         if (st >= 0) n.put("stream_time", WindowFormat.iso(st));
-        return n.toString();
+        return ascii(n);
     }
 
     /**
@@ -144,7 +150,7 @@ public final class ExactCountsFacade {
                 return null;
             });
         }
-        return n.toString();
+        return ascii(n);
     }
 
     /** Cheap figures for monitoring: state, counters, records processed, consumer lag on the events topic. */
@@ -187,7 +193,7 @@ public final class ExactCountsFacade {
             n.put("process_rate", Math.round(processRate * 10) / 10.0);
             if (lagKnown) n.put("events_lag", (long) lag);
         }
-        return n.toString();
+        return ascii(n);
     }
 
     /** Close the client (commits, flushes stores) and release it; idempotent. Returns whether it closed in time. */
@@ -198,6 +204,14 @@ public final class ExactCountsFacade {
         boolean ok = ks.close(Duration.ofMillis(timeoutMs));
         streams = null;
         return ok;
+    }
+
+    static String ascii(ObjectNode n) {
+        try {
+            return ASCII_JSON.writeValueAsString(n);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private KafkaStreams requireStreams() {
