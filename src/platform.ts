@@ -10,12 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './api/app.ts';
+import { dashboardRoutes } from './api/routes/dashboard.routes.ts';
+import { metricsRoutes } from './api/routes/metrics.routes.ts';
 import type { ReadinessCheck } from './api/routes/health.routes.ts';
 import { bootstrapServers, type Config } from './config.ts';
 import { startEmbeddedBroker } from './kafka/broker.ts';
 import { createKafka, ensureTopics } from './kafka/client.ts';
 import { startIngest, type IngestService } from './kafka/producer.ts';
 import { silentLogger, type Logger } from './log.ts';
+import { startLagPoller } from './metrics/lag.ts';
+import { startSparkProgress } from './metrics/spark-progress.ts';
 
 export interface PlatformOptions {
   log?: Logger;
@@ -88,6 +92,16 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 3. ingest
     const ingest = await startIngest(config, kafka, { log: (m) => log.child('ingest').info(m) });
     parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ingest.stop() });
+
+    // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
+    const sparkProgress = await startSparkProgress(config, { kafka, log: log.child('spark-progress') });
+    parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop() });
+    const lag = startLagPoller({
+      admin,
+      groups: config.streams.enabled ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
+    });
+    parts.push({ name: 'lag poller', stop: async () => lag.stop() });
+    routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)]);
 
     // 5. HTTP
     const app = createApp({ config, ingest, readiness, routes, log: (m) => log.warn(m) });

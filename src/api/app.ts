@@ -9,6 +9,7 @@ import { ApiError } from './errors.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
 import type { IngestPort } from './routes/emoji.handlers.ts';
 import { healthRoutes, type ReadinessCheck } from './routes/health.routes.ts';
+import { requestMetrics } from './routes/metrics.routes.ts';
 
 export interface AppDeps {
   config: Pick<Config, 'ingest'>;
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps): Hono {
   const log = deps.log ?? ((m: string) => console.error(m));
   const retryAfter = String(deps.config.ingest.retryAfterS);
   const app = new Hono();
+  app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
 
   const checks: ReadinessCheck[] = [];
   if (deps.ingest.readiness) checks.push(() => deps.ingest.readiness!());
