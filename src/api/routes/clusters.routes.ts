@@ -1,0 +1,93 @@
+// GET /v1/clusters → each cluster with its subscribers, viewers and capacity.
+// GET /v1/clusters/:id/stream?subscription=…&match=… → Server-Sent Events:
+//   `retry:` hint first; then (on reconnect with Last-Event-ID) `event: reset` if the id is older than the
+//   cluster's history, and the missed windows, each once; then live `event: window` frames with
+//   `id: <match_id>:<window_start ms>`; `:hb` heartbeat comments; `event: disconnect` with a typed reason
+//   when the server ends the stream. Without `subscription` the viewer joins that cluster ad hoc (match
+//   filter from `match`), for as long as the stream stays open.
+// Written to the raw Node response (`c.env.outgoing`, then RESPONSE_ALREADY_SENT): one shared Buffer per
+// window per cluster, no per-viewer encoding and no per-write promise.
+// Mount with one line: `['/v1/clusters', clusterRoutes({ facade, config })]` in createApp's routes.
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { Hono } from 'hono';
+import { ApiError } from '../errors.ts';
+import { SseTransport, disconnectFrame, SSE_HEADERS } from '../sse.ts';
+import { CLUSTER_ID_RE, MATCH_ID_RE, retryAfterSeconds, subscriptionRoutes, type BroadcastRouteDeps } from './subscriptions.routes.ts';
+
+const SUBSCRIPTION_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+
+export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBindings }> {
+  const { facade, config } = deps;
+  const app = new Hono<{ Bindings: HttpBindings }>();
+
+  app.get('/', function listClusters(c) {
+    return c.json({ clusters: facade.clusters() });
+  });
+
+  app.get('/:id/stream', function openStream(c) {
+    const clusterId = c.req.param('id');
+    if (!CLUSTER_ID_RE.test(clusterId) || !facade.hasCluster(clusterId)) {
+      throw new ApiError(404, 'cluster_not_found', `no cluster "${clusterId}" (see GET /v1/clusters)`, 'id');
+    }
+    const subscriptionId = c.req.query('subscription') ?? null;
+    if (subscriptionId !== null && !SUBSCRIPTION_ID_RE.test(subscriptionId)) {
+      throw new ApiError(400, 'invalid_subscription', 'subscription must be a subscription_id from POST /v1/subscriptions', 'subscription');
+    }
+    const matchId = c.req.query('match') ?? null;
+    if (matchId !== null && !MATCH_ID_RE.test(matchId)) {
+      throw new ApiError(400, 'invalid_match_id', 'match must be 1–64 characters of A-Z a-z 0-9 . _ -', 'match');
+    }
+    // EventSource sends Last-Event-ID on reconnect; `last_event_id` in the query is for clients that cannot set headers.
+    const lastEventId = c.req.header('last-event-id') || c.req.query('last_event_id') || null;
+    if (lastEventId !== null && lastEventId.length > 256) {
+      throw new ApiError(400, 'invalid_last_event_id', 'Last-Event-ID is longer than 256 characters', 'Last-Event-ID');
+    }
+    const res = c.env?.outgoing;
+    if (!res || typeof res.writeHead !== 'function') {
+      throw new ApiError(500, 'sse_unsupported', 'the stream needs the Node HTTP server (@hono/node-server)');
+    }
+
+    const transport = new SseTransport(res, config.broadcast.sseRetryMs);
+    const r = facade.attach({ clusterId, subscriptionId, matchId, lastEventId, transport });
+    if (!r.ok) {
+      switch (r.code) {
+        case 'not_found':
+          throw new ApiError(404, 'subscription_not_found', `no subscription "${subscriptionId}" (it was deleted or expired)`, 'subscription');
+        case 'wrong_cluster':
+          throw new ApiError(409, 'wrong_cluster', `subscription "${subscriptionId}" is not on cluster ${clusterId}; use its stream_url`, 'id');
+        case 'cluster_not_found':
+          throw new ApiError(404, 'cluster_not_found', `no cluster "${clusterId}"`, 'id');
+        case 'full': {
+          const retry = retryAfterSeconds(config);
+          throw new ApiError(503, 'at_capacity', `cluster ${clusterId} is at capacity; retry after ${retry} s`, undefined, undefined, { 'Retry-After': retry });
+        }
+        case 'unavailable': {
+          // The cluster publisher is restarting. An EventSource gives up on an error status, but reconnects
+          // (keeping Last-Event-ID) after a stream that ends: send the retry hint and end.
+          const retryMs = Math.max(100, r.retryAfterMs ?? config.broadcast.sseRetryMs);
+          res.writeHead(200, SSE_HEADERS);
+          res.end(Buffer.concat([Buffer.from(`retry: ${retryMs}\n\n`), disconnectFrame('unavailable', { retry_ms: retryMs })]));
+          return RESPONSE_ALREADY_SENT;
+        }
+      }
+    }
+    transport.start();
+    const attached = r.subscriptionId;
+    res.on('close', () => {
+      transport.markGone();
+      facade.detach(attached, transport);
+    });
+    return RESPONSE_ALREADY_SENT;
+  });
+
+  return app;
+}
+
+/** Both broadcast route groups, for createApp's `routes`: `routes.push(...broadcastRoutes({ facade, config }))`. */
+export function broadcastRoutes(deps: BroadcastRouteDeps): [string, Hono][] {
+  return [
+    ['/v1/subscriptions', subscriptionRoutes(deps)],
+    ['/v1/clusters', clusterRoutes(deps) as unknown as Hono],
+  ];
+}
