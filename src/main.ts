@@ -17,14 +17,16 @@ try {
 const log = createLogger(config.logLevel, 'emostream');
 const t0 = Date.now();
 let platform: Platform | null = null;
-let stopping = false;
+let stopping = 0;
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) {
+    // npm forwards the terminal's SIGINT to us as well: a second signal counts only once a moment has passed.
+    if (Date.now() - stopping < 1500) return;
     log.warn(`${signal} again: exiting now`);
     process.exit(130);
   }
-  stopping = true;
+  stopping = Date.now();
   log.info(`${signal}: stopping (again to force)`);
   try {
     await platform?.stop();
@@ -38,6 +40,9 @@ async function shutdown(signal: string): Promise<void> {
 // Installed before anything loads the JVM: with Node listeners present, the in-process JVM (java-bridge)
 // leaves SIGINT/SIGTERM to Node, which then stops the parts in order.
 process.on('SIGINT', () => void shutdown('SIGINT'));
+// A closed terminal or pipe must not crash the platform halfway (that would orphan the child JVMs).
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 try {

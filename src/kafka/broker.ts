@@ -1,6 +1,6 @@
 // The embedded single-node Kafka 4.x broker (KRaft, combined broker+controller) used by `npm start`
 // and the tests when KAFKA_BROKERS is not set. Jars come from the Gradle `broker` subproject.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { runJava, spawnJava, type JavaProcess } from '../jvm/java-process.ts';
@@ -67,6 +67,31 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Pro
   });
 }
 
+/**
+ * The broker runs in its own process group (so Ctrl-C reaches Node, which stops parts in order). If Node
+ * died without stopping it, the broker is still running on this data folder: stop that orphan first.
+ */
+async function reapOrphan(pidFile: string, log: (m: string) => void): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // not running
+  }
+  if (!cmdline.includes('kafka.Kafka') || !cmdline.includes(pidFile.replace(/broker\.pid$/, ''))) return;
+  log(`stopping a broker left running by an earlier run (pid ${pid})`);
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 150; i++) {
+    await sleep(200);
+    if (!existsSync(`/proc/${pid}`)) return;
+  }
+  process.kill(pid, 'SIGKILL');
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Format the log folder on first run, start the broker, wait until it accepts connections. */
@@ -77,6 +102,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const logDir = join(home, 'log');
   const propsFile = join(home, 'server.properties');
   mkdirSync(logDir, { recursive: true });
+  const pidFile = join(home, 'broker.pid');
+  await reapOrphan(pidFile, log);
   if (await portOpen(o.port)) {
     throw new Error(
       `port ${o.port} is already in use: another Kafka (or something else) listens there. ` +
@@ -105,6 +132,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     jvmArgs: ['-Xms128m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'],
     logFile: join(o.dataDir, 'logs', 'kafka.log'),
   });
+  writeFileSync(pidFile, `${proc.child.pid}\n`);
+  void proc.exited.then(() => rmSync(pidFile, { force: true }));
   const deadline = Date.now() + (o.startTimeoutMs ?? 90_000);
   let exited = false;
   void proc.exited.then(() => (exited = true));
