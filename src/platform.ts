@@ -10,6 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createApp } from './api/app.ts';
+import type { BroadcastFacade } from './actors/facade.ts';
+import { startBroadcast, type BroadcastHandle } from './actors/wiring.ts';
+import { broadcastRoutes } from './api/routes/clusters.routes.ts';
 import { dashboardRoutes } from './api/routes/dashboard.routes.ts';
 import { metricsRoutes } from './api/routes/metrics.routes.ts';
 import type { ReadinessCheck } from './api/routes/health.routes.ts';
@@ -36,6 +39,8 @@ export interface Platform {
   readonly brokers: string[];
   readonly app: Hono;
   readonly ingest: IngestService;
+  /** The broadcast facade (publish windows, subscriptions, cluster views); null when left out. */
+  readonly broadcast: BroadcastFacade | null;
   /** Stop everything in reverse order of start; safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -103,6 +108,15 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     parts.push({ name: 'lag poller', stop: async () => lag.stop() });
     routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)]);
 
+    // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
+    let broadcast: BroadcastHandle | null = null;
+    if (opts.broadcast ?? true) {
+      const b = await startBroadcast(config, kafka, (m) => log.child('broadcast').info(m));
+      broadcast = b;
+      parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
+      routes.push(...broadcastRoutes({ facade: b.facade, config }));
+    }
+
     // 5. HTTP
     const app = createApp({ config, ingest, readiness, routes, log: (m) => log.warn(m) });
     const server: ServerType = await new Promise((resolve, reject) => {
@@ -120,6 +134,11 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
           (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
         }),
     });
+    // Stopped before the HTTP server: every SSE viewer gets `event: disconnect` (reason shutdown) first.
+    if (broadcast) {
+      const b = broadcast;
+      parts.push({ name: 'SSE streams', stop: async () => b.facade.stop('shutdown') });
+    }
 
     let stopped: Promise<void> | null = null;
     return {
@@ -128,6 +147,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       brokers,
       app,
       ingest,
+      broadcast: broadcast?.facade ?? null,
       stop: () => (stopped ??= stopAll()),
     };
   } catch (err) {
