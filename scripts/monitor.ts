@@ -94,7 +94,7 @@ async function frame(): Promise<string> {
   L.push('');
 
   // Ingest
-  const refused = m.by('emostream_ingest_events_refused_total', 'status');
+  const refused = m.by('emostream_ingest_refused_total', 'status');
   L.push(`${B}${C}Ingest${R}`);
   L.push(`  accepted ${B}${f(rate(m, p, now, 'emostream_ingest_events_accepted_total'))}${R} events/s (total ${f(m.sum('emostream_ingest_events_accepted_total'))})   refused ${Object.keys(refused).length ? Object.entries(refused).map(([s, v]) => `${s}: ${n0.format(v)}`).join(', ') : '0'}`);
   L.push(`  requests ${f(rate(m, p, now, 'emostream_http_requests_total'))}/s   buffer ${f(m.sum('emostream_producer_buffer_events'))} events   batch p50 ${f(m.histogramQuantile('emostream_producer_batch_records', 0.5))} records   producer ack p50 ${ms(m.histogramQuantile('emostream_producer_send_seconds', 0.5))} p99 ${ms(m.histogramQuantile('emostream_producer_send_seconds', 0.99))}   Kafka errors ${f(m.sum('emostream_kafka_errors_total') ?? 0)}`);
@@ -107,7 +107,7 @@ async function frame(): Promise<string> {
   for (const c of clusters) {
     const width = 30;
     const fill = c.capacity ? Math.min(width, Math.round((c.viewers / c.capacity) * width)) : 0;
-    L.push(`  ${pad(c.id, 12)} ${G}${'█'.repeat(fill)}${D}${'·'.repeat(width - fill)}${R} ${pad(n0.format(c.viewers), 7)} / ${n0.format(c.capacity)}  ${c.subscribers} subscribers ${c.state && c.state !== 'running' ? `${Y}${c.state}${R}` : ''}`);
+    L.push(`  ${pad(c.id, 12)} ${G}${'█'.repeat(fill)}${D}${'·'.repeat(width - fill)}${R} ${pad(n0.format(c.viewers), 7)} / ${n0.format(c.capacity)}  ${c.subscribers} subscribers ${c.state && c.state !== 'up' && c.state !== 'running' ? `${Y}${c.state}${R}` : ''}`);
   }
   L.push('');
 

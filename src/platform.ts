@@ -23,6 +23,7 @@ import { startIngest, type IngestService } from './kafka/producer.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { startLagPoller } from './metrics/lag.ts';
 import { startSparkProgress } from './metrics/spark-progress.ts';
+import { observeBroadcast } from './metrics/instrument.ts';
 
 export interface PlatformOptions {
   log?: Logger;
@@ -115,6 +116,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
       routes.push(...broadcastRoutes({ facade: b.facade, config }));
+      const unobserve = observeBroadcast(b.facade); // viewers per cluster/subscriber in /metrics
+      parts.push({ name: 'broadcast metrics', stop: async () => unobserve() });
     }
 
     // 5. HTTP

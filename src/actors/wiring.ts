@@ -7,6 +7,7 @@ import { createActor, fromCallback, type SimulatedClock } from 'xstate';
 import type { Config } from '../config.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, type WindowConsumer } from '../kafka/window-consumer.ts';
+import { observeWindowDelivery } from '../metrics/instrument.ts';
 import { createFacade, type BroadcastFacade, type SupervisorActor } from './facade.ts';
 import { supervisorMachine, type SupervisorInput } from './supervisor.machine.ts';
 
@@ -82,7 +83,9 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
       topic: config.topics.windows,
       groupPrefix: `${config.kafka.clientId}-broadcast`,
       onWindow: (w) => {
-        for (const l of listeners) l(w);
+        observeWindowDelivery(facade, w, () => {
+          for (const l of listeners) l(w);
+        });
       },
       log,
     });

@@ -4,6 +4,7 @@
 // what a session checks against its cap before each frame.
 import type { ServerResponse } from 'node:http';
 import { DISCONNECT, type DisconnectReason, type SessionTransport } from '../actors/session.ts';
+import { disconnects } from '../metrics/registry.ts';
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -56,12 +57,16 @@ export class SseTransport implements SessionTransport {
 
   /** The client went away (the response's 'close'). */
   markGone(): void {
-    if (this.closedReason === null) this.closedReason = 'gone';
+    if (this.closedReason === null) {
+      this.closedReason = 'gone';
+      disconnects.inc({ reason: 'gone' });
+    }
   }
 
   close(reason: DisconnectReason): void {
     if (this.closed) return;
     this.closedReason = reason;
+    disconnects.inc({ reason });
     if (reason === 'slow') {
       // Its queue is full: telling it why would only queue more. Drop the connection now.
       this.res.destroy();

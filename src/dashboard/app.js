@@ -204,6 +204,18 @@ function openStream(sub) {
   source.addEventListener('reset', () => {
     state.seen.clear();
   });
+  // the server ended the stream with a typed reason; for a terminal one (left, expired, replaced) register again
+  source.addEventListener('disconnect', (ev) => {
+    let d = {};
+    try {
+      d = JSON.parse(ev.data);
+    } catch {}
+    if (d.reconnect === false) {
+      source.close();
+      setStatus('reconnecting', `disconnected (${d.reason}), registering again…`);
+      retryTimer = setTimeout(register, 1000);
+    }
+  });
   source.onerror = () => {
     if (source.readyState === EventSource.CLOSED) {
       // the server refused the stream (e.g. it restarted and forgot the subscription): register again
@@ -267,7 +279,7 @@ async function pollClusters() {
       li.querySelector('.bar > i').style.width = `${Math.round((c.viewers / top) * 100)}%`;
       li.querySelector('.n').textContent = `${fmt.format(c.viewers)} `;
       const small = document.createElement('small');
-      small.textContent = `${c.subscribers} subs${c.state && c.state !== 'running' ? ' · ' + c.state : ''}`;
+      small.textContent = `${c.subscribers} subs${c.state && c.state !== 'up' && c.state !== 'running' ? ' · ' + c.state : ''}`;
       li.querySelector('.n').appendChild(small);
       ul.appendChild(li);
     }

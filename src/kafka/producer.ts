@@ -5,6 +5,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { EmojiEvent } from '../domain/event.ts';
+import { instrumentSend, observeBufferDepth } from '../metrics/instrument.ts';
 import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
 import { topicsPresent } from './client.ts';
 import { IdempotencyCache } from './producer.dedup.ts';
@@ -108,7 +109,7 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   const log = opts.log ?? (() => {});
   const sender = opts.send ? null : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
   const batcher = new Batcher({
-    send: opts.send ?? sender!.send,
+    send: instrumentSend(opts.send ?? sender!.send), // batch sizes, ack latency, Kafka errors (src/metrics)
     flushIntervalMs: ing.flushIntervalMs,
     batchMaxEvents: ing.batchMaxEvents,
     bufferMaxEvents: ing.bufferMaxEvents,
@@ -118,6 +119,10 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
       log(`ingest: a send to Kafka failed (${err instanceof Error ? err.message : String(err)}); replacing the producer`);
       sender?.reset();
     },
+  });
+  const unobserveDepth = observeBufferDepth(() => {
+    const s = batcher.status();
+    return s.queuedEvents + s.inFlightEvents;
   });
   const dedup = new IdempotencyCache({ ttlMs: ing.idempotencyTtlMs, maxKeys: ing.idempotencyMaxKeys });
 
@@ -203,6 +208,7 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
       return [kafkaCheck, path];
     },
     async stop() {
+      unobserveDepth();
       await ticks.stop();
       await batcher.stop();
       await sender?.close();

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseWindowRecord, type WindowRecord } from '../domain/window.ts';
+import { observeConsumerLag } from '../metrics/lag.ts';
+import { kafkaErrors } from '../metrics/registry.ts';
 
 export interface WindowConsumerStats {
   received: number;
@@ -48,7 +50,11 @@ export async function startWindowConsumer(o: WindowConsumerOptions): Promise<Win
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   const offFetch = consumer.on(consumer.events.FETCH, () => markReady());
-  consumer.on(consumer.events.CRASH, (e) => log(`window consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`));
+  consumer.on(consumer.events.CRASH, (e) => {
+    kafkaErrors.inc({ component: 'publisher', kind: 'crash' });
+    log(`window consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
+  });
+  observeConsumerLag(consumer, 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
 
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: false });

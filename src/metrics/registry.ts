@@ -32,9 +32,9 @@ export const eventsAccepted = new Counter({
   labelNames: ['endpoint'] as const,
   registers,
 });
-export const eventsRefused = new Counter({
-  name: 'emostream_ingest_events_refused_total',
-  help: 'Events (or requests, when the body could not be read) refused, by endpoint, status and error code',
+export const ingestRefused = new Counter({
+  name: 'emostream_ingest_refused_total',
+  help: 'Ingest requests refused (nothing written), by endpoint, status and error code; a refused batch counts once',
   labelNames: ['endpoint', 'status', 'code'] as const,
   registers,
 });
@@ -51,10 +51,18 @@ export const producerLatency = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   registers,
 });
+/** Where bufferDepth reads from at scrape time (the running ingest service sets it). */
+let bufferDepthSource: (() => number) | null = null;
+export const setBufferDepthSource = (fn: (() => number) | null): void => {
+  bufferDepthSource = fn;
+};
 export const bufferDepth = new Gauge({
   name: 'emostream_producer_buffer_events',
-  help: 'Events waiting in the batcher buffer (not yet acknowledged)',
+  help: 'Events waiting in the batcher buffer or in flight (not yet acknowledged)',
   registers,
+  collect() {
+    if (bufferDepthSource) this.set(bufferDepthSource());
+  },
 });
 export const kafkaErrors = new Counter({
   name: 'emostream_kafka_errors_total',
@@ -64,11 +72,21 @@ export const kafkaErrors = new Counter({
 });
 
 // ---------- broadcast ----------
+/** Where viewers reads from at scrape time: [cluster, subscriber, viewers] rows (the broadcast sets it). */
+let viewersSource: (() => [string, string, number][]) | null = null;
+export const setViewersSource = (fn: (() => [string, string, number][]) | null): void => {
+  viewersSource = fn;
+};
 export const viewers = new Gauge({
   name: 'emostream_broadcast_viewers',
-  help: 'Connected viewer sessions by cluster and subscriber',
+  help: 'Connected viewer sessions (open SSE streams) by cluster and subscriber',
   labelNames: ['cluster', 'subscriber'] as const,
   registers,
+  collect() {
+    if (!viewersSource) return;
+    this.reset();
+    for (const [cluster, subscriber, n] of viewersSource()) this.set({ cluster, subscriber }, n);
+  },
 });
 export const windowsDelivered = new Counter({
   name: 'emostream_broadcast_windows_total',
@@ -76,11 +94,20 @@ export const windowsDelivered = new Counter({
   labelNames: ['cluster'] as const,
   registers,
 });
+/** Where sessionMessages reads from at scrape time (a running total kept by the subscribers). */
+let deliveredSource: (() => number) | null = null;
+export const setDeliveredSource = (fn: (() => number) | null): void => {
+  deliveredSource = fn;
+};
 export const sessionMessages = new Counter({
   name: 'emostream_broadcast_session_writes_total',
   help: 'Window messages written to viewer sessions (windows × viewers)',
-  labelNames: ['cluster'] as const,
   registers,
+  collect() {
+    if (!deliveredSource) return;
+    this.reset();
+    this.inc(deliveredSource());
+  },
 });
 export const windowsReceived = new Counter({
   name: 'emostream_publisher_windows_total',
@@ -90,14 +117,13 @@ export const windowsReceived = new Counter({
 });
 export const deliveryLatency = new Histogram({
   name: 'emostream_broadcast_delivery_latency_seconds',
-  help: "Time from a window's end (window_end) to its bytes being written to the viewers' sockets",
-  labelNames: ['cluster'] as const,
+  help: "Time from a window's end (window_end) to its bytes being written to every viewer's socket",
   buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
   registers,
 });
 export const disconnects = new Counter({
   name: 'emostream_broadcast_disconnects_total',
-  help: 'Viewer sessions ended, by reason (client_closed | slow | left | shutdown | cluster_restart | …)',
+  help: 'Viewer streams ended, by reason (gone = the viewer closed it; slow | left | replaced | expired | shutdown | cluster_failed: the server did)',
   labelNames: ['reason'] as const,
   registers,
 });

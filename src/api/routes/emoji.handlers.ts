@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
 import { createEventValidator, validateBatch, type FieldError } from '../../domain/event.ts';
 import type { IngestService } from '../../kafka/producer.ts';
+import { eventsAccepted } from '../../metrics/registry.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 
@@ -37,6 +38,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
       const r = validate(body, { now: t, receivedAt: new Date(t).toISOString() });
       if (!r.ok) throw refusal(r.errors);
       await deps.ingest.submit([r.event], [r.clientEventId]);
+      eventsAccepted.inc({ endpoint: 'single' });
       return c.json({ event_id: r.event.event_id }, 202);
     },
 
@@ -58,6 +60,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
         throw new ApiError(400, code, `${bad} of ${body.length} events are invalid, none was written: ${err.message}`, err.field, err.details);
       }
       await deps.ingest.submit(r.events, r.clientEventIds);
+      eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);
     },
   };

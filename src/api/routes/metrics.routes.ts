@@ -6,7 +6,10 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
-import { httpRequestDuration, httpRequests, registry as defaultRegistry } from '../../metrics/registry.ts';
+import { httpRequestDuration, httpRequests, ingestRefused, registry as defaultRegistry } from '../../metrics/registry.ts';
+
+/** Ingest routes whose refusals are counted in emostream_ingest_refused_total, by endpoint label. */
+const INGEST_ROUTES: Record<string, string> = { '/v1/emoji': 'single', '/v1/emoji/batch': 'batch' };
 
 export function metricsRoutes(registry: Registry = defaultRegistry): Hono {
   const app = new Hono();
@@ -20,6 +23,7 @@ export function metricsRoutes(registry: Registry = defaultRegistry): Hono {
 /**
  * Counts every request by method, route PATTERN (e.g. `/v1/clusters/:id/stream`, never the raw path, so
  * the label set stays bounded) and status. Requests that match no route are labelled `unmatched`.
+ * Refusals of POST /v1/emoji and /v1/emoji/batch also count in emostream_ingest_refused_total.
  */
 export function requestMetrics(): MiddlewareHandler {
   return async function requestMetricsMiddleware(c, next) {
@@ -39,6 +43,18 @@ export function requestMetrics(): MiddlewareHandler {
       const status = String(c.res?.status ?? 500);
       httpRequests.inc({ method, route, status });
       httpRequestDuration.observe({ method, route }, (performance.now() - t0) / 1000);
+      const endpoint = INGEST_ROUTES[route];
+      if (endpoint && method === 'POST' && c.res && c.res.status >= 400) {
+        // the error code from the JSON error body (small; refusals only)
+        let code = 'unknown';
+        try {
+          const body = (await c.res.clone().json()) as { error?: { code?: unknown } };
+          if (typeof body.error?.code === 'string') code = body.error.code;
+        } catch {
+          /* not JSON */
+        }
+        ingestRefused.inc({ endpoint, status, code });
+      }
     }
   };
 }
