@@ -1,0 +1,211 @@
+// The Spark aggregation job (spark/, io.emostream.spark.Job) as a child JVM: master local[2] by default, heap
+// capped, log at <dataDir>/logs/spark.log, checkpoint under <dataDir>/spark/checkpoint. Configuration goes to
+// the JVM as command-line arguments built from Config; the job reads nothing from the environment.
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config.ts';
+import { spawnJava, type JavaProcess } from '../jvm/java-process.ts';
+
+export const SPARK_LIB_DIR = resolve(import.meta.dirname, '../../spark/build/runtime-libs');
+export const SPARK_MAIN_CLASS = 'io.emostream.spark.Job';
+
+/** Spark on Java 17 (JVM-NOTES.md; the same list is in spark/build.gradle for the tests). */
+export const SPARK_JVM_FLAGS = [
+  '-XX:+IgnoreUnrecognizedVMOptions',
+  '--add-modules=jdk.incubator.vector',
+  ...[
+    'java.base/java.lang',
+    'java.base/java.lang.invoke',
+    'java.base/java.lang.reflect',
+    'java.base/java.io',
+    'java.base/java.net',
+    'java.base/java.nio',
+    'java.base/java.util',
+    'java.base/java.util.concurrent',
+    'java.base/java.util.concurrent.atomic',
+    'java.base/jdk.internal.ref',
+    'java.base/sun.nio.ch',
+    'java.base/sun.nio.cs',
+    'java.base/sun.security.action',
+    'java.base/sun.util.calendar',
+    'java.security.jgss/sun.security.krb5',
+  ].map((p) => `--add-opens=${p}=ALL-UNNAMED`),
+  '-Dio.netty.tryReflectionSetAccessible=true',
+  '--enable-native-access=ALL-UNNAMED',
+];
+
+/** Besides the heap: small young-gen pauses, die on OOM (the platform sees the exit), UTF-8 in the log. */
+const JVM_EXTRA = ['-XX:+UseG1GC', '-XX:MaxGCPauseMillis=50', '-XX:+ExitOnOutOfMemoryError', '-Dfile.encoding=UTF-8', '-Djava.awt.headless=true'];
+
+export interface SparkJobOptions {
+  /** Kafka bootstrap servers (from the running broker or config.kafka.brokers). */
+  brokers: string[];
+  log?: (msg: string) => void;
+  libDir?: string;
+  /** Checkpoint folder; default <dataDir>/spark/checkpoint. */
+  checkpointDir?: string;
+  /** Where to start on the first run (no checkpoint yet): 'latest' (default) or 'earliest'. */
+  startingOffsets?: 'latest' | 'earliest';
+  /** How long `ready` waits for the first progress report. */
+  readyTimeoutMs?: number;
+}
+
+/** One progress report as the job logs it (the same JSON goes to emoji-metrics). */
+export type SparkProgressLine = Record<string, unknown> & { batch_id: number; batch_duration_ms: number };
+
+export interface SparkJob {
+  readonly process: JavaProcess;
+  readonly logFile: string;
+  /** Resolves with the ms from spawn to the first progress report (the query is reading Kafka). */
+  readonly ready: Promise<number>;
+  /** Called for every progress report the job logs (after `ready`, roughly one per micro-batch). */
+  onProgress(fn: (p: SparkProgressLine) => void): () => void;
+  stop(): Promise<void>;
+}
+
+/** The job's arguments (io.emostream.spark.JobConfig) for this Config. */
+export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' | 'checkpointDir' | 'startingOffsets'> & { master?: string | null }): string[] {
+  const s = config.spark;
+  const args: Record<string, string | number | undefined> = {
+    brokers: o.brokers.join(','),
+    master: o.master === null ? undefined : (o.master ?? s.master),
+    'data-dir': config.dataDir,
+    'checkpoint-dir': o.checkpointDir,
+    'events-topic': config.topics.events,
+    'windows-topic': config.topics.windows,
+    'metrics-topic': config.topics.metrics,
+    'window-ms': config.windows.windowMs,
+    'scale-factor': config.windows.scaleFactor,
+    'watermark-ms': s.watermarkMs,
+    'trigger-ms': s.triggerMs,
+    'shuffle-partitions': s.shufflePartitions,
+    'ui-port': s.uiPort,
+    'starting-offsets': o.startingOffsets,
+  };
+  return Object.entries(args).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
+}
+
+/** The same job on a Spark cluster, for the README: `spark-submit --master spark://… --class … spark.jar …`. */
+export function sparkSubmitCommand(config: Config, brokers: string[], master = 'spark://HOST:7077'): string {
+  const jar = resolve(import.meta.dirname, '../../spark/build/libs/spark.jar');
+  const kafkaPkg = 'org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1';
+  return [
+    'spark-submit',
+    `--master ${master}`,
+    `--class ${SPARK_MAIN_CLASS}`,
+    `--packages ${kafkaPkg}`,
+    `--driver-memory ${config.spark.heap}`,
+    `--conf spark.driver.extraJavaOptions=-Dfile.encoding=UTF-8`,
+    jar,
+    ...sparkJobArgs(config, { brokers, master: null }),
+  ].join(' \\\n  ');
+}
+
+const PROGRESS_MARK = ' MetricsListener: progress ';
+
+/** Start the job; `ready` resolves on its first progress report. */
+export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
+  const log = o.log ?? (() => {});
+  const logFile = join(config.dataDir, 'logs', 'spark.log');
+  let logStart = 0;
+  try {
+    logStart = statSync(logFile).size;
+  } catch {
+    /* a fresh log */
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  const t0 = Date.now();
+  const proc = spawnJava({
+    name: 'spark',
+    libDir: o.libDir ?? SPARK_LIB_DIR,
+    mainClass: SPARK_MAIN_CLASS,
+    args: sparkJobArgs(config, o),
+    heap: config.spark.heap,
+    jvmArgs: [...SPARK_JVM_FLAGS, ...JVM_EXTRA],
+    logFile,
+    // the Spark UI binds where SPARK_LOCAL_IP says (default: every interface): keep it on loopback
+    env: { SPARK_LOCAL_IP: '127.0.0.1' },
+    cwd: config.dataDir,
+  });
+  log(`Spark job starting (pid ${proc.child.pid}, master ${config.spark.master}, heap ${config.spark.heap}, log ${logFile})`);
+
+  // Follow the log file (the JVM writes it directly) for progress lines.
+  const listeners = new Set<(p: SparkProgressLine) => void>();
+  let offset = logStart;
+  let partial = '';
+  let readyResolve!: (ms: number) => void;
+  let readyReject!: (e: Error) => void;
+  let isReady = false;
+  const ready = new Promise<number>((res, rej) => {
+    readyResolve = res;
+    readyReject = rej;
+  });
+  ready.catch(() => {}); // a caller that never awaits `ready` must not crash the process
+  const poll = () => {
+    let fd: number;
+    try {
+      fd = openSync(logFile, 'r');
+    } catch {
+      return;
+    }
+    try {
+      const buf = Buffer.alloc(256 * 1024);
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        if (n <= 0) break;
+        offset += n;
+        partial += buf.subarray(0, n).toString('utf8');
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const lines = partial.split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const i = line.indexOf(PROGRESS_MARK);
+      if (i < 0) continue;
+      let p: SparkProgressLine;
+      try {
+        p = JSON.parse(line.slice(i + PROGRESS_MARK.length));
+      } catch {
+        continue;
+      }
+      if (!isReady) {
+        isReady = true;
+        const ms = Date.now() - t0;
+        log(`Spark job ready in ${ms} ms (first micro-batch done)`);
+        readyResolve(ms);
+      }
+      for (const fn of listeners) fn(p);
+    }
+  };
+  const timer = setInterval(poll, 200);
+  timer.unref();
+  const readyTimer = setTimeout(
+    () => readyReject(new Error(`the Spark job reported no progress within ${o.readyTimeoutMs ?? 120_000} ms; see ${logFile}`)),
+    o.readyTimeoutMs ?? 120_000,
+  );
+  readyTimer.unref();
+  void ready.finally(() => clearTimeout(readyTimer)).catch(() => {});
+  void proc.exited.then((code) => {
+    clearInterval(timer);
+    clearTimeout(readyTimer);
+    poll();
+    if (!isReady) readyReject(new Error(`the Spark job exited (${code}) before its first micro-batch; see ${logFile}`));
+  });
+
+  return {
+    process: proc,
+    logFile,
+    ready,
+    onProgress(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    async stop() {
+      clearInterval(timer);
+      // SIGTERM: the job's shutdown hook stops the query (the checkpoint stays consistent either way)
+      await proc.stop(20_000);
+    },
+  };
+}
