@@ -15,6 +15,7 @@ import { startBroadcast, type BroadcastHandle } from './actors/wiring.ts';
 import { broadcastRoutes } from './api/routes/clusters.routes.ts';
 import { dashboardRoutes } from './api/routes/dashboard.routes.ts';
 import { metricsRoutes } from './api/routes/metrics.routes.ts';
+import { openapiRoutes } from './api/routes/openapi.routes.ts';
 import type { ReadinessCheck } from './api/routes/health.routes.ts';
 import { bootstrapServers, type Config } from './config.ts';
 import { startEmbeddedBroker } from './kafka/broker.ts';
@@ -107,7 +108,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       groups: config.streams.enabled ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
     });
     parts.push({ name: 'lag poller', stop: async () => lag.stop() });
-    routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)]);
+    routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)], ['/', openapiRoutes(config)]);
 
     // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
     let broadcast: BroadcastHandle | null = null;

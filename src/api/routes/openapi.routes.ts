@@ -1,0 +1,141 @@
+// GET /openapi.json: the HTTP API described once, as OpenAPI 3.1, from the zod schemas in
+// openapi.schemas.ts (z.toJSONSchema; JSON Schema 2020-12 is OpenAPI 3.1's schema dialect).
+// Mount with one line: `routes.push(['/', openapiRoutes(config)])`.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { apiSchemas } from './openapi.schemas.ts';
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
+const errorResponse = (description: string) => json('Error', description);
+const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+
+export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast'>): Record<string, unknown> {
+  const s = apiSchemas(config);
+  const { schemas } = z.toJSONSchema(s.registry, {
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    uri: (id) => `#/components/schemas/${id}`,
+  });
+  // drop each schema's own $schema/$id: inside components they are plain schemas
+  const components: Record<string, unknown> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _s, $id: _i, ...rest } = schema as Record<string, unknown>;
+    components[id] = rest;
+  }
+  const retry = { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } };
+  const unavailable = { description: 'Kafka unreachable or the buffer is full; retry later', headers: retry, content: { 'application/json': { schema: ref('Error') } } };
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'EmoStream API',
+      version: '0.1.0',
+      description:
+        'Real-time emoji reactions: ingest (202 = durably in Kafka), the 2 s emoji swarm over Server-Sent Events, exact counts (Kafka Streams, exactly once).',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    paths: {
+      '/v1/emoji': {
+        post: {
+          summary: 'Send one reaction',
+          requestBody: { required: true, content: { 'application/json': { schema: ref('EmojiEvent') } } },
+          responses: {
+            '202': json('Accepted', 'acknowledged by Kafka'),
+            '400': errorResponse('malformed JSON, wrong types, unknown emoji (the message lists the palette), timestamp outside the allowed skew'),
+            '413': errorResponse('body too large'),
+            '415': errorResponse('not application/json'),
+            '503': unavailable,
+          },
+        },
+      },
+      '/v1/emoji/batch': {
+        post: {
+          summary: `Send up to ${config.ingest.maxBatchEvents} reactions, all or nothing`,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('EmojiBatch') } } },
+          responses: {
+            '202': json('BatchAccepted', 'every event acknowledged by Kafka'),
+            '400': errorResponse('one or more invalid events (details lists each index, field and reason); none was written'),
+            '413': errorResponse('body too large, or too many events'),
+            '415': errorResponse('not application/json'),
+            '503': unavailable,
+          },
+        },
+      },
+      '/v1/subscriptions': {
+        post: {
+          summary: 'Register as a viewer: placed on the least-loaded cluster and subscriber',
+          requestBody: { required: false, content: { 'application/json': { schema: ref('SubscriptionRequest') } } },
+          responses: {
+            '201': json('Subscription', 'registered; open stream_url'),
+            '400': errorResponse('invalid body'),
+            '404': errorResponse('no such cluster'),
+            '503': { description: 'every subscriber is full', headers: retry, content: { 'application/json': { schema: ref('Error') } } },
+          },
+        },
+      },
+      '/v1/subscriptions/{id}': {
+        delete: {
+          summary: 'Leave; the stream ends with event: disconnect (reason "left")',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '204': { description: 'deleted' }, '404': errorResponse('no such subscription') },
+        },
+      },
+      '/v1/clusters': {
+        get: { summary: 'Clusters with their subscribers, viewers and capacity', responses: { '200': json('Clusters', 'every cluster') } },
+      },
+      '/v1/clusters/{id}/stream': {
+        get: {
+          summary: 'Server-Sent Events: event "window" (id <match_id>:<window_start ms>, data = Window), "reset", "disconnect"; ":hb" heartbeats',
+          description:
+            'Reconnect with Last-Event-ID to receive every window after it from the cluster history, each once; an id older than the history gets `event: reset` first.',
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'subscription', in: 'query', required: false, schema: { type: 'string' }, description: 'from POST /v1/subscriptions; without it the viewer joins ad hoc' },
+            { name: 'match', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'the stream', content: { 'text/event-stream': { schema: ref('Window') } } },
+            '404': errorResponse('no such cluster or subscription'),
+            '409': errorResponse('the subscription lives on another cluster'),
+            '503': errorResponse('cluster at capacity'),
+          },
+        },
+      },
+      '/v1/counts': {
+        get: {
+          summary: 'Exact running totals of a match (Kafka Streams, exactly once)',
+          parameters: [matchQuery],
+          responses: { '200': json('MatchTotals', 'totals'), '400': errorResponse('bad match id'), '503': errorResponse('the topology is not queryable yet') },
+        },
+      },
+      '/v1/counts/windows': {
+        get: {
+          summary: 'Exact per-window counts of a match in [from, to)',
+          parameters: [
+            matchQuery,
+            { name: 'from', in: 'query', required: false, schema: { type: 'string' }, description: 'ISO-8601 or epoch ms; default to − 60 s' },
+            { name: 'to', in: 'query', required: false, schema: { type: 'string' }, description: 'ISO-8601 or epoch ms; default now' },
+          ],
+          responses: { '200': json('ExactWindows', 'windows'), '400': errorResponse('bad parameters'), '503': errorResponse('the topology is not queryable yet') },
+        },
+      },
+      '/v1/palette': { get: { summary: 'The configured emojis and the swarm parameters', responses: { '200': json('Palette', 'palette') } } },
+      '/healthz': { get: { summary: 'Process alive', responses: { '200': json('Health', 'alive') } } },
+      '/readyz': { get: { summary: 'Kafka reachable, topics present, every part ready', responses: { '200': json('Readiness', 'ready'), '503': json('Readiness', 'not ready') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/': { get: { summary: 'The live dashboard', responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    },
+    components: { schemas: components },
+  };
+}
+
+export function openapiRoutes(config: Pick<Config, 'ingest' | 'broadcast'>): Hono {
+  const doc = JSON.stringify(openapiDocument(config));
+  const app = new Hono();
+  app.get('/openapi.json', (c) => c.body(doc, 200, { 'content-type': 'application/json; charset=utf-8' }));
+  return app;
+}
