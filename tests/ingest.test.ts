@@ -117,6 +117,11 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
   await ingest?.stop();
   await consumer?.disconnect();
+  // leave no reader group behind on a shared broker
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups([`${RUN}-reader`]).catch(() => {});
+  await admin.disconnect();
 });
 
 describe('ingest → emoji-events', () => {
