@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { idOfRecord } from '../domain/window.ts';
+import { WindowHistory, encodeWindowFrame } from './history.ts';
+import { testWindow } from './testing.ts';
+
+const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
+const fill = (h: WindowHistory, matches: string[], at = (i: number) => T0 + i * 2000) =>
+  matches.map((m, i) => {
+    const w = testWindow(m, T0 + i * 2000);
+    h.push(idOfRecord(w), w, encodeWindowFrame(idOfRecord(w), w), at(i));
+    return idOfRecord(w);
+  });
+const ids = (frames: Buffer[]) => frames.map((f) => /^id: (.*)$/m.exec(f.toString())![1]);
+
+describe('WindowHistory', () => {
+  it('replays after a known id, filtered by match', () => {
+    const h = new WindowHistory(60_000);
+    const all = fill(h, ['a', 'b', 'a', 'b', 'a']);
+    expect(ids(h.replayAfter(all[1]!, null).frames)).toEqual(all.slice(2));
+    expect(ids(h.replayAfter(all[0]!, 'a').frames)).toEqual([all[2], all[4]]);
+    expect(h.replayAfter(all[4]!, null)).toEqual({ reset: false, frames: [] });
+    expect(h.replayAfter(null, null)).toEqual({ reset: false, frames: [] });
+  });
+
+  it('an unknown id inside the span replays windows that started after it; outside it resets', () => {
+    const h = new WindowHistory(60_000);
+    const all = fill(h, ['a', 'a', 'a']);
+    expect(h.replayAfter(`b:${T0 + 1000}`, null)).toMatchObject({ reset: false });
+    expect(ids(h.replayAfter(`b:${T0 + 1000}`, null).frames)).toEqual(all.slice(1));
+    expect(h.replayAfter(`a:${T0 - 2000}`, null).reset).toBe(true);
+    expect(h.replayAfter('garbage', null).reset).toBe(true);
+  });
+
+  it('forgets windows older than historyMs and beyond maxEntries', () => {
+    const h = new WindowHistory(5_000, 3);
+    const all = fill(h, ['a', 'a', 'a', 'a', 'a'], () => T0);
+    expect(h.size).toBe(3);
+    expect(h.replayAfter(all[0]!, null).reset).toBe(true);
+    h.prune(T0 + 5_001);
+    expect(h.size).toBe(0);
+  });
+});

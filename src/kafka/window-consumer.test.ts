@@ -1,0 +1,48 @@
+// The main publisher against the real broker (KAFKA_BROKERS from tests/setup/global.ts): windows written after
+// it started are handed over; records that are not windows are counted and skipped; two instances (own groups)
+// both receive every window.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Producer } from 'kafkajs';
+import { loadConfig } from '../config.ts';
+import { makeWindow, type WindowRecord } from '../domain/window.ts';
+import { createKafka } from './client.ts';
+import { startWindowConsumer, type WindowConsumer } from './window-consumer.ts';
+
+const config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
+const kafka = createKafka(config, 'window-consumer-test');
+const match = `t-wc-${Math.random().toString(36).slice(2, 8)}`;
+const got: WindowRecord[][] = [[], []];
+const consumers: WindowConsumer[] = [];
+let producer: Producer;
+
+beforeAll(async () => {
+  producer = kafka.producer();
+  await producer.connect();
+  for (const i of [0, 1]) {
+    consumers.push(
+      await startWindowConsumer({ kafka, topic: config.topics.windows, groupPrefix: 'test-broadcast', onWindow: (w) => w.match_id === match && got[i]!.push(w) }),
+    );
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(consumers.map((c) => c.stop()));
+  await producer?.disconnect();
+});
+
+describe('window consumer (main publisher)', () => {
+  it('hands every window to every instance, counts and skips bad records', async () => {
+    expect(consumers[0]!.groupId).not.toBe(consumers[1]!.groupId);
+    const w1 = makeWindow(match, 1_000_000, 2000, { '🔥': 1 }, 1000);
+    const w2 = makeWindow(match, 1_002_000, 2000, { '😀': 2500 }, 1000);
+    await producer.send({
+      topic: config.topics.windows,
+      messages: [{ key: match, value: JSON.stringify(w1) }, { key: match, value: 'not a window' }, { key: match, value: JSON.stringify({ match_id: match }) }, { key: match, value: JSON.stringify(w2) }],
+    });
+    const deadline = Date.now() + 20_000;
+    while ((got[0]!.length < 2 || got[1]!.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(got[0]).toEqual([w1, w2]);
+    expect(got[1]).toEqual([w1, w2]);
+    for (const c of consumers) expect(c.stats.invalid).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+});
