@@ -3,9 +3,11 @@ package io.emostream.spark;
 import static org.apache.spark.sql.functions.*;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -102,6 +104,33 @@ public final class Job {
         },
         DataTypes.BooleanType).asNondeterministic();
 
+    /**
+     * The window records (key, value, window_end ms) in one micro-batch of {@link Aggregations#windowCounts}: the
+     * per-emoji rows of the windows that closed in it (a few rows per match), collected and folded on the driver
+     * with {@link WindowFormat#recordJson} — the same record as {@link Aggregations#toWindowRecords}, both held to
+     * contracts/windows.json. Folding with a second Spark aggregation instead costs another shuffle stage in every
+     * micro-batch, which is a large part of a small batch's time.
+     */
+    static List<String[]> closedWindows(Dataset<Row> batch, Aggregations.Settings s) {
+        List<Row> rows = batch
+            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
+            .select(col("match_id"), unix_millis(col("window.start")), unix_millis(col("window.end")), col("emoji_type"), col("count"))
+            .collectAsList();
+        Map<List<Object>, Map<String, Long>> byWindow = new TreeMap<>(
+            Comparator.comparing((List<Object> k) -> (Long) k.get(1)).thenComparing(k -> (String) k.get(0)));
+        for (Row r : rows) {
+            byWindow.computeIfAbsent(List.of(r.getString(0), r.getLong(1), r.getLong(2)), k -> new TreeMap<>())
+                .merge(r.getString(3), r.getLong(4), Long::sum);
+        }
+        List<String[]> out = new ArrayList<>(byWindow.size());
+        for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
+            String matchId = (String) w.getKey().get(0);
+            long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
+            out.add(new String[] {matchId, WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor()), String.valueOf(end)});
+        }
+        return out;
+    }
+
     static StreamingQuery start(SparkSession spark, JobConfig c, WindowProducer windows) throws Exception {
         Aggregations.Settings s = c.settings();
         DataStreamReader reader = spark.readStream()
@@ -131,19 +160,18 @@ public final class Job {
                 sum(when(col("emoji_type").isNotNull(), col("count"))).as("window_events"),
                 max(unix_millis(col("window.end"))).as("last_window_end_ms"));
 
+        // Each micro-batch of `counts` holds the per-emoji rows of the windows that closed in it (a few rows per
+        // match). They are collected and folded on the driver (WindowFormat.recordJson, the same record as
+        // Aggregations.toWindowRecords, both held to contracts/windows.json): a second Spark aggregation here
+        // would cost another shuffle stage in every micro-batch, which is most of a small batch's time.
         VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
-            List<Row> rows = Aggregations.toWindowRecords(batch, s).select("key", "value", "window_start_ms").collectAsList();
-            if (rows.isEmpty()) return;
-            List<String[]> out = new ArrayList<>(rows.size());
-            long now = System.currentTimeMillis();
-            long maxLag = Long.MIN_VALUE;
-            for (Row r : rows) {
-                out.add(new String[] {r.getString(0), r.getString(1)});
-                maxLag = Math.max(maxLag, now - (r.getLong(2) + s.windowMs()));
-            }
+            List<String[]> out = closedWindows(batch, s);
+            if (out.isEmpty()) return;
             windows.send(out);
-            BatchStats.windows(batchId, rows.size());
-            LOG.info("batch {}: wrote {} window(s), max lag after window end {} ms", batchId, rows.size(), maxLag);
+            BatchStats.windows(batchId, out.size());
+            long maxEnd = 0;
+            for (String[] w : out) maxEnd = Math.max(maxEnd, Long.parseLong(w[2]));
+            LOG.info("batch {}: wrote {} window(s), {} ms after the latest window's end", batchId, out.size(), System.currentTimeMillis() - maxEnd);
         };
 
         return counts.writeStream()

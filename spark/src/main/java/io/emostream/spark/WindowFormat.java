@@ -1,6 +1,9 @@
 package io.emostream.spark;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.Map;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
@@ -31,6 +34,31 @@ public final class WindowFormat {
     /** Window id (de-duplication key, SSE id): {@code <match_id>:<window_start ms>}. */
     public static String windowId(String matchId, long windowStartMs) {
         return matchId + ":" + windowStartMs;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * The window record (value on emoji-windows) for one (match, window) from its per-emoji counts, fields in the
+     * contract's order; emojis in the map's order (pass a sorted map for stable bytes).
+     */
+    public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("match_id", matchId);
+        o.put("window_start", iso(windowStartMs));
+        o.put("window_end", iso(windowEndMs));
+        ObjectNode c = o.putObject("counts");
+        ObjectNode sw = o.putObject("swarm");
+        long total = 0;
+        for (Map.Entry<String, Long> e : counts.entrySet()) {
+            long n = e.getValue();
+            if (n <= 0) continue;
+            c.put(e.getKey(), n);
+            sw.put(e.getKey(), scale(n, factor));
+            total += n;
+        }
+        o.put("total", total);
+        return o.toString();
     }
 
     public static String iso(long epochMs) {

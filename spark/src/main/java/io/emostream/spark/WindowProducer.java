@@ -33,7 +33,7 @@ final class WindowProducer implements AutoCloseable {
         this.topic = topic;
     }
 
-    /** Send (key, value) pairs and wait for every acknowledgement. */
+    /** Send (key, value, …) records and wait for every acknowledgement. */
     void send(List<String[]> records) throws ExecutionException, InterruptedException {
         List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
         for (String[] kv : records) acks.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));

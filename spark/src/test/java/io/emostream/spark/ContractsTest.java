@@ -43,6 +43,20 @@ public class ContractsTest {
     }
 
     @Test
+    public void recordJsonIsTheContractRecord() throws Exception {
+        JsonNode r = TestSpark.contract("windows.json").get("records").get(0);
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        r.get("counts").fields().forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asLong()));
+        long start = WindowFormat.parseIso(r.get("window_start").asText());
+        String json = WindowFormat.recordJson(r.get("match_id").asText(), start, start + 2000, counts, 1000);
+        JsonNode got = TestSpark.JSON.readTree(json);
+        assertEquals(r.get("expected").get("record"), got);
+        java.util.List<String> names = new java.util.ArrayList<>();
+        got.fieldNames().forEachRemaining(names::add);
+        assertEquals(java.util.Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total"), names);
+    }
+
+    @Test
     public void jobConfigReadsArgumentsWithDefaults() {
         JobConfig c = JobConfig.parse(new String[] {"--brokers", "b:9092", "--trigger-ms=100", "--data-dir", "/tmp/x", "--ui-port=0"});
         assertEquals("b:9092", c.brokers());

@@ -94,6 +94,14 @@ public class StreamingQueryTest {
             assertEquals(10, m1.get("counts").get("😀").asLong());
             assertEquals(30, m1.get("total").asLong());
             assertEquals(1, got.get("m-2:" + T0).get("counts").get("😡").asLong());
+            // the Job's driver-side fold gives the same records as the Dataset function
+            List<String[]> folded = Job.closedWindows(spark.table("window_counts"), AggregationsTest.S);
+            assertEquals(2, folded.size());
+            for (String[] kv : folded) {
+                JsonNode v = TestSpark.JSON.readTree(kv[1]);
+                assertEquals(kv[0], v.get("match_id").asText());
+                assertEquals(got.get(kv[0] + ":" + T0), v);
+            }
 
             // 3. a late event for the closed window is dropped; the next window waits for its own watermark
             append(Arrays.asList(event("m-1", "🔥", T0 + 1900), event("m-1", "🔥", T0 + 2700)));
