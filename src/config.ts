@@ -84,6 +84,8 @@ const EnvSchema = z.object({
   STREAMS_COMMIT_INTERVAL_MS: int(100, 10),
   // partitions of the internal topic keyed by match (fixed once the application id has run)
   STREAMS_PARTITIONS: int(2, 1, 1000),
+  // where a NEW application id starts reading emoji-events (earliest: the whole retained topic)
+  STREAMS_OFFSET_RESET: z.enum(['earliest', 'latest']).default('earliest'),
 
   // broadcast: clusters → subscribers → sessions
   CLUSTERS: int(3, 1, 64),
@@ -151,6 +153,7 @@ export interface Config {
     windowRetentionMs: number;
     commitIntervalMs: number;
     partitions: number;
+    offsetReset: 'earliest' | 'latest';
   };
   broadcast: {
     clusters: number;
@@ -285,6 +288,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       windowRetentionMs: e.STREAMS_WINDOW_RETENTION_MS,
       commitIntervalMs: e.STREAMS_COMMIT_INTERVAL_MS,
       partitions: e.STREAMS_PARTITIONS,
+      offsetReset: e.STREAMS_OFFSET_RESET,
     },
     broadcast: {
       clusters: e.CLUSTERS,
