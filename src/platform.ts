@@ -16,7 +16,7 @@ import { broadcastRoutes } from './api/routes/clusters.routes.ts';
 import { dashboardRoutes } from './api/routes/dashboard.routes.ts';
 import { metricsRoutes } from './api/routes/metrics.routes.ts';
 import { openapiRoutes } from './api/routes/openapi.routes.ts';
-import type { ReadinessCheck } from './api/routes/health.routes.ts';
+import type { ReadinessCheck, ReadinessCheckResult } from './api/routes/health.routes.ts';
 import { bootstrapServers, type Config } from './config.ts';
 import { startEmbeddedBroker } from './kafka/broker.ts';
 import { createKafka, ensureTopics } from './kafka/client.ts';
@@ -24,6 +24,7 @@ import { startIngest, type IngestService } from './kafka/producer.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { startLagPoller } from './metrics/lag.ts';
 import { startSparkProgress } from './metrics/spark-progress.ts';
+import { startSparkJob } from './spark/job.ts';
 import { observeBroadcast } from './metrics/instrument.ts';
 
 export interface PlatformOptions {
@@ -95,6 +96,24 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
 
     const readiness: ReadinessCheck[] = [];
     const routes: [string, Hono][] = [];
+
+    // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); readiness reports it until its first batch
+    if (opts.spark ?? config.spark.enabled) {
+      const spark = startSparkJob(config, { brokers, log: (m) => log.child('spark').info(m) });
+      let sparkStopping = false;
+      parts.push({ name: 'Spark job', stop: () => ((sparkStopping = true), spark.stop()) });
+      let sparkState: ReadinessCheckResult = { name: 'spark', ok: false, detail: 'starting' };
+      spark.ready.then(
+        (ms) => (sparkState = { name: 'spark', ok: true, detail: `first micro-batch after ${ms} ms` }),
+        (err: Error) => (sparkState = { name: 'spark', ok: false, detail: err.message }),
+      );
+      void spark.process.exited.then((code) => {
+        if (sparkStopping) return;
+        sparkState = { name: 'spark', ok: false, detail: `exited (${code}); see ${spark.logFile}` };
+        log.child('spark').warn(`the Spark job exited (${code}); see ${spark.logFile}`);
+      });
+      readiness.push(() => sparkState);
+    }
 
     // 3. ingest
     const ingest = await startIngest(config, kafka, { log: (m) => log.child('ingest').info(m) });
