@@ -36,7 +36,7 @@ export interface ExactCountsOptions {
   /** How long start() waits for RUNNING + a first successful store query (default 120 s). */
   startTimeoutMs?: number;
   closeTimeoutMs?: number;
-  /** Overrides merged into the topology config (tests: commitIntervalMs, emitIntervalMs, stateDir, ...). */
+  /** Overrides merged into the topology config (tests: commitIntervalMs, stateDir, ...). */
   overrides?: Partial<TopologyConfig>;
   log?: (msg: string) => void;
 }
@@ -53,10 +53,12 @@ export interface TopologyConfig {
   dedupRetentionMs: number;
   windowRetentionMs: number;
   commitIntervalMs: number;
-  emitIntervalMs: number;
   scaleFactor: number;
   repartitionPartitions: number;
   rocksDbCacheBytes: number;
+  /** Partitions of the events topic; 0 → the Java side asks the broker. */
+  sourcePartitions: number;
+  autoOffsetReset: 'earliest' | 'latest';
 }
 
 export function topologyConfig(config: Config): TopologyConfig {
@@ -72,10 +74,11 @@ export function topologyConfig(config: Config): TopologyConfig {
     dedupRetentionMs: s.dedupRetentionMs,
     windowRetentionMs: s.windowRetentionMs,
     commitIntervalMs: s.commitIntervalMs,
-    emitIntervalMs: 100,
     scaleFactor: config.windows.scaleFactor,
     repartitionPartitions: s.partitions,
     rocksDbCacheBytes: 32 * 1024 * 1024,
+    sourcePartitions: 0,
+    autoOffsetReset: s.offsetReset,
   };
 }
 

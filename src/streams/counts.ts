@@ -21,7 +21,7 @@ export interface ExactWindow {
   counts: Record<string, number>;
   swarm: Record<string, number>;
   total: number;
-  /** True once the topology's stream time has passed window_end + grace: the counts are final. */
+  /** True once the window has been emitted to emoji-exact (every source partition passed window_end + grace): final. */
   closed: boolean;
 }
 
@@ -39,6 +39,8 @@ export interface StreamsMetrics {
   duplicates: number;
   invalid: number;
   ticks: number;
+  /** Counted in the totals, too late for their (already emitted) window. */
+  late: number;
   stream_time?: string;
   ms_to_running?: number;
   records_processed?: number;

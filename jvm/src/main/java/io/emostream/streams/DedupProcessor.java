@@ -11,8 +11,9 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 /**
  * First stage, on the source partitions (key = user_id): drops invalid records (counted), drops an event
  * whose event_id was seen within the retention period (counted), and re-keys what remains for the
- * aggregation: events → (match_id, emoji_type), ticks → (__tick__, ""), which the multicast partitioner
- * sends to every partition of the repartition topic so that each downstream task's stream time advances.
+ * aggregation: events → (match_id, "p|emoji_type"), ticks → (__tick__, "p|"), where p is the source
+ * partition. The multicast partitioner sends every tick to every partition of the repartition topic, and p
+ * lets the window stage track each source partition's clock separately (see WindowCountsProcessor).
  *
  * The dedup store is local to the source partition: a client retrying a POST with the same event_id sends
  * the same user_id, so both copies land on the same partition of the events topic (key = user_id). It is a
@@ -48,7 +49,7 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
         counters.observe(ts);
         if (e.isTick()) {
             counters.ticks.incrementAndGet();
-            context.forward(record.withKey(Topics.TICK_KEY).withValue(""));
+            context.forward(record.withKey(Topics.TICK_KEY).withValue(encode(sourcePartition(), "")));
             return;
         }
         if (isDuplicate(e.eventId(), ts)) {
@@ -57,7 +58,30 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
         }
         seen.put(e.eventId(), ts, ts);
         counters.events.incrementAndGet();
-        context.forward(record.withKey(e.matchId()).withValue(e.emojiType()));
+        context.forward(record.withKey(e.matchId()).withValue(encode(sourcePartition(), e.emojiType())));
+    }
+
+    private int sourcePartition() {
+        return context.recordMetadata().map(m -> m.partition()).orElse(0);
+    }
+
+    /** Value on the repartition topic: "<source partition>|<emoji>" ("<p>|" for a tick). */
+    static String encode(int partition, String emoji) {
+        return partition + "|" + emoji;
+    }
+
+    static int partitionOf(String value) {
+        int bar = value.indexOf('|');
+        try {
+            return bar > 0 ? Integer.parseInt(value.substring(0, bar)) : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    static String emojiOf(String value) {
+        int bar = value.indexOf('|');
+        return bar >= 0 ? value.substring(bar + 1) : value;
     }
 
     private boolean isDuplicate(String eventId, long ts) {

@@ -7,7 +7,10 @@ import java.time.Duration;
 
 /**
  * Configuration of the exact-counts topology, passed from TypeScript as one JSON object (keys below, all
- * optional except bootstrapServers). The API derives it from src/config.ts; nothing here reads the environment.
+ * optional except bootstrapServers). sourcePartitions = partitions of the events topic (0: the facade asks
+ * the broker); the window stage waits for a clock from each of them before it closes a window.
+ * autoOffsetReset: where a NEW application id starts reading the events topic (earliest: count the whole
+ * retained topic; latest: only what arrives from now on — tests on a shared broker). The API derives it from src/config.ts; nothing here reads the environment.
  */
 public record ExactCountsConfig(
         String bootstrapServers,
@@ -20,20 +23,22 @@ public record ExactCountsConfig(
         Duration dedupRetention,
         Duration windowRetention,
         long commitIntervalMs,
-        long emitIntervalMs,
         long scaleFactor,
         int repartitionPartitions,
-        long rocksDbCacheBytes) {
+        long rocksDbCacheBytes,
+        int sourcePartitions,
+        String autoOffsetReset) {
 
     public static final String DEDUP_STORE = "exact-dedup";
     public static final String WINDOWS_STORE = "exact-windows";
     public static final String TOTALS_STORE = "exact-totals";
+    public static final String PROGRESS_STORE = "exact-window-progress";
     public static final String REPARTITION = "by-match";
 
     public static ExactCountsConfig defaults() {
         return new ExactCountsConfig("127.0.0.1:9092", "emostream-exact", Path.of("data", "streams").toString(),
                 Topics.EVENTS, Topics.EXACT, Duration.ofMillis(2000), Duration.ofMillis(500),
-                Duration.ofMinutes(10), Duration.ofHours(1), 100, 100, 1000, 2, 32L << 20);
+                Duration.ofMinutes(10), Duration.ofHours(1), 100, 1000, 2, 32L << 20, 0, "earliest");
     }
 
     public static ExactCountsConfig fromJson(String json) {
@@ -55,10 +60,18 @@ public record ExactCountsConfig(
                 Duration.ofMillis(num(n, "dedupRetentionMs", d.dedupRetention.toMillis())),
                 Duration.ofMillis(num(n, "windowRetentionMs", d.windowRetention.toMillis())),
                 num(n, "commitIntervalMs", d.commitIntervalMs),
-                num(n, "emitIntervalMs", d.emitIntervalMs),
                 num(n, "scaleFactor", d.scaleFactor),
                 (int) num(n, "repartitionPartitions", d.repartitionPartitions),
-                num(n, "rocksDbCacheBytes", d.rocksDbCacheBytes));
+                num(n, "rocksDbCacheBytes", d.rocksDbCacheBytes),
+                (int) num(n, "sourcePartitions", d.sourcePartitions),
+                str(n, "autoOffsetReset", d.autoOffsetReset));
+    }
+
+    /** The same configuration with the partition count of the events topic filled in. */
+    public ExactCountsConfig withSourcePartitions(int n) {
+        return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
+                dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
+                rocksDbCacheBytes, n, autoOffsetReset);
     }
 
     private static String str(JsonNode n, String k, String def) {

@@ -8,7 +8,12 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -17,6 +22,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
@@ -51,6 +57,7 @@ public final class ExactCountsFacade {
         if (streams != null) throw new IllegalStateException("already started");
         if (closed) throw new IllegalStateException("closed");
         ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
+        if (cfg.sourcePartitions() < 1) cfg = cfg.withSourcePartitions(partitionsOf(cfg));
         KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(cfg, counters),
                 ExactCountsTopology.streamsProperties(cfg));
         ks.setUncaughtExceptionHandler(e -> {
@@ -68,6 +75,18 @@ public final class ExactCountsFacade {
         this.streams = ks;
         startedAtMs = System.currentTimeMillis();
         ks.start();
+    }
+
+    /** Partition count of the events topic, from the broker (the window stage waits for each partition's clock). */
+    private static int partitionsOf(ExactCountsConfig cfg) {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            return admin.describeTopics(List.of(cfg.eventsTopic())).allTopicNames().get(30, TimeUnit.SECONDS)
+                    .get(cfg.eventsTopic()).partitions().size();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the partitions of " + cfg.eventsTopic() + ": " + e, e);
+        }
     }
 
     /** Blocks until RUNNING and the stores answer a query, or the timeout; returns whether it got there. */
@@ -122,13 +141,13 @@ public final class ExactCountsFacade {
     /**
      * Exact counts of every window of the match whose start lies in [fromMs, toMs):
      * {"match_id","from","to","windows":[{window_start,window_end,counts,swarm,total,closed}]}. A window is
-     * `closed` once the stream time seen by this instance has passed its end plus the grace period.
+     * `closed` once it has been emitted (every source partition's clock passed its end plus the grace period).
      */
     public String windows(String matchId, long fromMs, long toMs) {
         KafkaStreams ks = requireStreams();
         ExactCountsConfig cfg = config;
         long windowMs = cfg.window().toMillis();
-        long closeBefore = counters.streamTimeMs.get() - cfg.grace().toMillis();
+        long emittedThrough = retrying(() -> emittedThrough(ks));
         ObjectNode n = JSON.createObjectNode();
         n.put("match_id", matchId);
         n.put("from", WindowFormat.iso(fromMs));
@@ -143,7 +162,7 @@ public final class ExactCountsFacade {
                         KeyValue<Long, Counts> kv = it.next();
                         if (kv.value == null || kv.value.isEmpty()) continue;
                         ObjectNode w = WindowFormat.windowNode(matchId, kv.key, windowMs, kv.value.asMap(), cfg.scaleFactor());
-                        w.put("closed", kv.key + windowMs <= closeBefore);
+                        w.put("closed", kv.key + windowMs <= emittedThrough);
                         arr.add(w);
                     }
                 }
@@ -161,6 +180,7 @@ public final class ExactCountsFacade {
         n.put("duplicates", counters.duplicates.get());
         n.put("invalid", counters.invalid.get());
         n.put("ticks", counters.ticks.get());
+        n.put("late", counters.late.get());
         long st = counters.streamTimeMs.get();
         if (st >= 0) n.put("stream_time", WindowFormat.iso(st));
         if (startedAtMs >= 0 && runningAtMs >= 0) n.put("ms_to_running", runningAtMs - startedAtMs);
@@ -201,7 +221,9 @@ public final class ExactCountsFacade {
         closed = true;
         KafkaStreams ks = streams;
         if (ks == null) return true;
-        boolean ok = ks.close(Duration.ofMillis(timeoutMs));
+        // Leave the group: otherwise a restarted API (same application id) waits for the session timeout
+        // before the old member's partitions are reassigned.
+        boolean ok = ks.close(new KafkaStreams.CloseOptions().timeout(Duration.ofMillis(timeoutMs)).leaveGroup(true));
         streams = null;
         return ok;
     }
@@ -218,6 +240,24 @@ public final class ExactCountsFacade {
         KafkaStreams ks = streams;
         if (ks == null) throw new IllegalStateException("exact counts are not running (" + state() + ")");
         return ks;
+    }
+
+    /** End of the last window every window task has emitted (min over tasks); Long.MIN_VALUE before any. */
+    private static long emittedThrough(KafkaStreams ks) {
+        ReadOnlyKeyValueStore<String, Long> store = ks.store(StoreQueryParameters.fromNameAndType(
+                ExactCountsConfig.PROGRESS_STORE, QueryableStoreTypes.keyValueStore()));
+        long min = Long.MAX_VALUE;
+        boolean any = false;
+        try (KeyValueIterator<String, Long> it = store.all()) {
+            while (it.hasNext()) {
+                Long v = it.next().value;
+                if (v != null) {
+                    min = Math.min(min, v);
+                    any = true;
+                }
+            }
+        }
+        return any ? min : Long.MIN_VALUE;
     }
 
     private static ReadOnlyKeyValueStore<String, Counts> totalsStore(KafkaStreams ks) {

@@ -5,21 +5,18 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
-import org.apache.kafka.streams.state.WindowStore;
 
 /**
  * The exact-counts topology, pure: builds the Topology and its properties, never starts a client.
@@ -28,14 +25,13 @@ import org.apache.kafka.streams.state.WindowStore;
  * emoji-events (key user_id; events + ticks; time = received_at)
  *   └ dedup (store exact-dedup, per source partition) — invalid: counted, dropped; repeated event_id: dropped
  *       └ repartition "by-match" (key match_id, value emoji; ticks multicast to every partition)
- *           ├ 2 s tumbling windows per match, emitted on close → store exact-windows → emoji-exact
+ *           ├ 2 s tumbling windows per match (store exact-windows), each emitted once on close → emoji-exact
  *           └ running totals per match → store exact-totals
  * </pre>
  *
  * Both stores are keyed by match_id and hold {emoji: n}, so "exact counts per (match_id, emoji_type)" for a
- * match is one store lookup. Ticks (key __tick__) flow into the windowed aggregation unchanged so that its
- * stream time — which only advances with records it sees — moves on a quiet stream and windows close; the
- * empty __tick__ windows are never emitted and never queried.
+ * match is one store lookup. Ticks (key __tick__) reach every partition of the window stage and move the
+ * clock of their source partition, so windows close on a quiet stream; they are never counted.
  */
 public final class ExactCountsTopology {
     private ExactCountsTopology() {}
@@ -54,33 +50,28 @@ public final class ExactCountsTopology {
                         .withTimestampExtractor(new ReceivedAtExtractor())
                         .withName("events"))
                 .process(() -> new DedupProcessor(ExactCountsConfig.DEDUP_STORE, cfg.dedupRetention(), counters),
-                        org.apache.kafka.streams.kstream.Named.as("dedup"), ExactCountsConfig.DEDUP_STORE)
+                        Named.as("dedup"), ExactCountsConfig.DEDUP_STORE)
                 .repartition(Repartitioned.<String, String>as(ExactCountsConfig.REPARTITION)
                         .withKeySerde(str).withValueSerde(str)
                         .withNumberOfPartitions(cfg.repartitionPartitions())
                         .withStreamPartitioner(new TickMulticastPartitioner()));
 
-        // Exact counts per 2 s window, emitted once the window closes (stream time > end + grace).
-        long windowMs = cfg.window().toMillis();
-        long factor = cfg.scaleFactor();
-        byMatch.groupByKey(Grouped.with("windows", str, str))
-                .windowedBy(TimeWindows.ofSizeAndGrace(cfg.window(), cfg.grace()))
-                .emitStrategy(EmitStrategy.onWindowClose())
-                .aggregate(Counts::new,
-                        (match, emoji, agg) -> Topics.TICK_KEY.equals(match) ? agg : agg.add(emoji),
-                        Materialized.<String, Counts, WindowStore<Bytes, byte[]>>as(ExactCountsConfig.WINDOWS_STORE)
-                                .withKeySerde(str).withValueSerde(counts)
-                                .withRetention(cfg.windowRetention()))
-                .toStream()
-                .filter((w, c) -> !Topics.TICK_KEY.equals(w.key()) && c != null && !c.isEmpty())
-                .map((w, c) -> KeyValue.pair(w.key(),
-                        WindowFormat.windowJson(w.key(), w.window().start(), windowMs, c.asMap(), factor)))
+        // Exact counts per 2 s window; each window emitted once when every source partition's clock has
+        // passed its end + grace (see WindowCountsProcessor for why not the DSL's windowed aggregation).
+        if (cfg.sourcePartitions() < 1) throw new IllegalArgumentException("sourcePartitions must be >= 1");
+        b.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(ExactCountsConfig.WINDOWS_STORE, cfg.windowRetention(), cfg.window(), false),
+                str, counts));
+        b.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ExactCountsConfig.PROGRESS_STORE), str, Serdes.Long()));
+        byMatch.process(() -> new WindowCountsProcessor(cfg, cfg.sourcePartitions(), counters),
+                        Named.as("windows"), ExactCountsConfig.WINDOWS_STORE, ExactCountsConfig.PROGRESS_STORE)
                 .to(cfg.exactTopic(), Produced.with(str, str).withName("exact-out"));
 
         // Running totals per match (every counted event, including ones too late for their window).
-        byMatch.filter((match, emoji) -> !Topics.TICK_KEY.equals(match))
+        byMatch.filter((match, v) -> !Topics.TICK_KEY.equals(match))
                 .groupByKey(Grouped.with("totals", str, str))
-                .aggregate(Counts::new, (match, emoji, agg) -> agg.add(emoji),
+                .aggregate(Counts::new, (match, v, agg) -> agg.add(DedupProcessor.emojiOf(v)),
                         Materialized.<String, Counts, KeyValueStore<Bytes, byte[]>>as(ExactCountsConfig.TOTALS_STORE)
                                 .withKeySerde(str).withValueSerde(counts));
 
@@ -100,9 +91,9 @@ public final class ExactCountsTopology {
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 4L << 20);
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
         p.put(BoundedRocksDbConfig.CACHE_BYTES, String.valueOf(cfg.rocksDbCacheBytes()));
-        // How often (wall clock) the on-close windowed aggregation looks for closed windows (default 1 s).
-        p.put(StreamsConfig.InternalConfig.EMIT_INTERVAL_MS_KSTREAMS_WINDOWED_AGGREGATION, cfg.emitIntervalMs());
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), cfg.autoOffsetReset());
+        // After a crash (no close, no leave-group) the restarted API gets its partitions back this fast.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
         return p;
     }
 }

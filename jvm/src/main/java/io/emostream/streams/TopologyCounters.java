@@ -11,6 +11,8 @@ public final class TopologyCounters {
     public final AtomicLong duplicates = new AtomicLong();
     public final AtomicLong invalid = new AtomicLong();
     public final AtomicLong ticks = new AtomicLong();
+    /** Events counted in the totals but too late for their window (it had closed already). */
+    public final AtomicLong late = new AtomicLong();
     /** Highest record time (received_at, ticks included) seen by the source processors; -1 before any. */
     public final AtomicLong streamTimeMs = new AtomicLong(-1);
 

@@ -44,8 +44,7 @@ public class ExactCountsTopologyTest {
         ExactCountsConfig cfg = new ExactCountsConfig("dummy:9092", "exact-test-" + System.nanoTime(),
                 Files.createTempDirectory("exact-test").toString(), Topics.EVENTS, Topics.EXACT,
                 Duration.ofMillis(2000), Duration.ofMillis(GRACE), Duration.ofMinutes(10), Duration.ofHours(1),
-                100, 0 /* look for closed windows on every record: the driver's wall clock stands still */,
-                1000, 2, d.rocksDbCacheBytes());
+                100, 1000, 2, d.rocksDbCacheBytes(), 1 /* the driver feeds one partition */, "earliest");
         counters = new TopologyCounters();
         Properties props = ExactCountsTopology.streamsProperties(cfg);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
@@ -196,5 +195,6 @@ public class ExactCountsTopologyTest {
         assertEquals(Map.of("🔥", 2L), totals("m1"));
         tick(T0 + 9000);
         assertTrue("a closed window is not emitted again", exact.isEmpty());
+        assertEquals(1, counters.late.get());
     }
 }
