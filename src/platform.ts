@@ -25,6 +25,8 @@ import { silentLogger, type Logger } from './log.ts';
 import { startLagPoller } from './metrics/lag.ts';
 import { startSparkProgress } from './metrics/spark-progress.ts';
 import { startSparkJob } from './spark/job.ts';
+import { countsRoutes } from './api/routes/counts.routes.ts';
+import { startExactCountsInBackground } from './streams/bridge.ts';
 import { observeBroadcast } from './metrics/instrument.ts';
 
 export interface PlatformOptions {
@@ -118,6 +120,16 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 3. ingest
     const ingest = await startIngest(config, kafka, { log: (m) => log.child('ingest').info(m) });
     parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ingest.stop() });
+
+    // 4. Kafka Streams exact counts: a JVM inside this process (java-bridge); not awaited (a few seconds to
+    //    RUNNING), /v1/counts answers 503 and readiness says "starting" until its stores are queryable
+    if (opts.streams ?? config.streams.enabled) {
+      const slog = log.child('streams');
+      const exact = startExactCountsInBackground(config, { log: (m) => slog.info(m) });
+      parts.push({ name: 'Kafka Streams exact counts', stop: () => exact.close() });
+      routes.push(['/v1/counts', countsRoutes(exact)]);
+      readiness.push(() => exact.readiness());
+    }
 
     // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
     const sparkProgress = await startSparkProgress(config, { kafka, log: log.child('spark-progress') });

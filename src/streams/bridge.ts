@@ -185,3 +185,58 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
     },
   };
 }
+
+export interface ExactCountsInBackground extends CountsFacade {
+  /** Resolves with the ms until queryable; rejects if the topology could not start. */
+  readonly ready: Promise<number>;
+  /** null until ready */
+  metrics(): StreamsMetrics | null;
+  readiness(): { name: string; ok: boolean; detail?: string };
+  /** Waits for a start in progress, then closes. Idempotent; await it before the process exits. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the topology without holding up the caller (the platform starts the HTTP server meanwhile): until it
+ * is queryable the queries throw CountsUnavailableError (→ 503) and readiness reports "starting".
+ */
+export function startExactCountsInBackground(config: Config, opts: ExactCountsOptions = {}): ExactCountsInBackground {
+  let handle: ExactCounts | null = null;
+  let failure: string | null = null;
+  let closed = false;
+  const starting = startExactCounts(config, opts).then(
+    (h) => {
+      handle = h;
+      return h;
+    },
+    (err: unknown) => {
+      failure = err instanceof Error ? err.message : String(err);
+      opts.log?.(`exact counts: Kafka Streams failed to start: ${failure}`);
+      throw err;
+    },
+  );
+  const ready = starting.then((h) => h.queryableAfterMs);
+  ready.catch(() => {}); // reported through readiness(); a caller awaiting `ready` still sees the error
+  const live = (): ExactCounts => {
+    if (closed) throw new CountsUnavailableError('CLOSED', 'exact counts are closed');
+    if (handle) return handle;
+    if (failure) throw new CountsUnavailableError('ERROR', `exact counts failed to start: ${failure}`);
+    throw new CountsUnavailableError('STARTING', 'exact counts are starting (Kafka Streams is not queryable yet)');
+  };
+  return {
+    ready,
+    state: () => (closed ? 'CLOSED' : handle ? handle.state() : failure ? 'ERROR' : 'STARTING'),
+    totals: (m) => live().totals(m),
+    windows: (m, f, t) => live().windows(m, f, t),
+    metrics: () => (handle && !closed ? handle.metrics() : null),
+    readiness() {
+      if (handle && !closed) return handle.readiness();
+      return { name: 'kafka-streams', ok: false, detail: closed ? 'closed' : (failure ?? 'starting') };
+    },
+    async close() {
+      closed = true;
+      const h = await starting.catch(() => null);
+      await h?.close();
+    },
+  };
+}
