@@ -1,0 +1,165 @@
+// SSE viewers for the fan-out benchmark, in a CHILD PROCESS of their own (`startViewers` forks this file).
+// Each viewer optionally registers (POST /v1/subscriptions → stream_url) and then reads its stream on a raw
+// socket from one of several 127.0.0.x source addresses (one address runs out of ephemeral ports near 28k
+// connections). Bytes are only scanned for `id: ` lines, so the client stays the cheap side. At the end,
+// arrival times per window id go back to the parent. Loopback only; bounded by the parent.
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+
+export interface ViewerSpec {
+  base: string;
+  viewers: number;
+  /** 'subscribe': POST /v1/subscriptions first; 'plain': GET `path` directly */
+  mode: 'subscribe' | 'plain';
+  path?: string;
+  match: string;
+  /** source addresses 127.0.0.<first>..<first+count-1> */
+  firstAddress: number;
+  addresses: number;
+  connectConcurrency: number;
+}
+
+export interface ViewerReport {
+  connected: number;
+  failed: number;
+  closedEarly: number;
+  /** window id → arrival times (epoch ms, fractional) at this process's viewers */
+  arrivals: Record<string, number[]>;
+  cpuMs: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => void, waitFinish: Promise<void>): Promise<ViewerReport> {
+  const arrivals = new Map<string, number[]>();
+  const sockets: net.Socket[] = [];
+  let connected = 0;
+  let failed = 0;
+  let closedEarly = 0;
+  let finishing = false;
+  const u = new URL(spec.base);
+  const postAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+
+  const subscribe = () =>
+    new Promise<string>((resolve, reject) => {
+      const body = JSON.stringify({ match_id: spec.match });
+      const req = http.request(`${spec.base}/v1/subscriptions`, { method: 'POST', agent: postAgent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => (res.statusCode === 201 ? resolve(JSON.parse(text).stream_url) : reject(new Error(`POST /v1/subscriptions ${res.statusCode}: ${text.slice(0, 120)}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  const open = (path: string, localAddress: string) =>
+    new Promise<void>((resolve, reject) => {
+      const sock = net.connect({ host: u.hostname, port: Number(u.port), localAddress });
+      sockets.push(sock);
+      let head = true;
+      let rest = '';
+      sock.setEncoding('utf8');
+      sock.once('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`));
+      sock.on('error', (err) => (head ? reject(err) : undefined));
+      sock.on('close', () => {
+        if (!finishing) closedEarly++;
+      });
+      sock.on('data', (chunk: string) => {
+        const t = now();
+        if (head) {
+          if (!chunk.startsWith('HTTP/1.1 200')) return reject(new Error(`stream: ${chunk.slice(0, 60)}`));
+          const i = chunk.indexOf('\r\n\r\n');
+          head = false;
+          resolve();
+          chunk = i >= 0 ? chunk.slice(i + 4) : '';
+        }
+        rest += chunk;
+        let from = 0;
+        for (;;) {
+          const at = rest.startsWith('id: ', from) ? from : (() => {
+            const i = rest.indexOf('\nid: ', from);
+            return i < 0 ? -1 : i + 1;
+          })();
+          if (at < 0) break;
+          const eol = rest.indexOf('\n', at + 4);
+          if (eol < 0) break;
+          const id = rest.slice(at + 4, eol);
+          let a = arrivals.get(id);
+          if (!a) arrivals.set(id, (a = []));
+          a.push(t);
+          from = eol;
+        }
+        const keep = rest.lastIndexOf('\n');
+        rest = keep >= from ? rest.slice(keep) : rest.slice(from);
+      });
+    });
+
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: spec.connectConcurrency }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= spec.viewers) return;
+        try {
+          const path = spec.mode === 'subscribe' ? await subscribe() : (spec.path ?? '/stream');
+          await open(path, `127.0.0.${spec.firstAddress + (i % spec.addresses)}`);
+          connected++;
+        } catch (err) {
+          failed++;
+          if (failed <= 3) process.stderr.write(`[viewers] ${err instanceof Error ? err.message : String(err)}\n`);
+        }
+      }
+    }),
+  );
+  postAgent.destroy();
+  onReady(connected, failed);
+  await waitFinish;
+  finishing = true;
+  for (const s of sockets) s.destroy();
+  const cpu = process.cpuUsage();
+  return { connected, failed, closedEarly, arrivals: Object.fromEntries(arrivals), cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+export interface ViewerGroup {
+  ready: Promise<{ connected: number; failed: number }>;
+  /** stop reading; resolves with the report */
+  finish(): Promise<ViewerReport>;
+  kill(): void;
+}
+
+export function startViewers(spec: ViewerSpec): ViewerGroup {
+  const child: ChildProcess = fork(import.meta.filename, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onReport!: (r: ViewerReport) => void;
+  const report = new Promise<ViewerReport>((r) => (onReport = r));
+  const ready = new Promise<{ connected: number; failed: number }>((resolve, reject) => {
+    child.on('message', (m: { type: string; connected?: number; failed?: number; report?: ViewerReport }) => {
+      if (m.type === 'ready') resolve({ connected: m.connected!, failed: m.failed! });
+      if (m.type === 'report') onReport(m.report!);
+    });
+    child.once('exit', (code) => reject(new Error(`viewer process exited (${code})`)));
+  });
+  child.send({ type: 'start', spec });
+  return {
+    ready,
+    finish() {
+      child.send({ type: 'finish' });
+      return report;
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+if (process.send && process.argv[1] === import.meta.filename) {
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  process.on('message', (m: { type: string; spec?: ViewerSpec }) => {
+    if (m.type === 'start') {
+      void runViewers(m.spec!, (connected, failed) => process.send!({ type: 'ready', connected, failed }), finished).then((report) =>
+        process.send!({ type: 'report', report }, undefined, {}, () => process.exit(0)),
+      );
+    } else if (m.type === 'finish') finish();
+  });
+  process.on('disconnect', () => process.exit(0));
+}
