@@ -87,6 +87,8 @@ public final class Job {
             // even when no new records came (a quiet stream still gets its last window)
             .set("spark.sql.streaming.noDataMicroBatches.enabled", "true")
             .set("spark.sql.streaming.minBatchesToRetain", "20")
+            // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
+            .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")
             .set("spark.ui.enabled", String.valueOf(c.uiPort() > 0));
         if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));
