@@ -81,6 +81,8 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'shuffle-partitions': s.shufflePartitions,
     'ui-port': s.uiPort,
     'starting-offsets': o.startingOffsets,
+    // the JVM exits if this Node process dies without stopping it (not for spark-submit)
+    'parent-pid': o.master === null ? undefined : process.pid,
   };
   return Object.entries(args).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
 }

@@ -69,7 +69,26 @@ public final class Job {
             windows.close();
             metrics.close();
         }, "emostream-spark-shutdown"));
+        if (c.parentPid() > 0) watchParent(c.parentPid());
         query.awaitTermination();
+    }
+
+    /** An orphaned job (its launcher killed with SIGKILL) would hold a core and a heap forever: exit instead. */
+    private static void watchParent(long pid) {
+        Thread t = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+                LOG.warn("parent process {} is gone: stopping", pid);
+                System.exit(0); // the shutdown hook stops the query
+            }
+        }, "emostream-parent-watch");
+        t.setDaemon(true);
+        t.start();
     }
 
     static SparkSession session(JobConfig c) {

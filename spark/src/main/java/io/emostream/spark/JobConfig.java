@@ -29,7 +29,9 @@ public record JobConfig(
         String startingOffsets,
         /** 0 → unlimited. */
         long maxOffsetsPerTrigger,
-        String appName) {
+        String appName,
+        /** > 0 → exit when that process is gone (the Node parent that spawned this JVM died without stopping it). */
+        long parentPid) {
 
     public static final String DEFAULT_MASTER = "local[2]";
     /** See README "Spark job": trigger + watermark + ~2 batch durations ≈ window end → record latency. */
@@ -79,7 +81,8 @@ public record JobConfig(
             (int) num(get.apply("ui-port", "4040"), "ui-port", 0),
             get.apply("starting-offsets", "latest"),
             num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
-            get.apply("app-name", "emostream-spark"));
+            get.apply("app-name", "emostream-spark"),
+            num(get.apply("parent-pid", "0"), "parent-pid", 0));
         if (!m.isEmpty()) throw new IllegalArgumentException("unknown option(s): " + m.keySet() + "; known: " + known.keySet());
         return c;
     }
