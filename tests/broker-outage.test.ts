@@ -50,7 +50,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  if (server) await new Promise((r) => server.close(r));
   await ingest?.stop();
   await broker?.stop();
   rmSync(dataDir, { recursive: true, force: true });

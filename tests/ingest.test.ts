@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Consumer, Kafka } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/api/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { EmojiEvent } from '../src/domain/event.ts';
@@ -14,7 +14,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 
 const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
+const BROKERS = process.env.KAFKA_BROKERS || inject('kafkaBrokers') || '127.0.0.1:9092';
 
 let config: Config;
 let kafka: Kafka;
@@ -95,6 +95,8 @@ beforeAll(async () => {
   consumer = kafka.consumer({ groupId: `${RUN}-reader`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic: config.topics.events });
+  // seek needs the group to exist: on a fresh broker the first join can take a few seconds
+  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ partition, message }) => {
@@ -104,6 +106,7 @@ beforeAll(async () => {
       }
     },
   });
+  await joined;
   for (const p of ends) consumer.seek({ topic: config.topics.events, partition: p.partition, offset: p.offset });
 
   ingest = await startIngest(config, kafka);
@@ -114,9 +117,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((r) => server?.close(r));
+  if (server) await new Promise((r) => server.close(r));
   await ingest?.stop();
   await consumer?.disconnect();
+  if (!kafka) return;
   // leave no reader group behind on a shared broker
   const admin = kafka.admin();
   await admin.connect();
