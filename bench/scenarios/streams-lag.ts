@@ -1,0 +1,99 @@
+// Exact counts keeping up: Kafka Streams (exactly-once, in the API process through java-bridge) lag on
+// emoji-events while the API takes single events as fast as the load generator can post them (the same
+// load as the single-event ingest scenario). Reports the lag (records behind, sampled every 500 ms), the
+// catch-up time after the load stops, and whether GET /v1/counts then equals the accepted events.
+// Ratio: Kafka Streams' throughput over the whole run ÷ the ingest rate (≥ 1: it keeps up).
+import { runLoad } from '../lib/loadgen.ts';
+import { benchConfig, benchPlatform, dropTopics, isMain, measureProcess, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { createKafka } from '../../src/kafka/client.ts';
+import { groupLag } from '../../src/metrics/lag.ts';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000);
+const CONCURRENCY = 100;
+
+export async function streamsLag(ctx: BenchContext): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const config = benchConfig(ctx, 'streams-lag', { SPARK_ENABLED: 'false' });
+  const platform = await benchPlatform(config, { spark: false, streams: true, broadcast: false });
+  const admin = createKafka(config, 'bench-lag').admin();
+  await admin.connect();
+  try {
+    const ready0 = Date.now();
+    for (;;) {
+      const r = await fetch(`${platform.url}/readyz`);
+      if (r.status === 200) break;
+      if (Date.now() - ready0 > 120_000) throw new Error(`not ready after 120 s: ${await r.text()}`);
+      await sleep(250);
+    }
+    ctx.log(`Kafka Streams queryable in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
+    const lag = () => groupLag(admin, config.streams.appId, config.topics.events);
+    // ticks alone keep a small lag (records between commits): note it before the load
+    const idleLag = await lag();
+
+    const match = `lag-${Date.now().toString(36)}`;
+    const samples: { t: number; lag: number }[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          samples.push({ t: Date.now(), lag: await lag() });
+        } catch {
+          /* next */
+        }
+        await sleep(500);
+      }
+    })();
+    ctx.log(`single-event load c=${CONCURRENCY} for ${DURATION_MS} ms`);
+    const loadStart = Date.now();
+    const m = await measureProcess(() =>
+      runLoad({ url: platform.url, path: '/v1/emoji', body: 'single', concurrency: CONCURRENCY, durationMs: DURATION_MS, warmupMs: 0, matchId: match }),
+    );
+    const loadEnd = Date.now();
+    const load = m.value;
+    // catch-up: until the lag is back to its idle level (or 60 s)
+    let caughtUpMs = NaN;
+    while (Date.now() - loadEnd < 60_000) {
+      const l = samples.at(-1)?.lag ?? Infinity;
+      if (samples.at(-1)!.t > loadEnd && l <= Math.max(idleLag, 50)) {
+        caughtUpMs = samples.at(-1)!.t - loadEnd;
+        break;
+      }
+      await sleep(250);
+    }
+    sampling = false;
+    await sampler;
+
+    // exact counts equal the accepted events (the warm-up is off: every accepted event is in this match)
+    let counted = -1;
+    const c0 = Date.now();
+    while (Date.now() - c0 < 30_000) {
+      const r = await fetch(`${platform.url}/v1/counts?match=${match}`);
+      if (r.status === 200) {
+        counted = ((await r.json()) as { total: number }).total;
+        if (counted === load.events_ok) break;
+      }
+      await sleep(500);
+    }
+    const during = samples.filter((s) => s.t >= loadStart && s.t <= loadEnd).map((s) => s.lag);
+    const q = quantiles(during);
+    const totalS = (loadEnd - loadStart + (Number.isFinite(caughtUpMs) ? caughtUpMs : 60_000)) / 1000;
+    const streamsEps = Math.round(load.events_ok / totalS);
+    ctx.log(`  ingest ${load.eps} events/s; lag p50 ${q.p50} p99 ${q.p99} max ${q.max}; caught up ${caughtUpMs} ms after; counts ${counted}/${load.events_ok}`);
+    return {
+      name: 'streams-lag',
+      title: 'Exact counts keeping up (Kafka Streams lag at the single-event ingest rate)',
+      measured: { value: streamsEps, unit: 'events/s', label: 'Kafka Streams throughput (load + catch-up)' },
+      baseline: { value: load.eps, unit: 'events/s', label: 'single-event ingest rate' },
+      ratio: +(streamsEps / load.eps).toFixed(3),
+      summary: `lag during load p50 ${q.p50} / p99 ${q.p99} / max ${q.max} records (idle ${idleLag}); caught up ${Number.isFinite(caughtUpMs) ? `${(caughtUpMs / 1000).toFixed(1)} s` : 'not within 60 s'} after the load; /v1/counts ${counted === load.events_ok ? 'equals' : `≠ (${counted} vs`} the ${load.events_ok} accepted${counted === load.events_ok ? '' : ')'}; API CPU ${m.cpuPct}%, RSS ${m.rssPeakMiB} MiB`,
+      details: { load, lag_records: q, idle_lag: idleLag, caught_up_ms: caughtUpMs, counted, accepted: load.events_ok, samples: samples.length, server: { cpu_pct: m.cpuPct, rss_peak_mib: m.rssPeakMiB } },
+      seconds: Math.round((Date.now() - t0) / 1000),
+    };
+  } finally {
+    await admin.disconnect().catch(() => {});
+    await Promise.race([platform.stop(), sleep(30_000)]);
+    await dropTopics(config);
+  }
+}
+
+if (isMain(import.meta.url)) await runStandalone('streams-lag', streamsLag);

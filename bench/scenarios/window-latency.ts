@@ -1,0 +1,93 @@
+// Window end → viewer latency at fixed ingest rates: the whole path (API → Kafka → Spark → emoji-windows →
+// main publisher → cluster → SSE) with the Spark job running, viewers reading SSE. Rates: a near-idle
+// baseline (10 events/s), 1,000 and 10,000 events/s (open loop; 10k as batches of 100). Latency per
+// delivered window = arrival at the viewer − window_end.
+import http from 'node:http';
+import { readSse } from '../../scripts/simulate.ts';
+import { runLoad, type LoadResult } from '../lib/loadgen.ts';
+import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+
+const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 20_000);
+const VIEWERS = 10;
+const PHASES = [
+  { name: 'idle', eps: 10, body: 'single' as const, batch: 1, concurrency: 4 },
+  { name: '1k', eps: 1000, body: 'single' as const, batch: 1, concurrency: 64 },
+  { name: '10k', eps: 10_000, body: 'batch' as const, batch: 100, concurrency: 32 },
+];
+
+export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const config = benchConfig(ctx, 'window-latency', { STREAMS_ENABLED: 'false' });
+  const platform = await benchPlatform(config, { spark: true, streams: false, broadcast: true });
+  try {
+    const ready0 = Date.now();
+    for (;;) {
+      const r = await fetch(`${platform.url}/readyz`);
+      if (r.status === 200) break;
+      if (Date.now() - ready0 > 180_000) throw new Error(`not ready after 180 s: ${await r.text()}`);
+      await sleep(500);
+    }
+    ctx.log(`platform ready (Spark job running) in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
+
+    const phases: { name: string; eps: number; load: LoadResult; latency_ms: ReturnType<typeof quantiles>; windows: number }[] = [];
+    for (const ph of PHASES) {
+      const match = `lat-${ph.name}-${Date.now().toString(36)}`;
+      const arrivals: { start: number; latency: number }[] = [];
+      const agent = new http.Agent({ keepAlive: false });
+      const closers: (() => void)[] = [];
+      for (let i = 0; i < VIEWERS; i++) {
+        const res = await fetch(`${platform.url}/v1/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match_id: match }) });
+        const sub = (await res.json()) as { stream_url: string };
+        const seen = new Set<string>();
+        closers.push(
+          readSse(new URL(sub.stream_url, platform.url), agent, (e) => {
+            if (e.event !== 'window' || seen.has(e.id)) return;
+            seen.add(e.id);
+            const w = JSON.parse(e.data) as { window_start: string; window_end: string };
+            arrivals.push({ start: Date.parse(w.window_start), latency: Date.now() - Date.parse(w.window_end) });
+          }, () => {}),
+        );
+      }
+      await sleep(500);
+      const loadStart = Date.now();
+      ctx.log(`phase ${ph.name}: ${ph.eps} events/s for ${PHASE_MS} ms, ${VIEWERS} viewers`);
+      const load = await runLoad({
+        url: platform.url,
+        path: ph.body === 'batch' ? '/v1/emoji/batch' : '/v1/emoji',
+        body: ph.body,
+        batchSize: ph.batch,
+        concurrency: ph.concurrency,
+        durationMs: PHASE_MS,
+        warmupMs: 0,
+        eventsPerSecond: ph.eps,
+        matchId: match,
+      });
+      const loadEnd = Date.now();
+      await sleep(config.windows.windowMs + 3000); // the last window closes after the load ends
+      for (const c of closers) c();
+      agent.destroy();
+      // steady state only: windows that started at least one window after the load began and ended before it stopped
+      const steady = arrivals.filter((a) => a.start >= loadStart + config.windows.windowMs && a.start + config.windows.windowMs <= loadEnd);
+      const q = quantiles(steady.map((a) => a.latency));
+      phases.push({ name: ph.name, eps: ph.eps, load, latency_ms: q, windows: new Set(steady.map((a) => a.start)).size });
+      ctx.log(`  ${ph.name}: ${load.eps} events/s accepted (${load.skipped} skipped), window end → viewer p50 ${q.p50} p99 ${q.p99} max ${q.max} ms over ${q.n} deliveries`);
+    }
+    const idle = phases[0]!;
+    const top = phases[phases.length - 1]!;
+    return {
+      name: 'window-latency',
+      title: 'Window end → viewer latency at fixed ingest rates (Spark job, SSE)',
+      measured: { value: top.latency_ms.p99, unit: 'ms', label: `p99 at ${top.eps} events/s` },
+      baseline: { value: idle.latency_ms.p99, unit: 'ms', label: `p99 near idle (${idle.eps} events/s)` },
+      ratio: +(top.latency_ms.p99 / idle.latency_ms.p99).toFixed(2),
+      summary: phases.map((p) => `${p.name} (${p.load.eps} ev/s): p50 ${p.latency_ms.p50} / p99 ${p.latency_ms.p99} / max ${p.latency_ms.max} ms`).join('; '),
+      details: { phase_ms: PHASE_MS, viewers: VIEWERS, phases, trigger_ms: config.spark.triggerMs, watermark_ms: config.spark.watermarkMs },
+      seconds: Math.round((Date.now() - t0) / 1000),
+    };
+  } finally {
+    await Promise.race([platform.stop(), sleep(30_000)]);
+    await dropTopics(config);
+  }
+}
+
+if (isMain(import.meta.url)) await runStandalone('window-latency', windowLatency);
