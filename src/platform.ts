@@ -136,7 +136,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop() });
     const lag = startLagPoller({
       admin,
-      groups: config.streams.enabled ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
+      groups: (opts.streams ?? config.streams.enabled) ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
     });
     parts.push({ name: 'lag poller', stop: async () => lag.stop() });
     routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)], ['/', openapiRoutes(config)]);

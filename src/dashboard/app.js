@@ -274,8 +274,8 @@ async function pollClusters() {
       const li = document.createElement('li');
       li.dataset.cluster = c.id;
       li.dataset.viewers = String(c.viewers);
-      li.innerHTML = `<span class="e small"></span><span class="bar"><i></i></span><span class="n"></span>`;
-      li.querySelector('.e').textContent = c.id;
+      li.innerHTML = `<span class="cid"></span><span class="bar"><i></i></span><span class="n"></span>`;
+      li.querySelector('.cid').textContent = c.id;
       li.querySelector('.bar > i').style.width = `${Math.round((c.viewers / top) * 100)}%`;
       li.querySelector('.n').textContent = `${fmt.format(c.viewers)} `;
       const small = document.createElement('small');
