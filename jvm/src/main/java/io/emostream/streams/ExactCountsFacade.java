@@ -56,6 +56,8 @@ public final class ExactCountsFacade {
     public synchronized void start(String configJson) {
         if (streams != null) throw new IllegalStateException("already started");
         if (closed) throw new IllegalStateException("closed");
+        // before any store opens: RocksDB's native load would otherwise take SIGCHLD away from Node
+        NativeLibraries.loadRocksDbKeepingSigchld();
         ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
         if (cfg.sourcePartitions() < 1) cfg = cfg.withSourcePartitions(partitionsOf(cfg));
         KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(cfg, counters),
