@@ -61,3 +61,21 @@ describe('parseDotEnv', () => {
     expect(parseDotEnv('# c\nPORT=9000\n\nHOST="0.0.0.0"\nbad line\nX = y \n')).toEqual({ PORT: '9000', HOST: '0.0.0.0', X: 'y' });
   });
 });
+
+describe('README', () => {
+  it('documents every option with its default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CONFIG_KEYS, envDefaults } = await import('./config.ts');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const rows = new Map(
+      [...readme.matchAll(/^\| `([A-Z_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim().replace(/`/g, '')]),
+    );
+    const defaults = envDefaults() as Record<string, unknown>;
+    for (const key of CONFIG_KEYS) {
+      expect(rows.has(key), `README lacks ${key}`).toBe(true);
+      const d = defaults[key];
+      const shown = d === undefined ? (key === 'EMOJI_PALETTE' ? DEFAULT_PALETTE.join(',') : 'unset') : String(d);
+      expect(rows.get(key), `README default of ${key}`).toBe(shown);
+    }
+  });
+});

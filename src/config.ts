@@ -105,6 +105,12 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** Every environment variable the platform reads (README.md's configuration table lists each). */
+export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as (keyof Env)[];
+
+/** The default of every option, as parsed from an empty environment (undefined = unset). */
+export const envDefaults = (): Env => EnvSchema.parse({});
+
 export interface Config {
   dataDir: string;
   host: string;
