@@ -4,6 +4,7 @@
 // Kafka directly, as a second API instance would): GET /v1/counts must equal the number of DISTINCT events
 // per emoji, windows must close on ticks and reach emoji-exact, and a restarted topology (same state dir,
 // then an empty one restored from the changelogs) must report the same totals.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ let ingest: IngestService;
 let app: Hono;
 let producer: Producer;
 let consumer: Consumer | null = null;
+let child: ChildProcess | null = null;
+let childExit: Promise<string> | null = null;
 const t0 = Date.now();
 
 // the facade behind the routes can be swapped on restart
@@ -104,6 +107,9 @@ beforeAll(async () => {
   const kafka = createKafka(config, 'exact-test');
   producer = kafka.producer({ idempotent: true });
   await producer.connect();
+  // a child process alive while the JVM loads RocksDB (as the broker and the Spark job are in npm start)
+  child = spawn('sleep', ['60']);
+  childExit = new Promise((resolve) => child!.once('exit', (code, signal) => resolve(String(code ?? signal))));
   exact = await startExactCounts(config);
   ingest = await startIngest(config, kafka);
   // with 'latest', a partition's start offset is fixed at its first fetch: wait until ticks from every
@@ -119,6 +125,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  child?.kill('SIGKILL');
   await exact?.close();
   await ingest?.stop();
   await consumer?.disconnect();
@@ -132,6 +139,13 @@ describe('exact counts through the API, Kafka and Kafka Streams (java-bridge)', 
     const res = await app.request('/readyz');
     const body = (await res.json()) as { checks: { name: string; ok: boolean; detail?: string }[] };
     expect(body.checks).toContainEqual({ name: 'kafka-streams', ok: true, detail: 'RUNNING' });
+  });
+
+  it('leaves Node in charge of its child processes (their exit is still seen)', async () => {
+    // RocksDB's native load resets SIGCHLD; without NativeLibraries' fix this exit event never fires
+    child!.kill('SIGTERM');
+    const seen = await Promise.race([childExit!, sleep(5000).then(() => 'not seen within 5 s')]);
+    expect(seen).toBe('SIGTERM');
   });
 
   it('counts every distinct event once, however often clients retry it', async () => {

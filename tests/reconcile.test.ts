@@ -59,16 +59,13 @@ describe('exact per-window counts agree with Spark', () => {
   }, 200_000);
 
   afterAll(async () => {
-    // in parallel: on a busy 2-core box the Spark job alone may take tens of seconds to stop
-    const t = Date.now();
-    const timed = (name: string, p: Promise<unknown> | undefined) =>
-      p?.then(() => process.stderr.write(`[reconcile] ${name} stopped after ${Date.now() - t} ms\n`));
+    // in parallel: on a busy 2-core box the Spark job may take a while to stop
     await Promise.allSettled([
-      timed('spark', job?.stop()),
-      timed('streams', exact?.close()),
-      timed('ticks', ticks?.stop().then(() => producer?.disconnect())),
-      timed('spark reader', sparkWindows?.stop()),
-      timed('exact reader', exactWindows?.stop()),
+      job?.stop(),
+      exact?.close(),
+      ticks?.stop().then(() => producer?.disconnect()),
+      sparkWindows?.stop(),
+      exactWindows?.stop(),
     ]);
     rmSync(dataDir, { recursive: true, force: true });
   }, 120_000);
