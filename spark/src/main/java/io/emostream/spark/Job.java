@@ -113,8 +113,19 @@ public final class Job {
         if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));
         if (conf.get("spark.master").startsWith("local")) {
             conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+        } else if (!conf.contains("spark.jars")) {
+            // Launched by the platform (plain java, client mode) against a cluster: executors need this job's
+            // jar and the Kafka connector, which spark-submit would ship with --packages.
+            conf.set("spark.jars", executorJars(System.getProperty("java.class.path")));
         }
         return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /** The jars executors need from a driver classpath: ours, the Kafka connector and its dependencies. */
+    static String executorJars(String classPath) {
+        return java.util.Arrays.stream(classPath.split(java.io.File.pathSeparator))
+            .filter(p -> p.matches("(.*/)?(spark|spark-sql-kafka-0-10_[^/]*|spark-token-provider-kafka-0-10_[^/]*|kafka-clients-[^/]*|commons-pool2-[^/]*)\\.jar"))
+            .collect(java.util.stream.Collectors.joining(","));
     }
 
     /** Logs an invalid record with its partition and offset; returns false so that a filter drops it. */
