@@ -95,7 +95,7 @@ export interface ExactCounts extends CountsFacade {
 let jvmStarted = false;
 
 /** Start (once per process) the JVM that hosts Kafka Streams. Later calls are no-ops. */
-export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDir?: string }): Promise<typeof import('java-bridge')['default']> {
+export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDir?: string; verbose?: boolean }): Promise<typeof import('java-bridge')['default']> {
   const java = (await import('java-bridge')).default;
   if (jvmStarted) return java;
   const libDir = o.libDir ?? STREAMS_LIB_DIR;
@@ -111,7 +111,8 @@ export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDi
       '-Xrs', // leave SIGINT/SIGTERM to Node, which closes Kafka Streams and exits in order
       '-XX:+UseSerialGC',
       '-XX:MaxMetaspaceSize=128m',
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      // Kafka's INFO logging is chatty: only with LOG_LEVEL=debug
+      `-Dorg.slf4j.simpleLogger.defaultLogLevel=${o.verbose ? 'info' : 'warn'}`,
       `-Dorg.slf4j.simpleLogger.logFile=${join(logDir, 'streams.log')}`,
       '-Dorg.slf4j.simpleLogger.showDateTime=true',
     ],
@@ -131,7 +132,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startExactCounts(config: Config, opts: ExactCountsOptions = {}): Promise<ExactCounts> {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
-  const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir, libDir: opts.libDir });
+  const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir, libDir: opts.libDir, verbose: config.logLevel === 'debug' });
   const Facade = java.importClass(FACADE_CLASS) as unknown as new () => JavaFacade;
   const facade = new Facade();
   const tc = { ...topologyConfig(config), ...opts.overrides };

@@ -94,6 +94,9 @@ public final class ExactCountsTopology {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), cfg.autoOffsetReset());
         // After a crash (no close, no leave-group) the restarted API gets its partitions back this fast.
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+        // Kafka Streams' consumer does not leave the group on close by default (KafkaStreams.CloseOptions
+        // leaveGroup only acts for static members): a restarted API would wait a whole session timeout to join.
+        p.put(StreamsConfig.mainConsumerPrefix("internal.leave.group.on.close"), true);
         return p;
     }
 }
