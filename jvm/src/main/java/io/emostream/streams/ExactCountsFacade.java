@@ -35,7 +35,7 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * as JSON unicode escapes): java-bridge 2.8.0 converts Java strings through JNI's modified UTF-8, which spells an emoji
  * outside the BMP as two 3-byte surrogates and fails on the Rust side ("invalid utf-8 sequence").
  *
- * Call start/awaitRunning/close asynchronously from Node (they block); the queries are cheap and meant to be
+ * Call start/awaitQueryable/close asynchronously from Node (they block); the queries are cheap and meant to be
  * called synchronously. Nothing here calls back into JavaScript.
  */
 public final class ExactCountsFacade {

@@ -24,7 +24,7 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * emoji-events (key user_id; events + ticks; time = received_at)
  *   └ dedup (store exact-dedup, per source partition) — invalid: counted, dropped; repeated event_id: dropped
- *       └ repartition "by-match" (key match_id, value emoji; ticks multicast to every partition)
+ *       └ repartition "by-match" (key match_id, value "p|emoji" with p the source partition; ticks multicast)
  *           ├ 2 s tumbling windows per match (store exact-windows), each emitted once on close → emoji-exact
  *           └ running totals per match → store exact-totals
  * </pre>
