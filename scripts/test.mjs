@@ -1,5 +1,5 @@
 // `npm test`: every test, JVM and TypeScript, against real components.
-//   1. prepare (npm deps, Gradle build of the three runtimes)
+//   1. prepare (npm deps, Gradle build of the three runtimes), then the TypeScript type check
 //   2. Gradle tests (JUnit: broker-free topology and aggregation tests)
 //   3. vitest (unit tests, then integration tests against a real broker that tests/setup/global.ts starts)
 // Extra arguments go to vitest (e.g. `npm test -- tests/ingest.test.ts`); SKIP_JVM_TESTS=1 skips step 2.
@@ -27,6 +27,7 @@ try {
   process.exit(1);
 }
 const vitestArgs = process.argv.slice(2);
+if (vitestArgs.length === 0) step('type check (tsc --noEmit, strict)', 'npx', ['tsc', '--noEmit', '-p', '.']);
 if (!process.env.SKIP_JVM_TESTS && vitestArgs.length === 0) step('JVM tests (Gradle, JUnit 4)', 'gradle', ['--no-daemon', '-q', 'test']);
 step('TypeScript tests (vitest)', 'npx', ['vitest', 'run', ...vitestArgs]);
 process.stderr.write(`\n[test] all passed in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
