@@ -1,5 +1,5 @@
 // Shared by `npm start` and `npm test`: install what a fresh clone lacks, with no npm dependency of its own.
-//  - npm dependencies (npm ci when node_modules is missing or older than package-lock.json)
+//  - npm dependencies (npm install when node_modules is missing or older than package-lock.json)
 //  - the Gradle build of the three JVM runtimes (broker, jvm = Kafka Streams, spark), rebuilt when any
 //    Gradle file or Java source is newer than the last build
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -31,7 +31,8 @@ export function ensureNodeModules() {
   const lock = join(ROOT, 'package-lock.json');
   const marker = join(ROOT, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && newest(marker) >= newest(lock)) return;
-  run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'], 'installing npm dependencies');
+  // `npm install`, not `npm ci`: see .ci/run (java-bridge's unpublished optional platform packages).
+  run('npm', ['install', '--no-audit', '--no-fund'], 'installing npm dependencies');
 }
 
 const STAMP = join(ROOT, 'build', 'jvm-libs.stamp');
