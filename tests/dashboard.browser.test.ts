@@ -128,8 +128,9 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
 
     // 3. the windows reach the page over SSE: the sum of window counts per emoji equals what was sent
     const expected: Record<string, number> = { ...BATCH, ...SINGLES, [CLICKED]: 1 };
+    // generous: on a busy 2-core machine a Spark micro-batch can take several seconds
     for (const [emoji, n] of Object.entries(expected)) {
-      await p.waitForSelector(`#session-counts li[data-emoji="${emoji}"][data-count="${n}"]`, { timeout: 30_000 });
+      await p.waitForSelector(`#session-counts li[data-emoji="${emoji}"][data-count="${n}"]`, { timeout: 60_000 });
     }
     const state = await p.evaluate(() => {
       const s = (window as unknown as { __emostream: { windows: { counts: Record<string, number>; swarm: Record<string, number> }[]; sessionCounts: Record<string, number>; floaters: Record<string, number> } }).__emostream;
@@ -158,5 +159,5 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
     mkdirSync(ARTIFACTS, { recursive: true });
     await p.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
     expect(pageErrors).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });
