@@ -16,4 +16,17 @@ public class JobTest {
                 + "/x/lib/commons-pool2-2.12.1.jar",
             Job.executorJars(cp));
     }
+
+    @Test
+    public void recognisesOnlySparksKafkaMetricsNpe() {
+        NullPointerException npe = new NullPointerException("Option.get() is null");
+        npe.setStackTrace(new StackTraceElement[] {
+            new StackTraceElement("org.apache.spark.sql.kafka010.KafkaMicroBatchStream$", "metrics", "KafkaMicroBatchStream.scala", 520)});
+        org.junit.Assert.assertTrue(Job.isKafkaMetricsNpe(new RuntimeException("query failed", npe)));
+
+        NullPointerException other = new NullPointerException("ours");
+        other.setStackTrace(new StackTraceElement[] {new StackTraceElement("io.emostream.spark.Job", "start", "Job.java", 1)});
+        org.junit.Assert.assertFalse(Job.isKafkaMetricsNpe(new RuntimeException("query failed", other)));
+        org.junit.Assert.assertFalse(Job.isKafkaMetricsNpe(new IllegalStateException("no cause")));
+    }
 }
