@@ -118,7 +118,7 @@ export const windowsReceived = new Counter({
 export const deliveryLatency = new Histogram({
   name: 'emostream_broadcast_delivery_latency_seconds',
   help: "Time from a window's end (window_end) to its bytes being written to every viewer's socket",
-  buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10],
+  buckets: [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 20, 30, 60],
   registers,
 });
 export const disconnects = new Counter({
