@@ -83,9 +83,13 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
     // bounded: stopping must not hold the suite (see the report on the Spark child not being reaped)
     await bounded(platform?.stop(), 25_000);
     say('platform stopped');
-    // drop the test's own topics (the broker may be shared)
+    // drop the test's own topics and its Kafka Streams internal topics (the broker may be shared)
     const admin = createKafka(config, 'dash-cleanup').admin();
-    await bounded(admin.connect().then(() => admin.deleteTopics({ topics: [config.topics.events, config.topics.windows, config.topics.exact, config.topics.metrics], timeout: 5000 })), 10_000);
+    const own = (t: string) => [config.topics.events, config.topics.windows, config.topics.exact, config.topics.metrics].includes(t) || t.startsWith(`${config.streams.appId}-`);
+    await bounded(
+      admin.connect().then(async () => admin.deleteTopics({ topics: (await admin.listTopics()).filter(own), timeout: 5000 })),
+      10_000,
+    );
     await bounded(admin.disconnect(), 2000);
     say('topics dropped');
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
