@@ -70,7 +70,7 @@ const EnvSchema = z.object({
   SPARK_HEAP: heap('1g'),
   SPARK_TRIGGER_MS: int(250, 0), // = the tick interval: each trigger sees fresh ticks; see README "Spark job"
   SPARK_WATERMARK_MS: int(500, 0),
-  SPARK_SHUFFLE_PARTITIONS: int(2, 1),
+  SPARK_SHUFFLE_PARTITIONS: int(1, 1), // frozen into the checkpoint at its first run; see README "Spark job"
   SPARK_UI_PORT: int(4040, 0, 65535),
 
   // Kafka Streams side-topology (inside this process via java-bridge)

@@ -2,7 +2,10 @@
 // durations and the job's RSS. Starts its own job (temp data dir, UI off) unless --no-job (then it measures the
 // job already running, e.g. under `npm start`).
 //
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx scripts/measure/spark-latency.ts [--windows 100] [--rate 1000] [--matches 2] [--warmup-s 20] [--no-job]
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx scripts/measure/spark-latency.ts [--windows 100] [--rate 1000] [--matches 2] [--warmup-s 20] [--no-job] [--lib-dir DIR]
+//
+// Spark settings the job does not expose go through the JVM's environment, e.g.
+//   JAVA_TOOL_OPTIONS='-Dspark.sql.streaming.stateStore.providerClass=…'   (spark.* system properties reach the SparkConf)
 //
 // Events are written straight to emoji-events with received_at = now, ticks to every partition every 250 ms
 // (as the API does); SPARK_* environment variables (trigger, watermark, heap …) apply to the job started here.
@@ -22,6 +25,8 @@ const { values: a } = parseArgs({
     matches: { type: 'string', default: '2' },
     'warmup-s': { type: 'string', default: '20' },
     'no-job': { type: 'boolean', default: false },
+    // another build of the job (e.g. a copy of spark/build/runtime-libs with a changed spark.jar)
+    'lib-dir': { type: 'string' },
   },
 });
 const wantWindows = Number(a.windows);
@@ -62,7 +67,7 @@ const batches: { at: number; ms: number; rows: number; parts: Record<string, num
 const rss: number[] = [];
 let startupMs = NaN;
 if (!a['no-job']) {
-  job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m) });
+  job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m), libDir: a['lib-dir'] });
   job.onProgress((p) => batches.push({ at: Date.now(), ms: p.batch_duration_ms, rows: Number(p.input_rows), parts: (p.durations_ms ?? {}) as Record<string, number> }));
   startupMs = await job.ready;
 }

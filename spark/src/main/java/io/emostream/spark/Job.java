@@ -140,6 +140,12 @@ public final class Job {
             // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
             .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")
+            // Checkpoint and state files on a local disk (file:) without Hadoop's .crc side files: the offset and
+            // commit logs and the state deltas are written every micro-batch, and the checksummed file system
+            // doubles the files created and renamed (about half of walCommit/commitOffsets, see README). Files
+            // still appear by atomic rename; other schemes (hdfs:, s3a:) are not affected.
+            .setIfMissing("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+            .setIfMissing("spark.hadoop.fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.RawLocalFs")
             .set("spark.ui.enabled", String.valueOf(c.uiPort() > 0));
         if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));
         if (conf.get("spark.master").startsWith("local")) {

@@ -77,7 +77,7 @@ public record JobConfig(
             num(get.apply("watermark-ms", String.valueOf(DEFAULT_WATERMARK_MS)), "watermark-ms", 0),
             num(get.apply("scale-factor", "1000"), "scale-factor", 1),
             num(get.apply("trigger-ms", String.valueOf(DEFAULT_TRIGGER_MS)), "trigger-ms", 0),
-            (int) num(get.apply("shuffle-partitions", "2"), "shuffle-partitions", 1),
+            (int) num(get.apply("shuffle-partitions", "1"), "shuffle-partitions", 1),
             (int) num(get.apply("ui-port", "4040"), "ui-port", 0),
             get.apply("starting-offsets", "latest"),
             num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
