@@ -164,9 +164,15 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       name: 'HTTP server',
       stop: () =>
         new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Open keep-alive and streaming connections must not hold shutdown.
-          (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+          // Stop accepting; let requests in flight (a POST waiting for its broker ack: the ingest path is
+          // still running) finish with their answer, for at most the produce timeout plus a second.
+          const s = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
+          const force = setTimeout(() => s.closeAllConnections(), config.ingest.produceTimeoutMs + 1000);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          s.closeIdleConnections();
         }),
     });
     // Stopped before the HTTP server: every SSE viewer gets `event: disconnect` (reason shutdown) first.
