@@ -1,6 +1,7 @@
 // The window contract (DESIGN.md "Window"): one source of truth on the TypeScript side for the
 // scale rule, window bounds, window ids and the record shape. The Java side (spark/, jvm/) keeps its
 // own copy; both are held to contracts/*.json by their tests.
+import { parseJsonObject } from './json.ts';
 
 /** A window record as written to `emoji-windows` and sent as SSE `data:`. */
 export interface WindowRecord {
@@ -63,14 +64,8 @@ export function makeWindow(matchId: string, windowStartMs: number, windowMs: num
 
 /** Validate a record read from Kafka; returns null for anything that is not a window. */
 export function parseWindowRecord(text: string): WindowRecord | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const w = v as Record<string, unknown>;
+  const w = parseJsonObject(text);
+  if (!w) return null;
   if (typeof w.match_id !== 'string' || typeof w.window_start !== 'string' || typeof w.window_end !== 'string') return null;
   if (Number.isNaN(Date.parse(w.window_start)) || Number.isNaN(Date.parse(w.window_end))) return null;
   if (typeof w.counts !== 'object' || w.counts === null || typeof w.swarm !== 'object' || w.swarm === null) return null;

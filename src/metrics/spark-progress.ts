@@ -7,6 +7,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { createKafka } from '../kafka/client.ts';
 import { silentLogger, type Logger } from '../log.ts';
+import { parseJsonObject } from '../domain/json.ts';
 import {
   kafkaErrors,
   sparkBatchDuration,
@@ -46,14 +47,8 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 
 /** Parse one record value; null when it is not a Spark progress report. */
 export function parseSparkProgress(text: string): SparkProgress | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const o = v as Record<string, unknown>;
+  const o = parseJsonObject(text);
+  if (!o) return null;
   if (o.type !== 'spark-progress' || typeof o.batch_id !== 'number') return null;
   return {
     ...o,
