@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { windowStartOf } from '../src/domain/window.ts';
 import { createKafka } from '../src/kafka/client.ts';
-import type { TickWriter } from '../src/kafka/ticks.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectTicks, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
 import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
 import { readAllWindows, reconcileWindows } from '../src/streams/reconcile.ts';
 
@@ -27,7 +26,7 @@ describe('exact per-window counts agree with Spark', () => {
   let config: Config;
   let kafka: Kafka;
   let producer: Producer;
-  let ticks: TickWriter | null = null;
+  let writer: DirectWriter | null = null;
   let sparkWindows: WindowReader | null = null;
   let exactWindows: WindowReader | null = null;
   let job: SparkJob | null = null;
@@ -42,19 +41,15 @@ describe('exact per-window counts agree with Spark', () => {
       STREAMS_OFFSET_RESET: 'latest',
     });
     kafka = createKafka(config, `reconcile-test-${runId}`);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    const meta = await admin.fetchTopicMetadata({ topics: [config.topics.events] }).finally(() => admin.disconnect());
-    ticks = startDirectTicks(producer, config.topics.events, meta.topics[0]!.partitions.length, 250);
+    writer = await startDirectWriter(kafka, config.topics.events);
+    producer = writer.producer;
     job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000 });
     sparkWindows = await readWindows(kafka, config.topics.windows, `reconcile-test-${runId}-spark`, (m) => m === matchId);
     exactWindows = await readWindows(kafka, config.topics.exact, `reconcile-test-${runId}-exact`, (m) => m === matchId);
     exact = await startExactCounts(config);
     await job.ready;
     // both read from 'latest': let every partition's start offset settle before writing
-    while (exact.metrics().ticks < 4 * meta.topics[0]!.partitions.length) await sleep(100);
+    while (exact.metrics().ticks < 4 * writer.partitions) await sleep(100);
     await sleep(1000);
   }, 200_000);
 
@@ -63,7 +58,7 @@ describe('exact per-window counts agree with Spark', () => {
     await Promise.allSettled([
       job?.stop(),
       exact?.close(),
-      ticks?.stop().then(() => producer?.disconnect()),
+      writer?.stop(),
       sparkWindows?.stop(),
       exactWindows?.stop(),
     ]);

@@ -15,9 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { idOfRecord as idOf, makeWindow, windowStartOf, type WindowRecord } from '../src/domain/window.ts';
 import { createKafka } from '../src/kafka/client.ts';
-import type { TickWriter } from '../src/kafka/ticks.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectTicks, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Counts = Record<string, number>;
@@ -30,27 +29,22 @@ describe('Spark job restart from its checkpoint', () => {
   let config: Config;
   let kafka: Kafka;
   let producer: Producer;
-  let ticks: TickWriter | null = null;
+  let writer: DirectWriter | null = null;
   let windows: WindowReader | null = null;
   let job: SparkJob | null = null;
 
   beforeAll(async () => {
     config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', DATA_DIR: dataDir, SPARK_UI_PORT: '0' });
     kafka = createKafka(config, `spark-restart-${runId}`);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    const meta = await admin.fetchTopicMetadata({ topics: [config.topics.events] }).finally(() => admin.disconnect());
     // ticks run all along, also while the job is down (as the API's would)
-    ticks = startDirectTicks(producer, config.topics.events, meta.topics[0]!.partitions.length, 250);
+    writer = await startDirectWriter(kafka, config.topics.events);
+    producer = writer.producer;
     windows = await readWindows(kafka, config.topics.windows, `spark-restart-${runId}`, (m) => m.startsWith(prefix));
   }, 60_000);
 
   afterAll(async () => {
-    await ticks?.stop();
+    await writer?.stop();
     await windows?.stop();
-    await producer?.disconnect();
     await job?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

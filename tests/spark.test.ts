@@ -10,9 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { windowStartOf } from '../src/domain/window.ts';
 import { createKafka } from '../src/kafka/client.ts';
-import type { TickWriter } from '../src/kafka/ticks.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectTicks, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,7 +22,7 @@ describe('Spark job on the real broker', () => {
   let config: Config;
   let kafka: Kafka;
   let producer: Producer;
-  let ticks: TickWriter | null = null;
+  let writer: DirectWriter | null = null;
   let windows: WindowReader | null = null;
   let job: SparkJob | null = null;
   let startupMs = 0;
@@ -31,22 +30,16 @@ describe('Spark job on the real broker', () => {
   beforeAll(async () => {
     config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', DATA_DIR: dataDir, SPARK_UI_PORT: '0' });
     kafka = createKafka(config, `spark-test-${runId}`);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const admin = kafka.admin();
-    await admin.connect();
-    const meta = await admin.fetchTopicMetadata({ topics: [config.topics.events] }).finally(() => admin.disconnect());
-    const partitions = meta.topics[0]!.partitions.length;
-    ticks = startDirectTicks(producer, config.topics.events, partitions, 250);
+    writer = await startDirectWriter(kafka, config.topics.events);
+    producer = writer.producer;
     job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000 });
     windows = await readWindows(kafka, config.topics.windows, `spark-test-${runId}`, (m) => m === matchId);
     startupMs = await job.ready;
   }, 200_000);
 
   afterAll(async () => {
-    await ticks?.stop();
+    await writer?.stop();
     await windows?.stop();
-    await producer?.disconnect();
     await job?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);

@@ -21,6 +21,27 @@ export function eventMessage(matchId: string, emoji: string, receivedAtMs: numbe
   return { key: userId, value };
 }
 
+export interface DirectWriter {
+  /** Idempotent producer on `topic` (acks = all), for events. */
+  producer: Producer;
+  partitions: number;
+  ticks: TickWriter;
+  /** Stop the ticks, then disconnect the producer. */
+  stop(): Promise<void>;
+}
+
+/** Write to emoji-events as the API does: an idempotent producer, plus ticks to each of its partitions. */
+export async function startDirectWriter(kafka: Kafka, topic: string, intervalMs = 250): Promise<DirectWriter> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const meta = await admin.fetchTopicMetadata({ topics: [topic] }).finally(() => admin.disconnect());
+  const partitions = meta.topics[0]!.partitions.length;
+  const ticks = startDirectTicks(producer, topic, partitions, intervalMs);
+  return { producer, partitions, ticks, stop: () => ticks.stop().then(() => producer.disconnect()) };
+}
+
 /** Ticks to every partition every `intervalMs`, as the API writes them. */
 export function startDirectTicks(producer: Producer, topic: string, partitions: number, intervalMs = 250): TickWriter {
   return startTickWriter({
