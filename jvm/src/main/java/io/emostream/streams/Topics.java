@@ -1,6 +1,6 @@
 package io.emostream.streams;
 
-/** Default topic names; held to ../contracts/topics.json by TopicsTest. The API passes the configured names. */
+/** Default topic names; held to ../contracts/topics.json by ContractsTest. The API passes the configured names. */
 public final class Topics {
     public static final String EVENTS = "emoji-events";
     public static final String WINDOWS = "emoji-windows";

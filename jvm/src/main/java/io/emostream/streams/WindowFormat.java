@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * The window contract on the Java side (the TypeScript source of truth is src/domain/window.ts); held to
- * ../contracts/windows.json and scale-rule.json by WindowFormatTest.
+ * ../contracts/windows.json and scale-rule.json by ContractsTest.
  */
 public final class WindowFormat {
     private static final ObjectMapper JSON = new ObjectMapper();

@@ -2,8 +2,12 @@ package io.emostream.spark;
 
 import static org.apache.spark.sql.functions.*;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -15,7 +19,8 @@ import org.apache.spark.sql.Row;
  *   raw (value, [partition, offset])
  *     → classify       kind = event | tick | invalid, event_time = received_at
  *     → windowCounts   watermark on event_time; tumbling windows per (match_id, emoji_type); streaming-safe
- *     → toWindowRecords one row per (match_id, window): key = match_id, value = the window JSON
+ *     → toWindowRecords one row per (match_id, window): key = match_id, value = the window JSON (Spark SQL)
+ *     → closedWindows   the same records folded on the driver from one collected micro-batch (what the Job writes)
  * </pre>
  *
  * <p>Why two stages and not one streaming query: the record is per (match, window) but the counts are per
@@ -23,9 +28,9 @@ import org.apache.spark.sql.Row;
  * (match, window, emoji) — a handful of rows per window, however many events arrive — instead of
  * collect_list-ing every event or a kryo-serialized map. In append mode every row of a window is evicted in the
  * same micro-batch (they share window.end, which the watermark passes at one moment), so
- * {@link #toWindowRecords} can fold each emitted micro-batch, a static frame, inside {@code foreachBatch}
- * (see Job). Chaining a second streaming aggregation instead would need extra watermark propagation and, at best,
- * another micro-batch of latency.
+ * {@link #closedWindows} (or {@link #toWindowRecords}) can fold each emitted micro-batch, a static frame, inside
+ * {@code foreachBatch} (see Job). Chaining a second streaming aggregation instead would need extra watermark
+ * propagation and, at best, another micro-batch of latency.
  *
  * <p>Ticks ({@code {"type":"tick","received_at"}}) take part in the watermark and in the aggregation, under a null
  * (match_id, emoji_type) key, and are dropped by {@link #toWindowRecords}. They are not filtered out before the
@@ -140,6 +145,34 @@ public final class Aggregations {
                     col("total"))).as("value"),
                 col("match_id"),
                 unix_millis(col("window.start")).as("window_start_ms"));
+    }
+
+    /**
+     * The window records (key = match_id, value = the window JSON, window_end ms) of one micro-batch of
+     * {@link #windowCounts} (a static frame: the per-emoji rows of the windows that closed in it, a few rows per
+     * match), collected and folded on the driver with {@link WindowFormat#recordJson}, ordered by window end, then
+     * match. The same records as {@link #toWindowRecords} (both held to contracts/windows.json); the Job uses this
+     * one because folding with a second Spark aggregation costs another shuffle stage in every micro-batch, which
+     * is a large part of a small batch's time.
+     */
+    public static List<String[]> closedWindows(Dataset<Row> batch, Settings s) {
+        List<Row> rows = batch
+            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
+            .select(col("match_id"), unix_millis(col("window.start")), unix_millis(col("window.end")), col("emoji_type"), col("count"))
+            .collectAsList();
+        Map<List<Object>, Map<String, Long>> byWindow = new TreeMap<>(
+            Comparator.comparing((List<Object> k) -> (Long) k.get(1)).thenComparing(k -> (String) k.get(0)));
+        for (Row r : rows) {
+            byWindow.computeIfAbsent(List.of(r.getString(0), r.getLong(1), r.getLong(2)), k -> new TreeMap<>())
+                .merge(r.getString(3), r.getLong(4), Long::sum);
+        }
+        List<String[]> out = new ArrayList<>(byWindow.size());
+        for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
+            String matchId = (String) w.getKey().get(0);
+            long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
+            out.add(new String[] {matchId, WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor()), String.valueOf(end)});
+        }
+        return out;
     }
 
     /** The whole pipeline on a static frame (tests, batch re-computation): every window, none dropped as late. */

@@ -2,14 +2,11 @@ package io.emostream.spark;
 
 import static org.apache.spark.sql.functions.*;
 
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -173,33 +170,6 @@ public final class Job {
         },
         DataTypes.BooleanType).asNondeterministic();
 
-    /**
-     * The window records (key, value, window_end ms) in one micro-batch of {@link Aggregations#windowCounts}: the
-     * per-emoji rows of the windows that closed in it (a few rows per match), collected and folded on the driver
-     * with {@link WindowFormat#recordJson} — the same record as {@link Aggregations#toWindowRecords}, both held to
-     * contracts/windows.json. Folding with a second Spark aggregation instead costs another shuffle stage in every
-     * micro-batch, which is a large part of a small batch's time.
-     */
-    static List<String[]> closedWindows(Dataset<Row> batch, Aggregations.Settings s) {
-        List<Row> rows = batch
-            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
-            .select(col("match_id"), unix_millis(col("window.start")), unix_millis(col("window.end")), col("emoji_type"), col("count"))
-            .collectAsList();
-        Map<List<Object>, Map<String, Long>> byWindow = new TreeMap<>(
-            Comparator.comparing((List<Object> k) -> (Long) k.get(1)).thenComparing(k -> (String) k.get(0)));
-        for (Row r : rows) {
-            byWindow.computeIfAbsent(List.of(r.getString(0), r.getLong(1), r.getLong(2)), k -> new TreeMap<>())
-                .merge(r.getString(3), r.getLong(4), Long::sum);
-        }
-        List<String[]> out = new ArrayList<>(byWindow.size());
-        for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
-            String matchId = (String) w.getKey().get(0);
-            long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
-            out.add(new String[] {matchId, WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor()), String.valueOf(end)});
-        }
-        return out;
-    }
-
     static StreamingQuery start(SparkSession spark, JobConfig c, WindowProducer windows) throws Exception {
         Aggregations.Settings s = c.settings();
         DataStreamReader reader = spark.readStream()
@@ -229,12 +199,10 @@ public final class Job {
                 sum(when(col("emoji_type").isNotNull(), col("count"))).as("window_events"),
                 max(unix_millis(col("window.end"))).as("last_window_end_ms"));
 
-        // Each micro-batch of `counts` holds the per-emoji rows of the windows that closed in it (a few rows per
-        // match). They are collected and folded on the driver (WindowFormat.recordJson, the same record as
-        // Aggregations.toWindowRecords, both held to contracts/windows.json): a second Spark aggregation here
-        // would cost another shuffle stage in every micro-batch, which is most of a small batch's time.
+        // Each micro-batch of `counts` holds the per-emoji rows of the windows that closed in it: folded on the
+        // driver into one record per (match, window) by Aggregations.closedWindows.
         VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
-            List<String[]> out = closedWindows(batch, s);
+            List<String[]> out = Aggregations.closedWindows(batch, s);
             if (out.isEmpty()) return;
             windows.send(out);
             BatchStats.windows(batchId, out.size());

@@ -1,6 +1,6 @@
 package io.emostream.spark;
 
-/** Default topic names; held to ../contracts/topics.json by TopicsTest. The Job takes overrides from its arguments. */
+/** Default topic names; held to ../contracts/topics.json by ContractsTest. The Job takes overrides from its arguments. */
 public final class Topics {
     public static final String EVENTS = "emoji-events";
     public static final String WINDOWS = "emoji-windows";

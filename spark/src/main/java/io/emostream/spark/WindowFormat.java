@@ -9,7 +9,7 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * The window contract on the Java side (TS twin: src/domain/window.ts), held to ../contracts/scale-rule.json and
- * ../contracts/windows.json by WindowFormatTest. {@link Aggregations} computes the same things as Spark SQL
+ * ../contracts/windows.json by ContractsTest. {@link Aggregations} computes the same things as Spark SQL
  * expressions; its tests hold those to the same files.
  */
 public final class WindowFormat {

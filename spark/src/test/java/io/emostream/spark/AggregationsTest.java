@@ -129,6 +129,34 @@ public class AggregationsTest {
     }
 
     @Test
+    public void closedWindowsFoldsABatchIntoTheSameRecordsAsToWindowRecords() throws Exception {
+        List<String> values = new ArrayList<>();
+        values.addAll(repeat(1500, "m-b", "🔥", T0 + 2100));
+        values.addAll(repeat(4, "m-a", "😡", T0 + 10));
+        values.addAll(repeat(2, "m-b", "😀", T0 + 1999));
+        values.addAll(repeat(3, "m-a", "🔥", T0 + 2000));
+        values.add(tick(T0 + 2500));
+        Collections.shuffle(values);
+        Dataset<Row> counts = Aggregations.windowCounts(Aggregations.classify(TestSpark.raw(values)), S);
+        Map<String, JsonNode> expected = windows(Aggregations.toWindowRecords(counts, S));
+        List<String[]> folded = Aggregations.closedWindows(counts, S);
+        assertEquals(4, expected.size());
+        assertEquals(4, folded.size());
+        // ordered by window end, then match; the key is the match; the third field is window_end in ms
+        List<String> order = new ArrayList<>();
+        for (String[] kv : folded) {
+            JsonNode v = TestSpark.JSON.readTree(kv[1]);
+            assertEquals(kv[0], v.get("match_id").asText());
+            assertEquals(WindowFormat.parseIso(v.get("window_end").asText()), Long.parseLong(kv[2]));
+            String id = WindowFormat.windowId(kv[0], WindowFormat.parseIso(v.get("window_start").asText()));
+            assertEquals(id, expected.get(id), v);
+            order.add(id);
+        }
+        assertEquals(Arrays.asList("m-a:" + T0, "m-b:" + T0, "m-a:" + (T0 + 2000), "m-b:" + (T0 + 2000)), order);
+        assertEquals(1500, expected.get("m-b:" + (T0 + 2000)).get("counts").get("🔥").asLong());
+    }
+
+    @Test
     public void invalidRecordsAreClassifiedAndSetAsideWithoutFailing() throws Exception {
         List<String> bad = Arrays.asList(
             "not json",

@@ -94,8 +94,8 @@ public class StreamingQueryTest {
             assertEquals(10, m1.get("counts").get("😀").asLong());
             assertEquals(30, m1.get("total").asLong());
             assertEquals(1, got.get("m-2:" + T0).get("counts").get("😡").asLong());
-            // the Job's driver-side fold gives the same records as the Dataset function
-            List<String[]> folded = Job.closedWindows(spark.table("window_counts"), AggregationsTest.S);
+            // the driver-side fold (what the Job writes) gives the same records as the Dataset function
+            List<String[]> folded = Aggregations.closedWindows(spark.table("window_counts"), AggregationsTest.S);
             assertEquals(2, folded.size());
             for (String[] kv : folded) {
                 JsonNode v = TestSpark.JSON.readTree(kv[1]);
