@@ -2,7 +2,7 @@
 // Ctrl-C (SIGINT) or SIGTERM stops everything in reverse order and exits 0.
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { startPlatform, type Platform } from './platform.ts';
+import { startPlatform, type Platform } from './app/platform.ts';
 
 let config;
 try {

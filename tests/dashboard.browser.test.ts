@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const PLATFORM = resolve(import.meta.dirname, '../src/platform.ts');
+const PLATFORM = resolve(import.meta.dirname, '../src/app/platform.ts');
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 const match = `t-dash-${Math.random().toString(36).slice(2, 10)}`;
 

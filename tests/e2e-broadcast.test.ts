@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { windowStartOf, type WindowRecord } from '../src/domain/window.ts';
-import { startPlatform, type Platform } from '../src/platform.ts';
+import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

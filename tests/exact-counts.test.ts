@@ -12,7 +12,6 @@ import type { Hono } from 'hono';
 import type { Consumer, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/api/app.ts';
-import { countsReadiness, countsRoutes } from '../src/api/routes/counts.routes.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
@@ -40,6 +39,7 @@ const current = {
   totals: (m: string) => exact!.totals(m),
   windows: (m: string, f: number, t: number) => exact!.windows(m, f, t),
   state: () => exact?.state() ?? 'NOT_STARTED',
+  readiness: () => exact?.readiness() ?? { name: 'kafka-streams', ok: false, detail: 'NOT_STARTED' },
 };
 
 /** distinct event_id → emoji, as accepted by the API */
@@ -116,12 +116,7 @@ beforeAll(async () => {
   // partition have been processed, so no event posted below can fall before it
   const deadline = Date.now() + 30_000;
   while (exact.metrics().ticks < 4 * config.topics.eventsPartitions && Date.now() < deadline) await sleep(100);
-  app = createApp({
-    config,
-    ingest,
-    routes: [['/v1/counts', countsRoutes(current)]],
-    readiness: [countsReadiness(current)],
-  });
+  app = createApp({ config, ingest, counts: current });
 });
 
 afterAll(async () => {

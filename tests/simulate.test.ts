@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config.ts';
 import { makeWindow } from '../src/domain/window.ts';
-import { startPlatform, type Platform } from '../src/platform.ts';
+import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { formatSummary, parseBursts, percentile, runSimulation } from '../scripts/simulate.ts';
 
 let platform: Platform;

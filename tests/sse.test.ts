@@ -6,11 +6,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createBroadcastSystem } from '../src/actors/wiring.ts';
+import { createBroadcastSystem } from '../src/actors/system.ts';
 import { broadcastConfig, testWindow } from '../src/actors/testing.ts';
 import type { BroadcastFacade } from '../src/actors/facade.ts';
 import { createApp } from '../src/api/app.ts';
-import { broadcastRoutes } from '../src/api/routes/clusters.routes.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { idOfRecord, type WindowRecord } from '../src/domain/window.ts';
 
@@ -93,7 +92,7 @@ async function start(over: Partial<Config['broadcast']> = {}) {
   config.broadcast = broadcastConfig({ heartbeatMs: 60_000, sseRetryMs: 1500, ...over });
   const sys = createBroadcastSystem({ broadcast: config.broadcast });
   facade = sys.facade;
-  const app = createApp({ config, ingest: { submit: async () => {} }, routes: broadcastRoutes({ facade: sys.facade, config }), log: () => {} });
+  const app = createApp({ config, ingest: { submit: async () => {} }, broadcast: sys.facade, log: () => {} });
   server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });

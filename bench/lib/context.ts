@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/kafka/broker.ts';
 import { createKafka, ensureTopics } from '../../src/kafka/client.ts';
-import { startPlatform, type Platform, type PlatformOptions } from '../../src/platform.ts';
+import { startPlatform, type Platform, type PlatformOptions } from '../../src/app/platform.ts';
 
 export interface BenchContext {
   brokers: string;

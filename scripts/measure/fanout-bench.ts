@@ -14,9 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
-import { startBroadcast } from '../../src/actors/wiring.ts';
+import { startBroadcast } from '../../src/app/broadcast.ts';
 import { createApp } from '../../src/api/app.ts';
-import { broadcastRoutes } from '../../src/api/routes/clusters.routes.ts';
 import { loadConfig } from '../../src/config.ts';
 import { idOfRecord, makeWindow } from '../../src/domain/window.ts';
 import { createKafka } from '../../src/kafka/client.ts';
@@ -54,7 +53,7 @@ const hardStop = setTimeout(() => {
 hardStop.unref();
 
 const broadcast = await startBroadcast(config, kafka);
-const app = createApp({ config, ingest: { submit: async () => {} }, routes: broadcastRoutes({ facade: broadcast.facade, config }), log: () => {} });
+const app = createApp({ config, ingest: { submit: async () => {} }, broadcast: broadcast.facade, log: () => {} });
 const server: ServerType = await new Promise((res) => {
   const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', serverOptions: { keepAliveTimeout: 60_000 } }, () => res(s));
 });

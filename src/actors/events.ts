@@ -70,6 +70,17 @@ export interface SubscriberAttach {
 export interface WindowBroadcast { type: 'WINDOW.BROADCAST'; matchId: string; frame: Buffer }
 export interface HeartbeatBroadcast { type: 'HEARTBEAT.BROADCAST' }
 
+// ---- supervisor → its observers (actor.on): every window it received, new or a repeat ----
+export interface WindowReceivedEmitted {
+  type: 'window.received';
+  window: WindowRecord;
+  /** false: a repeated window id, dropped */
+  fresh: boolean;
+  /** clusters it was published to (and written to their viewers before this is emitted) */
+  clusters: string[];
+}
+export type SupervisorEmitted = WindowReceivedEmitted;
+
 // ---- child → parent ----
 export interface SubscriptionEnded { type: 'SUBSCRIPTION.ENDED'; subscriptionId: string; reason: DisconnectReason }
 

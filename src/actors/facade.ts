@@ -76,9 +76,13 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
 
   return {
     publish(window) {
-      const before = ctx().stats.duplicates;
+      let fresh = false;
+      const seen = actor.on('window.received', (e) => {
+        if (e.window === window) fresh = e.fresh;
+      });
       actor.send({ type: 'WINDOW.RECEIVED', window });
-      return ctx().stats.duplicates === before;
+      seen.unsubscribe();
+      return fresh;
     },
 
     subscribe({ matchId = null, clusterId = null }) {

@@ -5,7 +5,7 @@ import { clusterMachine } from './cluster.machine.ts';
 import { createFacade } from './facade.ts';
 import { supervisorMachine } from './supervisor.machine.ts';
 import { FakeTransport, broadcastConfig, testWindow } from './testing.ts';
-import { createBroadcastSystem, supervisorInput } from './wiring.ts';
+import { createBroadcastSystem, supervisorInput } from './system.ts';
 import type { Config } from '../config.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);

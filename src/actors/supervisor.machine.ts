@@ -7,10 +7,10 @@
 //
 // The registries in context (cluster records, the subscription map, recent window ids) are mutated in place
 // by actions: they grow with the number of viewers, and copying them on every event would cost O(viewers).
-import { enqueueActions, fromCallback, setup, type ActorRefFrom, type ErrorActorEvent } from 'xstate';
+import { emit, enqueueActions, fromCallback, setup, type ActorRefFrom, type ErrorActorEvent } from 'xstate';
 import { idOfRecord, type WindowRecord } from '../domain/window.ts';
 import { clusterLoad, clusterMachine, type ClusterContext, type ClusterParams } from './cluster.machine.ts';
-import type { AttachResult, PlaceResult, SupervisorEvent } from './events.ts';
+import type { AttachResult, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
 
 export interface SupervisorInput {
   clusters: number;
@@ -93,7 +93,7 @@ export function clusterCapacity(ctx: SupervisorContext, rec: ClusterRecord) {
 }
 
 export const supervisorMachine = setup({
-  types: {} as { context: SupervisorContext; input: SupervisorInput; events: SupervisorEvent | ErrorActorEvent },
+  types: {} as { context: SupervisorContext; input: SupervisorInput; events: SupervisorEvent | ErrorActorEvent; emitted: SupervisorEmitted },
   actors: {
     cluster: clusterMachine,
     /** The main publisher: sends WINDOW.RECEIVED for every window. Provided in wiring.ts (Kafka). */
@@ -129,14 +129,23 @@ export const supervisorMachine = setup({
     running: {
       on: {
         'WINDOW.RECEIVED': [
-          { guard: 'isDuplicate', actions: ({ context }) => void context.stats.duplicates++ },
+          {
+            guard: 'isDuplicate',
+            actions: [({ context }) => void context.stats.duplicates++, emit(({ event }) => ({ type: 'window.received' as const, window: event.window, fresh: false, clusters: [] }))],
+          },
           {
             actions: enqueueActions(({ context, event, enqueue }) => {
               context.stats.windows++;
+              const clusters: string[] = [];
               for (const id of context.clusterIds) {
                 const rec = context.records[id]!;
-                if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window: event.window });
+                if (rec.ref && rec.status === 'up') {
+                  enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window: event.window });
+                  clusters.push(id);
+                }
               }
+              // after the sends: the clusters have written the window to every viewer when this is seen
+              enqueue.emit({ type: 'window.received', window: event.window, fresh: true, clusters });
             }),
           },
         ],

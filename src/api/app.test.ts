@@ -1,8 +1,7 @@
-import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
 import type { EmojiEvent } from '../domain/event.ts';
-import { UnavailableError } from '../kafka/batcher.ts';
+import { UnavailableError } from '../ports/ingest.ts';
 import { createApp, type AppDeps } from './app.ts';
 
 const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', MAX_BATCH_EVENTS: '3', MAX_BODY_BYTES: '2048', RETRY_AFTER_S: '7' });
@@ -136,10 +135,12 @@ describe('health, 404 and mounting', () => {
     expect(((await (await app.request('/readyz')).json()) as { checks: { ok: boolean }[] }).checks[0]!.ok).toBe(false);
   });
 
-  it('answers unknown routes with a JSON 404 and mounts extra route groups with one line each', async () => {
-    const extra = new Hono().get('/', (c) => c.json({ counts: {} }));
-    const { app } = setup({ routes: [['/v1/counts', extra]] });
-    expect(await (await app.request('/v1/counts')).json()).toEqual({ counts: {} });
+  it('answers unknown routes with a JSON 404 and mounts the routes of the parts it is given', async () => {
+    expect((await setup().app.request('/v1/counts?match=m')).status).toBe(404); // no exact counts: no route
+    const totals = { match_id: 'm', totals: {}, total: 0, as_of: new Date(NOW).toISOString() };
+    const counts = { totals: () => totals, windows: () => ({ match_id: 'm', from: '', to: '', windows: [] }), state: () => 'RUNNING', readiness: () => ({ name: 'kafka-streams', ok: true }) };
+    const { app } = setup({ counts });
+    expect(await (await app.request('/v1/counts?match=m')).json()).toEqual(totals);
     const res = await app.request('/nope');
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'not_found' } });

@@ -1,41 +1,66 @@
-// The HTTP API: one Hono app holding the routes, the JSON 404 and the one onError that renders every
-// refusal as `{"error":{"code","message","field"?}}`. Other parts mount their routes through `routes`
-// (one line each), and add readiness checks through `readiness`.
+// The HTTP API: one Hono app holding EVERY route (the list below), the JSON 404 and the one onError that
+// renders every refusal as `{"error":{"code","message","field"?}}`. The composition root (src/app/platform.ts)
+// passes the parts it started; a part left out (null) leaves its routes out.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
-import { UnavailableError } from '../kafka/batcher.ts';
+import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
+import type { ReadinessCheck } from '../ports/readiness.ts';
+import type { CountsFacade } from '../streams/counts.ts';
 import { ApiError } from './errors.ts';
+import { clusterRoutes } from './routes/clusters.routes.ts';
+import { countsRoutes } from './routes/counts.routes.ts';
+import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
-import type { IngestPort } from './routes/emoji.handlers.ts';
-import { healthRoutes, type ReadinessCheck } from './routes/health.routes.ts';
-import { requestMetrics } from './routes/metrics.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
+import { metricsRoutes, requestMetrics } from './routes/metrics.routes.ts';
+import { openapiRoutes } from './routes/openapi.routes.ts';
+import { subscriptionRoutes } from './routes/subscriptions.routes.ts';
 
 export interface AppDeps {
-  config: Pick<Config, 'ingest'>;
+  config: Config;
   /** The write path (src/kafka/producer.ts startIngest); its readiness() joins /readyz when present. */
-  ingest: IngestPort & { readiness?: ReadinessCheck };
-  /** Extra readiness checks (Spark, Kafka Streams, ...). */
+  ingest: IngestPort;
+  /** Exact counts (Kafka Streams): /v1/counts, and its readiness joins /readyz. Null or absent: no /v1/counts. */
+  counts?: CountsFacade | null;
+  /** The broadcast actors: /v1/subscriptions and /v1/clusters (SSE). Null or absent: neither. */
+  broadcast?: BroadcastFacade | null;
+  /** Other readiness checks (the Spark job). */
   readiness?: ReadinessCheck[];
-  /** Extra route groups, e.g. `['/v1/clusters', clusterRoutes(...)]`, `['/', dashboardRoutes(config)]`. */
-  routes?: [path: string, app: Hono][];
   now?: () => number;
   log?: (msg: string) => void;
 }
 
 export function createApp(deps: AppDeps): Hono {
+  const { config, ingest, counts, broadcast } = deps;
   const log = deps.log ?? ((m: string) => console.error(m));
-  const retryAfter = String(deps.config.ingest.retryAfterS);
-  const app = new Hono();
-  app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
+  const retryAfter = String(config.ingest.retryAfterS);
 
   const checks: ReadinessCheck[] = [];
-  if (deps.ingest.readiness) checks.push(() => deps.ingest.readiness!());
+  if (ingest.readiness) checks.push(() => ingest.readiness!());
+  if (counts) checks.push(() => counts.readiness());
   checks.push(...(deps.readiness ?? []));
 
-  app.route('/', healthRoutes(checks));
-  app.route('/v1/emoji', emojiRoutes({ config: deps.config, ingest: deps.ingest, now: deps.now }));
-  for (const [path, sub] of deps.routes ?? []) app.route(path, sub);
+  // Every route of the API, mounted here and nowhere else.
+  const routes: [path: string, app: Hono][] = [
+    ['/', healthRoutes(checks)],
+    ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
+    ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
+    ...(broadcast
+      ? [
+          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config })] as [string, Hono],
+          ['/v1/clusters', clusterRoutes({ facade: broadcast, config }) as unknown as Hono] as [string, Hono],
+        ]
+      : []),
+    ['/', metricsRoutes()],
+    ['/', dashboardRoutes(config)],
+    ['/', openapiRoutes(config)],
+  ];
+
+  const app = new Hono();
+  app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
+  for (const [path, sub] of routes) app.route(path, sub);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher, UnavailableError, type BatcherOptions, type OutRecord } from './batcher.ts';
+import { UnavailableError } from '../ports/ingest.ts';
+import { Batcher, type BatcherOptions, type OutRecord } from './batcher.ts';
 
 const rec = (key: string): OutRecord => ({ key, value: `{"k":"${key}"}` });
 const recs = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => rec(`${prefix}${i}`));

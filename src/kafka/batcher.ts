@@ -11,6 +11,7 @@
 // acknowledged within `produceTimeoutMs` fails its callers and everything queued with `UnavailableError`,
 // and the batcher goes `down`: new submissions fail at once (fast 503s) until `probeIntervalMs` has passed;
 // then the next batch is a trial (`probing`), whose success brings the batcher back `up`.
+import { UnavailableError, type UnavailableReason } from '../ports/ingest.ts';
 
 export interface OutRecord {
   key: string;
@@ -20,20 +21,6 @@ export interface OutRecord {
 }
 
 export type SendFn = (records: OutRecord[]) => Promise<void>;
-
-export type UnavailableReason = 'buffer_full' | 'kafka_unavailable' | 'stopped';
-
-/** The one error callers see when an event cannot be stored now; the API maps it to 503 + Retry-After. */
-export class UnavailableError extends Error {
-  override readonly name = 'UnavailableError';
-  constructor(
-    readonly reason: UnavailableReason,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-  }
-}
 
 export interface BatcherOptions {
   send: SendFn;

@@ -5,7 +5,8 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { EmojiEvent } from '../domain/event.ts';
-import { instrumentSend, observeBufferDepth } from '../metrics/instrument.ts';
+import type { IngestPort } from '../ports/ingest.ts';
+import type { Readiness } from '../ports/readiness.ts';
 import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
 import { topicsPresent } from './client.ts';
 import { IdempotencyCache } from './producer.dedup.ts';
@@ -69,27 +70,18 @@ export function createKafkaSender(kafka: Kafka, topic: string, o: { produceTimeo
 /** One record per event, key = user_id (the contract on emoji-events). */
 export const eventRecord = (e: EmojiEvent): OutRecord => ({ key: e.user_id, value: JSON.stringify(e) });
 
-export interface ReadinessResult {
-  name: string;
-  ok: boolean;
-  detail?: string;
-}
-
-export interface IngestService {
-  /**
-   * Write `events` all-or-nothing; resolves once the broker acknowledged them. `clientEventIds[i]` marks an
-   * event_id the client chose (an idempotency key). Rejects with UnavailableError (→ 503).
-   */
-  submit(events: EmojiEvent[], clientEventIds?: boolean[]): Promise<void>;
+export interface IngestService extends IngestPort {
   status(): BatcherStatus & { idempotencyKeys: number; ticksWritten: number; ticksSkipped: number };
   /** Readiness: Kafka reachable with every platform topic, and the write path not failing. */
-  readiness(): Promise<ReadinessResult[]>;
+  readiness(): Promise<Readiness[]>;
   stop(): Promise<void>;
 }
 
 export interface IngestOptions {
   /** Replace the kafkajs producer (unit tests). */
   send?: SendFn;
+  /** Wraps the send function (the composition root measures batch sizes, ack latency and Kafka errors). */
+  wrapSend?: (send: SendFn) => SendFn;
   /** Partitions of emoji-events for ticks; default: read from the broker, else config.topics.eventsPartitions. */
   partitions?: number;
   log?: (msg: string) => void;
@@ -109,7 +101,7 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   const log = opts.log ?? (() => {});
   const sender = opts.send ? null : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
   const batcher = new Batcher({
-    send: instrumentSend(opts.send ?? sender!.send), // batch sizes, ack latency, Kafka errors (src/metrics)
+    send: (opts.wrapSend ?? ((f: SendFn) => f))(opts.send ?? sender!.send),
     flushIntervalMs: ing.flushIntervalMs,
     batchMaxEvents: ing.batchMaxEvents,
     bufferMaxEvents: ing.bufferMaxEvents,
@@ -119,10 +111,6 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
       log(`ingest: a send to Kafka failed (${err instanceof Error ? err.message : String(err)}); replacing the producer`);
       sender?.reset();
     },
-  });
-  const unobserveDepth = observeBufferDepth(() => {
-    const s = batcher.status();
-    return s.queuedEvents + s.inFlightEvents;
   });
   const dedup = new IdempotencyCache({ ttlMs: ing.idempotencyTtlMs, maxKeys: ing.idempotencyMaxKeys });
 
@@ -192,12 +180,12 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     },
     async readiness() {
       const s = batcher.status();
-      const path: ReadinessResult = {
+      const path: Readiness = {
         name: 'ingest',
         ok: s.state === 'up',
         detail: s.state === 'up' ? `buffer ${s.queuedEvents + s.inFlightEvents}/${ing.bufferMaxEvents}` : `${s.state}: ${s.lastError ?? ''}`,
       };
-      let kafkaCheck: ReadinessResult;
+      let kafkaCheck: Readiness;
       try {
         const a = await withTimeout(getAdmin(), 2000, 'connecting to Kafka');
         const ok = await withTimeout(topicsPresent(a, config), 2000, 'listing topics');
@@ -208,7 +196,6 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
       return [kafkaCheck, path];
     },
     async stop() {
-      unobserveDepth();
       await ticks.stop();
       await batcher.stop();
       await sender?.close();

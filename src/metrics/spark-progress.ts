@@ -1,11 +1,10 @@
 // The Spark job's latest progress, read from `emoji-metrics` (records keyed "spark", written by
 // spark/…/MetricsListener.java once per micro-batch) and mirrored into the emostream_spark_* gauges.
-// Start/stop handle for the platform: `const sp = await startSparkProgress(config)`, `sp.latest()`,
+// Start/stop handle for the platform: `const sp = await startSparkProgress(config, { kafka })`, `sp.latest()`,
 // `await sp.stop()`. Every API instance reads every report (own group id, no commits).
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from '../config.ts';
-import { createKafka } from '../kafka/client.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { parseJsonObject } from '../domain/json.ts';
 import {
@@ -96,11 +95,10 @@ export interface SparkProgressHandle {
 
 export async function startSparkProgress(
   config: Config,
-  opts: { kafka?: Kafka; log?: Logger; groupId?: string } = {},
+  opts: { kafka: Kafka; log?: Logger; groupId?: string },
 ): Promise<SparkProgressHandle> {
   const log = opts.log ?? silentLogger;
-  const kafka = opts.kafka ?? createKafka(config, 'spark-progress');
-  const consumer: Consumer = kafka.consumer({
+  const consumer: Consumer = opts.kafka.consumer({
     groupId: opts.groupId ?? `${config.kafka.clientId}-spark-progress-${randomUUID().slice(0, 8)}`,
     sessionTimeout: 10_000,
     heartbeatInterval: 3_000,

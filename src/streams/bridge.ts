@@ -15,6 +15,7 @@ import {
   type MatchTotals,
   type StreamsMetrics,
 } from './counts.ts';
+import type { Readiness } from '../ports/readiness.ts';
 
 export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');
 const FACADE_CLASS = 'io.emostream.streams.ExactCountsFacade';
@@ -84,8 +85,7 @@ export function topologyConfig(config: Config): TopologyConfig {
 
 export interface ExactCounts extends CountsFacade {
   metrics(): StreamsMetrics;
-  /** For /readyz (plug into createApp's `readiness`). */
-  readiness(): { name: string; ok: boolean; detail?: string };
+  readiness(): Readiness;
   /** ms from start() until RUNNING and the first successful store query. */
   readonly queryableAfterMs: number;
   /** Close Kafka Streams (commit, flush stores). Idempotent; await it before the process exits. */
@@ -192,7 +192,7 @@ export interface ExactCountsInBackground extends CountsFacade {
   readonly ready: Promise<number>;
   /** null until ready */
   metrics(): StreamsMetrics | null;
-  readiness(): { name: string; ok: boolean; detail?: string };
+  readiness(): Readiness;
   /** Waits for a start in progress, then closes. Idempotent; await it before the process exits. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // The exact-counts facade as the rest of the API sees it: plain data, no java-bridge types. Routes take a
 // `CountsFacade` so they can be mounted with one line and tested with a fake; src/streams/bridge.ts provides
 // the real one (Kafka Streams in this process through java-bridge).
+import type { Readiness } from '../ports/readiness.ts';
 
 /** Running totals of distinct accepted events for one match (GET /v1/counts). */
 export interface MatchTotals {
@@ -55,6 +56,8 @@ export interface CountsFacade {
   windows(matchId: string, fromMs: number, toMs: number): ExactWindows;
   /** Kafka Streams state: CREATED, REBALANCING, RUNNING, …, or NOT_STARTED / CLOSED. */
   state(): string;
+  /** For GET /readyz: ready while Kafka Streams is RUNNING. */
+  readiness(): Readiness;
 }
 
 /** The topology is not (yet, or no longer) queryable: starting, rebalancing, restoring, closed, failed. */

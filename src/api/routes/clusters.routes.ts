@@ -7,13 +7,13 @@
 //   filter from `match`), for as long as the stream stays open.
 // Written to the raw Node response (`c.env.outgoing`, then RESPONSE_ALREADY_SENT): one shared Buffer per
 // window per cluster, no per-viewer encoding and no per-write promise.
-// Mount with one line: `['/v1/clusters', clusterRoutes({ facade, config })]` in createApp's routes.
+// Mounted by createApp (src/api/app.ts) at /v1/clusters when the broadcast runs.
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
 import { SseTransport, disconnectFrame, SSE_HEADERS } from '../sse.ts';
-import { CLUSTER_ID_RE, MATCH_ID_RE, retryAfterSeconds, subscriptionRoutes, type BroadcastRouteDeps } from './subscriptions.routes.ts';
+import { CLUSTER_ID_RE, MATCH_ID_RE, retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
 
 const SUBSCRIPTION_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -82,12 +82,4 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
   });
 
   return app;
-}
-
-/** Both broadcast route groups, for createApp's `routes`: `routes.push(...broadcastRoutes({ facade, config }))`. */
-export function broadcastRoutes(deps: BroadcastRouteDeps): [string, Hono][] {
-  return [
-    ['/v1/subscriptions', subscriptionRoutes(deps)],
-    ['/v1/clusters', clusterRoutes(deps) as unknown as Hono],
-  ];
 }

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../app.ts';
 import { loadConfig } from '../../config.ts';
 import { CountsUnavailableError, type CountsFacade, type ExactWindows } from '../../streams/counts.ts';
-import { countsReadiness, countsRoutes } from './counts.routes.ts';
 
 const NOW = Date.parse('2026-11-28T15:00:10.000Z');
 
@@ -10,6 +9,7 @@ function fake(state = 'RUNNING') {
   const calls: [string, number, number][] = [];
   const facade: CountsFacade = {
     state: () => state,
+    readiness: () => ({ name: 'kafka-streams', ok: state === 'RUNNING', detail: state }),
     totals(match) {
       if (state !== 'RUNNING') throw new CountsUnavailableError(state, `exact counts are not queryable (Kafka Streams is ${state})`);
       return { match_id: match, totals: { '🔥': 3, '😀': 1 }, total: 4, as_of: new Date(NOW).toISOString() };
@@ -25,12 +25,7 @@ function fake(state = 'RUNNING') {
 function app(state = 'RUNNING') {
   const f = fake(state);
   const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
-  const a = createApp({
-    config,
-    ingest: { submit: async () => {} } as never,
-    routes: [['/v1/counts', countsRoutes(f.facade, { now: () => NOW })]],
-    readiness: [countsReadiness(f.facade)],
-  });
+  const a = createApp({ config, ingest: { submit: async () => {} }, counts: f.facade, now: () => NOW });
   return { app: a, calls: f.calls };
 }
 
@@ -98,8 +93,8 @@ describe('GET /v1/counts/windows', () => {
 
 describe('/readyz', () => {
   it('reports the topology state', async () => {
-    const ready = countsReadiness(fake('RUNNING').facade)();
-    expect(ready).toEqual({ name: 'kafka-streams', ok: true, detail: 'RUNNING' });
-    expect(countsReadiness(fake('ERROR').facade)()).toEqual({ name: 'kafka-streams', ok: false, detail: 'ERROR' });
+    const checks = async (state: string) => ((await (await app(state).app.request('/readyz')).json()) as { checks: unknown[] }).checks;
+    expect(await checks('RUNNING')).toEqual([{ name: 'kafka-streams', ok: true, detail: 'RUNNING' }]);
+    expect(await checks('ERROR')).toEqual([{ name: 'kafka-streams', ok: false, detail: 'ERROR' }]);
   });
 });

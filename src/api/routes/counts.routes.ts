@@ -1,7 +1,7 @@
 // GET /v1/counts?match=…                      → running exact totals of a match (Kafka Streams, exactly-once)
 // GET /v1/counts/windows?match=…&from=…&to=…  → exact counts of the 2 s windows starting in [from, to)
-// Mounted by createApp through `routes: [['/v1/counts', countsRoutes(exactCounts)]]`; the facade is narrow
-// (src/streams/counts.ts) so tests pass a fake.
+// Mounted by createApp (src/api/app.ts) when exact counts run; the facade is narrow (src/streams/counts.ts)
+// so tests pass a fake.
 import { Hono } from 'hono';
 import type { CountsFacade } from '../../streams/counts.ts';
 import { CountsUnavailableError } from '../../streams/counts.ts';
@@ -72,9 +72,3 @@ export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}):
     });
 }
 
-/** A /readyz check (createApp's `readiness`): ready while Kafka Streams is RUNNING. */
-export const countsReadiness = (counts: Pick<CountsFacade, 'state'>) =>
-  function kafkaStreams() {
-    const state = counts.state();
-    return { name: 'kafka-streams', ok: state === 'RUNNING', detail: state };
-  };

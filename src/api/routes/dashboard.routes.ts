@@ -1,7 +1,7 @@
 // The live dashboard: `GET /` serves a static page (src/dashboard/, no build step) that registers as a
 // viewer, draws the swarm as windows arrive, polls the exact totals and the clusters, and sends reactions.
 // Also `GET /v1/palette`, the configured emojis and the few figures the page needs to draw them.
-// Mount with one line in createApp: `app.route('/', dashboardRoutes(config))`.
+// Mounted by createApp (src/api/app.ts) at /.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Hono } from 'hono';

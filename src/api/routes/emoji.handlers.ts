@@ -4,12 +4,10 @@
 import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
 import { createEventValidator, validateBatch, type FieldError } from '../../domain/event.ts';
-import type { IngestService } from '../../kafka/producer.ts';
 import { eventsAccepted } from '../../metrics/registry.ts';
+import type { IngestPort } from '../../ports/ingest.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
-
-export type IngestPort = Pick<IngestService, 'submit'>;
 
 export interface EmojiHandlerDeps {
   config: Pick<Config, 'ingest'>;

@@ -2,19 +2,11 @@
 // platform topics, the ingest path up, plus whatever other parts register: Spark, Kafka Streams, ...).
 // A check that throws or takes longer than `timeoutMs` counts as not ready.
 import { Hono } from 'hono';
-
-export interface ReadinessCheckResult {
-  name: string;
-  ok: boolean;
-  detail?: string;
-}
-
-/** One readiness source; it may report several named results (e.g. the ingest service reports kafka + ingest). */
-export type ReadinessCheck = () => Promise<ReadinessCheckResult | ReadinessCheckResult[]> | ReadinessCheckResult | ReadinessCheckResult[];
+import type { Readiness, ReadinessCheck } from '../../ports/readiness.ts';
 
 export function healthRoutes(checks: ReadinessCheck[], timeoutMs = 3000): Hono {
   const started = Date.now();
-  const run = async (check: ReadinessCheck, i: number): Promise<ReadinessCheckResult[]> => {
+  const run = async (check: ReadinessCheck, i: number): Promise<Readiness[]> => {
     let timer: NodeJS.Timeout | undefined;
     try {
       const r = await Promise.race([

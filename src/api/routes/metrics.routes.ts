@@ -1,8 +1,6 @@
 // `GET /metrics`: Prometheus text format, from the one registry in src/metrics/registry.ts.
 // Also `requestMetrics()`, the middleware that counts requests by route pattern and status.
-// Wiring in createApp (two lines):
-//   app.use('*', requestMetrics());          // first, so it sees every response (errors included)
-//   app.route('/', metricsRoutes());
+// Both mounted by createApp (src/api/app.ts): requestMetrics() first, so it sees every response (errors included).
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';

@@ -1,6 +1,6 @@
 // GET /openapi.json: the HTTP API described once, as OpenAPI 3.1, from the zod schemas in
 // openapi.schemas.ts (z.toJSONSchema; JSON Schema 2020-12 is OpenAPI 3.1's schema dialect).
-// Mount with one line: `routes.push(['/', openapiRoutes(config)])`.
+// Mounted by createApp (src/api/app.ts) at /.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';

@@ -2,7 +2,7 @@
 //   placed on the least-loaded cluster and subscriber unless a cluster is asked for; 503 + Retry-After when
 //   everything is full; 400/404 naming the field.
 // DELETE /v1/subscriptions/:id → 204; its stream (if open) ends with `event: disconnect` reason "left".
-// Mount with one line: `['/v1/subscriptions', subscriptionRoutes({ facade, config })]` in createApp's routes.
+// Mounted by createApp (src/api/app.ts) at /v1/subscriptions when the broadcast runs.
 import { Hono } from 'hono';
 import type { BroadcastFacade } from '../../actors/facade.ts';
 import type { Config } from '../../config.ts';

@@ -1,7 +1,7 @@
-// Hooks that the other parts call (one line each) so their figures reach the registry without them
-// depending on prom-client: the producer's send, the batcher's depth, the broadcast's viewers and windows.
-import type { BroadcastFacade } from '../actors/facade.ts';
-import type { WindowRecord } from '../domain/window.ts';
+// The platform's instrumentation: the composition root hooks these onto the parts it starts, so their figures
+// reach the registry (src/metrics/registry.ts) without the parts knowing about it: the producer's send, the
+// batcher's depth, the broadcast's viewers and windows.
+import type { BroadcastFacade, SupervisorActor } from '../actors/facade.ts';
 import {
   deliveryLatency,
   kafkaErrors,
@@ -12,7 +12,7 @@ import {
   setViewersSource,
   windowsDelivered,
   windowsReceived,
-} from './registry.ts';
+} from '../metrics/registry.ts';
 
 /** Wrap the batcher's send function: batch sizes, time to the broker's ack, and Kafka errors. */
 export function instrumentSend<R>(send: (records: R[]) => Promise<void>): (records: R[]) => Promise<void> {
@@ -36,27 +36,24 @@ export function observeBufferDepth(depth: () => number): () => void {
   return () => setBufferDepthSource(null);
 }
 
-/** Viewers per cluster and subscriber and the session-write total, read from the facade at scrape time. */
-export function observeBroadcast(facade: BroadcastFacade): () => void {
+/**
+ * Viewers per cluster and subscriber and the session-write total, read from the facade at scrape time; and
+ * every window the supervisor reports (new or a repeat), with window end → written to the viewers' sockets.
+ * Returns the undo.
+ */
+export function observeBroadcast(actor: SupervisorActor, facade: BroadcastFacade): () => void {
   setViewersSource(() => facade.clusters().flatMap((c) => c.subscribers.map((s): [string, string, number] => [c.cluster_id, s.subscriber_id, s.viewers])));
   setDeliveredSource(() => facade.stats().delivered);
+  const windows = actor.on('window.received', ({ window, fresh, clusters }) => {
+    windowsReceived.inc({ outcome: fresh ? 'new' : 'duplicate' });
+    if (!fresh) return;
+    const end = Date.parse(window.window_end);
+    if (Number.isFinite(end)) deliveryLatency.observe(Math.max(0, Date.now() - end) / 1000);
+    for (const cluster of clusters) windowsDelivered.inc({ cluster });
+  });
   return () => {
+    windows.unsubscribe();
     setViewersSource(null);
     setDeliveredSource(null);
   };
-}
-
-/**
- * Wrap the hand-over of a window to the supervisor (which writes it to every viewer before returning):
- * counts new windows and repeats, and observes window end → written to the viewers' sockets.
- */
-export function observeWindowDelivery(facade: BroadcastFacade, w: WindowRecord, handOver: () => void): void {
-  const before = facade.stats().windows;
-  handOver();
-  const fresh = facade.stats().windows > before;
-  windowsReceived.inc({ outcome: fresh ? 'new' : 'duplicate' });
-  if (!fresh) return;
-  const end = Date.parse(w.window_end);
-  if (Number.isFinite(end)) deliveryLatency.observe(Math.max(0, Date.now() - end) / 1000);
-  for (const c of facade.clusters()) if (c.status === 'up') windowsDelivered.inc({ cluster: c.cluster_id });
 }

@@ -5,29 +5,26 @@
 //   4. Kafka Streams exact counts (JVM inside this process, java-bridge)
 //   5. broadcast (main publisher consumer, supervisor, clusters) and the HTTP server
 // Used by src/main.ts (`npm start`), by integration tests and by the benchmarks: one way to start it all.
+// This folder (src/app/) is the composition root: the only code that knows every part. The parts below it
+// depend only downward (see the README, "Architecture").
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { createApp } from './api/app.ts';
-import type { BroadcastFacade } from './actors/facade.ts';
-import { startBroadcast, type BroadcastHandle } from './actors/wiring.ts';
-import { broadcastRoutes } from './api/routes/clusters.routes.ts';
-import { dashboardRoutes } from './api/routes/dashboard.routes.ts';
-import { metricsRoutes } from './api/routes/metrics.routes.ts';
-import { openapiRoutes } from './api/routes/openapi.routes.ts';
-import type { ReadinessCheck, ReadinessCheckResult } from './api/routes/health.routes.ts';
-import { bootstrapServers, type Config } from './config.ts';
-import { startEmbeddedBroker } from './kafka/broker.ts';
-import { createKafka, ensureTopics } from './kafka/client.ts';
-import { startIngest, type IngestService } from './kafka/producer.ts';
-import { silentLogger, type Logger } from './log.ts';
-import { startLagPoller } from './metrics/lag.ts';
-import { startSparkProgress } from './metrics/spark-progress.ts';
-import { startSparkJob } from './spark/job.ts';
-import { countsRoutes } from './api/routes/counts.routes.ts';
-import { startExactCountsInBackground } from './streams/bridge.ts';
-import { observeBroadcast } from './metrics/instrument.ts';
+import type { BroadcastFacade } from '../actors/facade.ts';
+import { createApp } from '../api/app.ts';
+import { bootstrapServers, type Config } from '../config.ts';
+import { startEmbeddedBroker } from '../kafka/broker.ts';
+import { createKafka, ensureTopics } from '../kafka/client.ts';
+import { startIngest, type IngestService } from '../kafka/producer.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { startLagPoller } from '../metrics/lag.ts';
+import { startSparkProgress } from '../metrics/spark-progress.ts';
+import type { Readiness, ReadinessCheck } from '../ports/readiness.ts';
+import { startSparkJob } from '../spark/job.ts';
+import { startExactCountsInBackground, type ExactCountsInBackground } from '../streams/bridge.ts';
+import { startBroadcast, type BroadcastHandle } from './broadcast.ts';
+import { instrumentSend, observeBufferDepth } from './instrument.ts';
 
 export interface PlatformOptions {
   log?: Logger;
@@ -97,14 +94,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     log.info(created.length ? `created topics: ${created.join(', ')}` : 'topics present');
 
     const readiness: ReadinessCheck[] = [];
-    const routes: [string, Hono][] = [];
 
     // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); readiness reports it until its first batch
     if (opts.spark ?? config.spark.enabled) {
       const spark = startSparkJob(config, { brokers, log: (m) => log.child('spark').info(m) });
       let sparkStopping = false;
       parts.push({ name: 'Spark job', stop: () => ((sparkStopping = true), spark.stop()) });
-      let sparkState: ReadinessCheckResult = { name: 'spark', ok: false, detail: 'starting' };
+      let sparkState: Readiness = { name: 'spark', ok: false, detail: 'starting' };
       spark.ready.then(
         (ms) => (sparkState = { name: 'spark', ok: true, detail: `first micro-batch after ${ms} ms` }),
         (err: Error) => (sparkState = { name: 'spark', ok: false, detail: err.message }),
@@ -118,17 +114,25 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     }
 
     // 3. ingest
-    const ingest = await startIngest(config, kafka, { log: (m) => log.child('ingest').info(m) });
+    const ingest = await startIngest(config, kafka, {
+      wrapSend: instrumentSend, // batch sizes, ack latency, Kafka errors in /metrics
+      log: (m) => log.child('ingest').info(m),
+    });
     parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ingest.stop() });
+    const unobserveDepth = observeBufferDepth(() => {
+      const s = ingest.status();
+      return s.queuedEvents + s.inFlightEvents;
+    });
+    parts.push({ name: 'ingest buffer gauge', stop: async () => unobserveDepth() });
 
     // 4. Kafka Streams exact counts: a JVM inside this process (java-bridge); not awaited (a few seconds to
     //    RUNNING), /v1/counts answers 503 and readiness says "starting" until its stores are queryable
+    let counts: ExactCountsInBackground | null = null;
     if (opts.streams ?? config.streams.enabled) {
       const slog = log.child('streams');
       const exact = startExactCountsInBackground(config, { log: (m) => slog.info(m) });
+      counts = exact;
       parts.push({ name: 'Kafka Streams exact counts', stop: () => exact.close() });
-      routes.push(['/v1/counts', countsRoutes(exact)]);
-      readiness.push(() => exact.readiness());
     }
 
     // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
@@ -139,7 +143,6 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       groups: (opts.streams ?? config.streams.enabled) ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
     });
     parts.push({ name: 'lag poller', stop: async () => lag.stop() });
-    routes.push(['/', metricsRoutes()], ['/', dashboardRoutes(config)], ['/', openapiRoutes(config)]);
 
     // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
     let broadcast: BroadcastHandle | null = null;
@@ -147,13 +150,10 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       const b = await startBroadcast(config, kafka, (m) => log.child('broadcast').info(m));
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
-      routes.push(...broadcastRoutes({ facade: b.facade, config }));
-      const unobserve = observeBroadcast(b.facade); // viewers per cluster/subscriber in /metrics
-      parts.push({ name: 'broadcast metrics', stop: async () => unobserve() });
     }
 
-    // 5. HTTP
-    const app = createApp({ config, ingest, readiness, routes, log: (m) => log.warn(m) });
+    // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
+    const app = createApp({ config, ingest, counts, broadcast: broadcast?.facade ?? null, readiness, log: (m) => log.warn(m) });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
       s.once('error', reject);

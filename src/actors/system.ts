@@ -1,13 +1,9 @@
-// The ONE place where the broadcast actors meet I/O: the clock, and the main publisher (the Kafka consumer
-// of emoji-windows) provided as the supervisor's `windowSource` actor. The HTTP transport comes in per
-// session (src/api/sse.ts) through the facade. Tests call `createBroadcastSystem` with a SimulatedClock
-// and no window source; the platform calls `startBroadcast`.
-import type { Kafka } from 'kafkajs';
+// The broadcast actor system: the supervisor with its clock and its window feed (provided as the
+// supervisor's `windowSource` actor), and the facade the HTTP routes use. No I/O here: the composition root
+// (src/app/broadcast.ts) feeds it from Kafka; tests feed it by hand, on a SimulatedClock.
 import { createActor, fromCallback, type SimulatedClock } from 'xstate';
 import type { Config } from '../config.ts';
 import type { WindowRecord } from '../domain/window.ts';
-import { startWindowConsumer, type WindowConsumer } from '../kafka/window-consumer.ts';
-import { observeWindowDelivery } from '../metrics/instrument.ts';
 import { createFacade, type BroadcastFacade, type SupervisorActor } from './facade.ts';
 import { supervisorMachine, type SupervisorInput } from './supervisor.machine.ts';
 
@@ -56,49 +52,4 @@ export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: S
   });
   actor.start();
   return { actor, facade: createFacade(actor) };
-}
-
-export interface BroadcastHandle {
-  facade: BroadcastFacade;
-  consumer: WindowConsumer | null;
-  /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
-  stop(): Promise<void>;
-}
-
-/**
- * Start the broadcast half: actors first, then the main publisher (consumer of emoji-windows) feeding them.
- * `kafka` null → no consumer (windows only through `facade.publish`, e.g. tests and the fan-out bench).
- */
-export async function startBroadcast(config: Config, kafka: Kafka | null, log: (msg: string) => void = () => {}): Promise<BroadcastHandle> {
-  let consumer: WindowConsumer | null = null;
-  const listeners = new Set<(w: WindowRecord) => void>();
-  const feed: WindowFeed = (fn) => {
-    listeners.add(fn);
-    return () => listeners.delete(fn);
-  };
-  const { facade } = createBroadcastSystem({ broadcast: config.broadcast, feed });
-  if (kafka) {
-    consumer = await startWindowConsumer({
-      kafka,
-      topic: config.topics.windows,
-      groupPrefix: `${config.kafka.clientId}-broadcast`,
-      onWindow: (w) => {
-        observeWindowDelivery(facade, w, () => {
-          for (const l of listeners) l(w);
-        });
-      },
-      log,
-    });
-  }
-  let stopped = false;
-  return {
-    facade,
-    consumer,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      facade.stop('shutdown');
-      if (consumer) await consumer.stop();
-    },
-  };
 }

@@ -1,0 +1,54 @@
+// The broadcast half of the platform: the actor system (src/actors/) fed by the main publisher, a Kafka
+// consumer of emoji-windows of its own (src/kafka/window-consumer.ts), with its figures in /metrics.
+import type { Kafka } from 'kafkajs';
+import { createBroadcastSystem, type WindowFeed } from '../actors/system.ts';
+import type { BroadcastFacade } from '../actors/facade.ts';
+import type { Config } from '../config.ts';
+import type { WindowRecord } from '../domain/window.ts';
+import { startWindowConsumer, type WindowConsumer } from '../kafka/window-consumer.ts';
+import { observeBroadcast } from './instrument.ts';
+
+export interface BroadcastHandle {
+  facade: BroadcastFacade;
+  consumer: WindowConsumer | null;
+  /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the broadcast half: actors first, then the main publisher (consumer of emoji-windows) feeding them.
+ * `kafka` null → no consumer (windows only through `facade.publish`, e.g. the fan-out bench).
+ */
+export async function startBroadcast(config: Config, kafka: Kafka | null, log: (msg: string) => void = () => {}): Promise<BroadcastHandle> {
+  let consumer: WindowConsumer | null = null;
+  const listeners = new Set<(w: WindowRecord) => void>();
+  const feed: WindowFeed = (fn) => {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  };
+  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed });
+  const unobserve = observeBroadcast(actor, facade); // viewers, windows and delivery latency in /metrics
+  if (kafka) {
+    consumer = await startWindowConsumer({
+      kafka,
+      topic: config.topics.windows,
+      groupPrefix: `${config.kafka.clientId}-broadcast`,
+      onWindow: (w) => {
+        for (const l of listeners) l(w);
+      },
+      log,
+    });
+  }
+  let stopped = false;
+  return {
+    facade,
+    consumer,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      facade.stop('shutdown');
+      unobserve();
+      if (consumer) await consumer.stop();
+    },
+  };
+}
