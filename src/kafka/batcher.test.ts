@@ -131,15 +131,39 @@ describe('Batcher', () => {
     expect(b.accepting).toBe(true);
     const trial = b.submit([rec('trial')]);
     expect(b.status().state).toBe('probing');
-    await expect(b.submit([rec('during-trial')])).rejects.toMatchObject({ reason: 'kafka_unavailable' });
     await sleep(5);
-    f.sends.at(-1)!.ack();
+    const during = b.submit([rec('during-trial')]); // waits behind the trial, goes out on its ack
+    await sleep(5);
+    expect(f.sends).toHaveLength(2);
+    f.sends[1]!.ack();
     await trial;
     expect(b.status().state).toBe('up');
+    await sleep(5);
+    expect(f.sends[2]!.records.map((r) => r.key)).toEqual(['during-trial']);
+    f.sends[2]!.ack();
+    await during;
     const after = b.submit([rec('after')]);
     await sleep(5);
     f.sends.at(-1)!.ack();
     await after;
+  });
+
+  it('fails what waited behind a trial when the trial fails', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send));
+    const a = b.submit([rec('a')]).catch((e: unknown) => e);
+    await sleep(5);
+    f.sends[0]!.fail(new Error('down'));
+    await a;
+    await sleep(60);
+    const trial = b.submit([rec('trial')]).catch((e: unknown) => e);
+    await sleep(5);
+    const during = b.submit([rec('during')]).catch((e: unknown) => e);
+    f.sends[1]!.fail(new Error('still down'));
+    expect(await trial).toMatchObject({ reason: 'kafka_unavailable' });
+    expect(await during).toMatchObject({ reason: 'kafka_unavailable' });
+    expect(f.sends).toHaveLength(2);
+    expect(b.status()).toMatchObject({ state: 'down', queuedEvents: 0, inFlightEvents: 0 });
   });
 
   it('fails a send that is not acknowledged within produceTimeoutMs', async () => {
@@ -167,5 +191,26 @@ describe('Batcher', () => {
     await Promise.all(ps);
     expect(sent).toEqual(['a', 'b', 'c']);
     await expect(b.submit([rec('d')])).rejects.toMatchObject({ reason: 'stopped' });
+  });
+
+  // Regression (issue 10, "ingest can wedge for good"): a request whose client event_ids were all acknowledged
+  // before an outage submits no records. While `down` that empty submission used to switch the batcher to
+  // `probing` with no trial batch to end it, so every later submission was refused for good.
+  it('an empty submission while down neither wedges the batcher nor counts as the trial', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send));
+    const a = b.submit([rec('a')]).catch((e: unknown) => e);
+    await sleep(5);
+    f.sends[0]!.fail(new Error('broker frozen'));
+    expect(await a).toMatchObject({ reason: 'kafka_unavailable' });
+    expect(b.status().state).toBe('down');
+    await sleep(60); // past the probe interval
+    await b.submit([]); // nothing to store: answered at once
+    const trial = b.submit([rec('trial')]).catch((e: unknown) => e);
+    await sleep(5);
+    f.sends[1]?.ack(); // the next real submission is the trial
+    expect(await trial).toBeUndefined();
+    expect(f.sends).toHaveLength(2);
+    expect(b.status()).toMatchObject({ state: 'up', sentEvents: 1, failedBatches: 1 });
   });
 });

@@ -10,7 +10,11 @@
 // Memory is bounded: queued + in-flight events never exceed `bufferMaxEvents`. A send that fails or is not
 // acknowledged within `produceTimeoutMs` fails its callers and everything queued with `UnavailableError`,
 // and the batcher goes `down`: new submissions fail at once (fast 503s) until `probeIntervalMs` has passed;
-// then the next batch is a trial (`probing`), whose success brings the batcher back `up`.
+// then the next non-empty submission is a trial (`probing`): what arrives meanwhile waits behind it, its
+// success brings the batcher back `up`, its failure `down` again. An empty submission never changes the state.
+// Contract (held by batcher.property.test.ts): whenever the broker is reachable, every submission settles
+// within flushIntervalMs + produceTimeoutMs, and once it has been reachable for produceTimeoutMs +
+// probeIntervalMs every submission that fits in the buffer is written; no promise is left pending.
 import { UnavailableError, type UnavailableReason } from '../ports/ingest.ts';
 
 export interface OutRecord {
@@ -87,19 +91,21 @@ export class Batcher {
       this.counters.refused++;
       return Promise.reject(new UnavailableError(reason, msg));
     };
-    if (this.state === 'stopped') return refuse('stopped', 'ingest is shutting down');
-    if (this.state === 'probing') return refuse('kafka_unavailable', `Kafka is unavailable (${this.lastError}); checking again`);
-    if (this.state === 'down') {
-      if (this.o.now() < this.retryAt || this.inFlightBatches > 0) {
-        return refuse('kafka_unavailable', `Kafka is unavailable: ${this.lastError}`);
-      }
-      this.state = 'probing'; // this submission rides the trial batch
-    }
     const n = records.length;
+    // Nothing to store (e.g. every client event_id was acknowledged before): answered at once, in any state.
+    // Checked before anything else, so it can neither change the state nor stand in for a trial batch.
     if (n === 0) return Promise.resolve();
+    if (this.state === 'stopped') return refuse('stopped', 'ingest is shutting down');
+    if (this.state === 'down' && (this.o.now() < this.retryAt || this.inFlightBatches > 0)) {
+      return refuse('kafka_unavailable', `Kafka is unavailable: ${this.lastError}`);
+    }
     if (this.queuedEvents + this.inFlightEvents + n > this.o.bufferMaxEvents) {
       return refuse('buffer_full', `the ingest buffer is full (${this.o.bufferMaxEvents} events waiting for Kafka)`);
     }
+    // Admitted. From `down` this submission becomes the trial batch; while `probing`, submissions wait
+    // behind the trial and go out on its ack (or fail with it). Either way a batch is queued, and every
+    // batch ends (ack, error or produceTimeoutMs), so `probing` always ends.
+    if (this.state === 'down') this.state = 'probing';
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ records, enqueuedAt: this.o.now(), resolve, reject });
       this.queuedEvents += n;
@@ -120,7 +126,8 @@ export class Batcher {
 
   /** True when a submission now would be attempted rather than refused at once. */
   get accepting(): boolean {
-    return this.state === 'up' || (this.state === 'down' && this.o.now() >= this.retryAt && this.inFlightBatches === 0);
+    if (this.state === 'up' || this.state === 'probing') return true;
+    return this.state === 'down' && this.o.now() >= this.retryAt && this.inFlightBatches === 0;
   }
 
   /** Refuse new submissions, send what is queued, wait for every in-flight batch to settle. */

@@ -66,6 +66,28 @@ describe('startIngest idempotency (fake producer)', () => {
     expect(ingest.status()).toMatchObject({ state: 'up', failedBatches: 1, sentEvents: 1 });
     await ingest.stop();
   });
+  // Regression (issue 10): while the batcher was down, a retry whose ids were all acknowledged before the
+  // outage submitted no records and wedged ingest (every later POST refused for good).
+  it('an all-duplicate retry while Kafka is down answers at once and does not wedge ingest', async () => {
+    const f = fakeSend();
+    const ingest = await startIngest(config, {} as Kafka, { send: f.send });
+    const first = ingest.submit([ev('w1')], [true]);
+    await tick();
+    f.sends[0]!.ack();
+    await first;
+    const lost = ingest.submit([ev('w2')], [true]);
+    await tick();
+    f.sends[1]!.fail(new Error('broker frozen'));
+    await expect(lost).rejects.toMatchObject({ name: 'UnavailableError' });
+    await new Promise((r) => setTimeout(r, 1100)); // past the probe interval
+    await ingest.submit([ev('w1')], [true]); // acknowledged before the outage: 202 again, nothing written
+    const fresh = ingest.submit([ev('w3')], [true]).catch((e: unknown) => e);
+    await tick();
+    f.sends[2]?.ack();
+    expect(await fresh).toBeUndefined();
+    expect(ingest.status()).toMatchObject({ state: 'up', sentEvents: 2 });
+    await ingest.stop();
+  });
 });
 
 describe('IdempotencyCache', () => {
