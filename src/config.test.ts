@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     [{ SPARK_ENABLED: 'maybe' }, 'SPARK_ENABLED'],
     [{ KAFKA_PORT: '9000', KAFKA_CONTROLLER_PORT: '9000' }, 'KAFKA_CONTROLLER_PORT'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ COMPAT_PATHS: 'emoji' }, 'COMPAT_PATHS'],
+    [{ COMPAT_PATHS: '/emoji,/v1/emoji' }, 'COMPAT_PATHS'],
+    [{ COMPAT_PATHS: '/emoji?x=1' }, 'COMPAT_PATHS'],
+    [{ COMPAT_PATHS: '/emoji,/emoji' }, 'COMPAT_PATHS'],
+    [{ COMPAT_TIMEZONE: 'Mars/Olympus_Mons' }, 'COMPAT_TIMEZONE'],
+    [{ COMPAT_TIMEZONE: '+05:30' }, 'COMPAT_TIMEZONE'],
   ])('fails fast naming the bad key: %o', (env, key) => {
     try {
       loadConfig(env);
@@ -47,6 +53,13 @@ describe('loadConfig', () => {
 
   it('accepts skin-tone and ZWJ sequences as single palette entries', () => {
     expect(loadConfig({ EMOJI_PALETTE: '👍🏽,🧑‍🤝‍🧑,🔥' }).ingest.palette).toEqual(['👍🏽', '🧑‍🤝‍🧑', '🔥']);
+  });
+
+  it('serves POST /emoji in UTC by default; COMPAT_PATHS lists paths, and empty turns them off', () => {
+    expect(loadConfig({}).compat).toEqual({ paths: ['/emoji'], timeZone: 'UTC' });
+    expect(loadConfig({ COMPAT_PATHS: ' /emoji , /api/send_emoji ' }).compat.paths).toEqual(['/emoji', '/api/send_emoji']);
+    expect(loadConfig({ COMPAT_PATHS: '' }).compat.paths).toEqual([]);
+    expect(loadConfig({ COMPAT_TIMEZONE: 'Asia/Kolkata' }).compat.timeZone).toBe('Asia/Kolkata');
   });
 
   it('treats empty values as unset and parses booleans', () => {

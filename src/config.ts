@@ -87,6 +87,11 @@ const EnvSchema = z.object({
   // where a NEW application id starts reading emoji-events (earliest: the whole retained topic)
   STREAMS_OFFSET_RESET: z.enum(['earliest', 'latest']).default('earliest'),
 
+  // clients of the original project: POST /emoji in its shape (README "Coming from the original project");
+  // COMPAT_PATHS is comma-separated, and empty (unlike other keys) turns the compatibility routes off
+  COMPAT_PATHS: z.string().default('/emoji'),
+  COMPAT_TIMEZONE: str('UTC'),
+
   // broadcast: clusters → subscribers → sessions
   CLUSTERS: int(3, 1, 64),
   SUBSCRIBERS_PER_CLUSTER: int(3, 1, 256),
@@ -141,6 +146,12 @@ export interface Config {
     idempotencyMaxKeys: number;
   };
   windows: { windowMs: number; scaleFactor: number };
+  compat: {
+    /** POST paths taking the original project's body (src/domain/compat.ts); empty: none. */
+    paths: string[];
+    /** IANA zone (as configured) in which a zone-less ISO timestamp is read. */
+    timeZone: string;
+  };
   spark: {
     enabled: boolean;
     master: string;
@@ -206,12 +217,17 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = proc
   return { ...fromFile, ...env };
 }
 
-/** Validate once, fail fast naming the bad key. Empty strings count as unset. */
+/** Keys where an empty value means "none" rather than "unset" (the default). */
+const EMPTY_MEANS_NONE = new Set<string>(['COMPAT_PATHS']);
+// a compatibility path: one or more /segments of URL-safe characters
+const COMPAT_PATH_RE = /^(?:\/[A-Za-z0-9._~-]+)+$/;
+
+/** Validate once, fail fast naming the bad key. Empty strings count as unset (except EMPTY_MEANS_NONE). */
 export function loadConfig(env: Record<string, string | undefined> = readEnvironment()): Config {
   const cleaned: Record<string, string> = {};
   for (const key of Object.keys(EnvSchema.shape)) {
     const v = env[key];
-    if (v !== undefined && v !== '') cleaned[key] = v;
+    if (v !== undefined && (v !== '' || EMPTY_MEANS_NONE.has(key))) cleaned[key] = v;
   }
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
@@ -240,6 +256,18 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     throw new ConfigError('KAFKA_CONTROLLER_PORT', 'must differ from KAFKA_PORT');
   }
   if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
+  const compatPaths = e.COMPAT_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of compatPaths) {
+    if (!COMPAT_PATH_RE.test(p)) throw new ConfigError('COMPAT_PATHS', `"${p}" is not a path such as /emoji`);
+    if (p === '/v1' || p.startsWith('/v1/')) throw new ConfigError('COMPAT_PATHS', `"${p}" is under /v1, which belongs to the versioned API`);
+  }
+  if (new Set(compatPaths).size !== compatPaths.length) throw new ConfigError('COMPAT_PATHS', 'lists a path twice');
+  const timeZone = e.COMPAT_TIMEZONE; // kept as given: ICU would rename e.g. Asia/Kolkata to Asia/Calcutta
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new ConfigError('COMPAT_TIMEZONE', `"${e.COMPAT_TIMEZONE}" is not an IANA time zone name (e.g. UTC, Asia/Kolkata)`);
+  }
 
   return {
     dataDir: resolve(e.DATA_DIR),
@@ -276,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       idempotencyMaxKeys: e.IDEMPOTENCY_MAX_KEYS,
     },
     windows: { windowMs: e.WINDOW_MS, scaleFactor: e.SCALE_FACTOR },
+    compat: { paths: compatPaths, timeZone },
     spark: {
       enabled: e.SPARK_ENABLED,
       master: e.SPARK_MASTER,

@@ -56,6 +56,7 @@ const secs = ((Date.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
   `\nEmoStream is up in ${secs} s\n` +
     `  API        ${platform.url}  (POST /v1/emoji, /v1/emoji/batch; GET /readyz)\n` +
+    (config.compat.paths.length ? `  compat     POST ${config.compat.paths.join(', ')} (clients of the original project)\n` : '') +
     `  dashboard  ${platform.url}/\n` +
     `  Kafka      ${platform.brokers.join(',')}${config.kafka.brokers ? '' : ' (embedded)'}\n` +
     `  data       ${config.dataDir}\n` +

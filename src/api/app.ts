@@ -10,6 +10,7 @@ import type { ReadinessCheck } from '../ports/readiness.ts';
 import type { CountsFacade } from '../streams/counts.ts';
 import { ApiError } from './errors.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
+import { compatRoutes } from './routes/compat.routes.ts';
 import { countsRoutes } from './routes/counts.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
@@ -46,6 +47,7 @@ export function createApp(deps: AppDeps): Hono {
   const routes: [path: string, app: Hono][] = [
     ['/', healthRoutes(checks)],
     ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
+    ['/', compatRoutes({ config, ingest, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
     ...(broadcast
       ? [

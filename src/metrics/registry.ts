@@ -28,7 +28,7 @@ export const httpRequestDuration = new Histogram({
 // ---------- ingest ----------
 export const eventsAccepted = new Counter({
   name: 'emostream_ingest_events_accepted_total',
-  help: 'Events acknowledged by Kafka and answered 202, by endpoint (single | batch)',
+  help: 'Events acknowledged by Kafka and answered (202, or 200 on the compatibility routes), by endpoint (single | batch | compat)',
   labelNames: ['endpoint'] as const,
   registers,
 });

@@ -3,7 +3,7 @@
 // UnavailableError) and rendered by the app's onError.
 import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
-import { createEventValidator, validateBatch, type FieldError } from '../../domain/event.ts';
+import { createEventValidator, validateBatch, type EmojiEvent, type FieldError } from '../../domain/event.ts';
 import { eventsAccepted } from '../../metrics/registry.ts';
 import type { IngestPort } from '../../ports/ingest.ts';
 import { readJson } from '../body.ts';
@@ -13,6 +13,8 @@ export interface EmojiHandlerDeps {
   config: Pick<Config, 'ingest'>;
   ingest: IngestPort;
   now?: () => number;
+  /** Rewrites a one-event body before the validator sees it (the compatibility routes: src/domain/compat.ts). */
+  prepare?: (body: unknown) => unknown;
 }
 
 /** One 400 for all field errors: the first error's code (or `invalid_event` for several), every reason in the message. */
@@ -28,16 +30,25 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
   const { ingest: rules } = deps.config;
   const now = deps.now ?? Date.now;
   const validate = createEventValidator(rules);
+  const prepare = deps.prepare ?? ((body: unknown) => body);
+
+  /** Read, validate and submit one event; resolves once the broker acknowledged it. */
+  async function acceptOne(c: Context): Promise<EmojiEvent> {
+    const t = now();
+    const body = await readJson(c, rules.maxBodyBytes);
+    const r = validate(prepare(body), { now: t, receivedAt: new Date(t).toISOString() });
+    if (!r.ok) throw refusal(r.errors);
+    await deps.ingest.submit([r.event], [r.clientEventId]);
+    return r.event;
+  }
 
   return {
+    acceptOne,
+
     async postOne(c: Context) {
-      const t = now();
-      const body = await readJson(c, rules.maxBodyBytes);
-      const r = validate(body, { now: t, receivedAt: new Date(t).toISOString() });
-      if (!r.ok) throw refusal(r.errors);
-      await deps.ingest.submit([r.event], [r.clientEventId]);
+      const event = await acceptOne(c);
       eventsAccepted.inc({ endpoint: 'single' });
-      return c.json({ event_id: r.event.event_id }, 202);
+      return c.json({ event_id: event.event_id }, 202);
     },
 
     async postBatch(c: Context) {

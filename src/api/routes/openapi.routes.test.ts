@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.ts';
+import { fromOriginal } from '../../domain/compat.ts';
 import { createEventValidator } from '../../domain/event.ts';
 import { openapiDocument, openapiRoutes } from './openapi.routes.ts';
 import { apiSchemas } from './openapi.schemas.ts';
@@ -44,6 +45,22 @@ const TABLE: [string, unknown][] = [
   ['a string', 'hello'],
 ];
 
+// bodies the compatibility route and its published schema must judge alike
+const SECS = Math.floor(NOW / 1000);
+const zoneless = new Date(NOW).toISOString().slice(0, -1); // UTC wall time, the default COMPAT_TIMEZONE
+const COMPAT_TABLE: [string, unknown][] = [
+  ...TABLE.filter(([name]) => name !== 'user_id a number' && name !== 'timestamp without a zone'),
+  ['original: numeric user_id', { ...ok, user_id: 17 }],
+  ['original: epoch seconds', { ...ok, timestamp: SECS }],
+  ['original: zone-less ISO', { ...ok, timestamp: zoneless }],
+  ['original: zone-less ISO with microseconds', { ...ok, timestamp: `${zoneless}186` }],
+  ['original: all three, no match_id', { user_id: 3, emoji_type: '👏', timestamp: SECS }],
+  ['user_id a fraction', { ...ok, user_id: 1.5 }],
+  ['timestamp seconds with a fraction', { ...ok, timestamp: SECS + 0.5 }],
+  ['timestamp with a space', { ...ok, timestamp: zoneless.replace('T', ' ') }],
+  ['timestamp seconds as a string', { ...ok, timestamp: String(SECS) }],
+];
+
 describe('OpenAPI document', () => {
   const s = apiSchemas(config);
   const validate = createEventValidator(config.ingest);
@@ -51,6 +68,22 @@ describe('OpenAPI document', () => {
   it.each(TABLE)('schema and validator agree: %s', (_name, body) => {
     const byValidator = validate(body, { now: NOW, receivedAt: new Date(NOW).toISOString() }).ok;
     expect(s.event.safeParse(body).success).toBe(byValidator);
+  });
+
+  it.each(COMPAT_TABLE)('compatibility schema and route agree: %s', (_name, body) => {
+    const byRoute = validate(fromOriginal(body, config.compat), { now: NOW, receivedAt: new Date(NOW).toISOString() }).ok;
+    expect(s.originalEvent.safeParse(body).success).toBe(byRoute);
+  });
+
+  it('lists each COMPAT_PATHS route under the compatibility tag, and none when it is empty', () => {
+    type Doc = { tags: { name: string }[]; paths: Record<string, { post?: { tags?: string[]; responses: Record<string, unknown> } }> };
+    const doc = openapiDocument(loadConfig({ COMPAT_PATHS: '/emoji,/send_emoji' })) as Doc;
+    expect(doc.tags.map((t) => t.name)).toContain('compatibility');
+    const tagged = Object.entries(doc.paths).filter(([, v]) => v.post?.tags?.includes('compatibility')).map(([p]) => p);
+    expect(tagged).toEqual(['/emoji', '/send_emoji']);
+    expect(doc.paths['/emoji']!.post!.responses).toHaveProperty(['200']);
+    const off = openapiDocument(loadConfig({ COMPAT_PATHS: '' })) as Doc;
+    expect(Object.values(off.paths).filter((v) => v.post?.tags?.includes('compatibility'))).toEqual([]);
   });
 
   it('limits a batch to MAX_BATCH_EVENTS, at least one', () => {
@@ -62,7 +95,7 @@ describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 with every route, and every $ref resolves', () => {
     const doc = openapiDocument(config) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/v1/emoji', '/v1/emoji/batch', '/v1/subscriptions', '/v1/subscriptions/{id}', '/v1/clusters', '/v1/clusters/{id}/stream', '/v1/counts', '/v1/counts/windows', '/v1/palette', '/healthz', '/readyz', '/metrics', '/openapi.json']) {
+    for (const p of ['/emoji', '/v1/emoji', '/v1/emoji/batch', '/v1/subscriptions', '/v1/subscriptions/{id}', '/v1/clusters', '/v1/clusters/{id}/stream', '/v1/counts', '/v1/counts/windows', '/v1/palette', '/healthz', '/readyz', '/metrics', '/openapi.json']) {
       expect(doc.paths, p).toHaveProperty([p]);
     }
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);

@@ -11,7 +11,7 @@ const json = (id: string, description: string) => ({ description, content: { 'ap
 const errorResponse = (description: string) => json('Error', description);
 const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
 
-export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast'>): Record<string, unknown> {
+export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'compat'>): Record<string, unknown> {
   const s = apiSchemas(config);
   const { schemas } = z.toJSONSchema(s.registry, {
     target: 'draft-2020-12',
@@ -27,6 +27,30 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast'>): R
   const retry = { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } };
   const unavailable = { description: 'Kafka unreachable or the buffer is full; retry later', headers: retry, content: { 'application/json': { schema: ref('Error') } } };
 
+  // the compatibility routes (COMPAT_PATHS), tagged as such
+  const compat: Record<string, unknown> = {};
+  for (const path of config.compat.paths) {
+    compat[path] = {
+      post: {
+        tags: ['compatibility'],
+        summary: "Compatibility: send one reaction in the original project's shape",
+        description:
+          'For clients of the original project, unchanged. Rules, and nothing more: a whole-number user_id becomes its decimal string; ' +
+          `a whole-number timestamp below 10^11 is epoch seconds; an ISO timestamp without a zone is read in ${config.compat.timeZone} (COMPAT_TIMEZONE); ` +
+          'match_id defaults as on /v1. Then validated and refused exactly as POST /v1/emoji (same errors); 200 only after the broker acknowledged the event. ' +
+          'No batch shape: an array is refused. New clients use /v1/emoji.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('OriginalEmojiEvent') } } },
+        responses: {
+          '200': json('CompatAccepted', 'acknowledged by Kafka'),
+          '400': errorResponse('as POST /v1/emoji'),
+          '413': errorResponse('body too large'),
+          '415': errorResponse('not application/json'),
+          '503': unavailable,
+        },
+      },
+    };
+  }
+
   return {
     openapi: '3.1.0',
     info: {
@@ -36,6 +60,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast'>): R
         'Real-time emoji reactions: ingest (202 = durably in Kafka), the 2 s emoji swarm over Server-Sent Events, exact counts (Kafka Streams, exactly once).',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    tags: [{ name: 'compatibility', description: "Drop-in routes for the original project's clients (COMPAT_PATHS); new clients use /v1" }],
     paths: {
       '/v1/emoji': {
         post: {
@@ -128,12 +153,13 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast'>): R
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/': { get: { summary: 'The live dashboard', responses: { '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      ...compat,
     },
     components: { schemas: components },
   };
 }
 
-export function openapiRoutes(config: Pick<Config, 'ingest' | 'broadcast'>): Hono {
+export function openapiRoutes(config: Pick<Config, 'ingest' | 'broadcast' | 'compat'>): Hono {
   const doc = JSON.stringify(openapiDocument(config));
   const app = new Hono();
   app.get('/openapi.json', (c) => c.body(doc, 200, { 'content-type': 'application/json; charset=utf-8' }));

@@ -1,7 +1,8 @@
 // The HTTP API's request and response shapes as zod schemas, for GET /openapi.json (z.toJSONSchema).
 // The ingest path validates with the hand-written validator in src/domain/event.ts (every refusal names
 // the field and reason, and it runs once per event on the hot path); `eventSchema` describes the same rules
-// and openapi.routes.test.ts holds the two to the same verdicts on a table of bodies, so they cannot drift.
+// and openapi.routes.test.ts holds the two to the same verdicts on a table of bodies, so they cannot drift;
+// likewise `originalEvent` and the compatibility routes (src/domain/compat.ts, then the same validator).
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 
@@ -16,7 +17,9 @@ export interface SchemaMeta {
   examples?: unknown[];
 }
 
-export function apiSchemas(config: Pick<Config, 'ingest'>) {
+const ZONELESS_ISO_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?$';
+
+export function apiSchemas(config: Pick<Config, 'ingest' | 'compat'>) {
   const { palette, defaultMatchId, timestampSkewMs, maxBatchEvents } = config.ingest;
   // A registry of our own (not zod's global one): named schemas become components/schemas entries, and
   // building the schemas twice (tests, two platforms in one process) does not clash on ids.
@@ -40,6 +43,24 @@ export function apiSchemas(config: Pick<Config, 'ingest'>) {
     .register(registry, { id: 'EmojiEvent', examples: [{ user_id: 'u-17', emoji_type: palette[0], timestamp: '2026-11-28T15:00:01.250Z', match_id: 'ind-aus' }] });
 
   const batch = z.array(event).min(1).max(maxBatchEvents).register(registry, { id: 'EmojiBatch' });
+
+  // The body of the compatibility routes (src/domain/compat.ts): EmojiEvent plus the rules' wider types.
+  const originalEvent = event
+    .extend({
+      user_id: z.union([event.shape.user_id, z.int().describe('a whole number: becomes its decimal string')]),
+      timestamp: z
+        .union([
+          z.string().regex(new RegExp(ISO_PATTERN)).describe('ISO-8601 date-time with a zone'),
+          z.string().regex(new RegExp(ZONELESS_ISO_PATTERN)).describe(`ISO-8601 date-time without a zone: read in COMPAT_TIMEZONE (${config.compat.timeZone})`),
+          z.int().min(0).describe('below 10^11: epoch seconds; from 10^11: epoch milliseconds'),
+        ])
+        .describe(`client time; must be within ±${timestampSkewMs} ms of the server clock`),
+    })
+    .register(registry, {
+      id: 'OriginalEmojiEvent',
+      description: "The original project's body, read by the compatibility rules and then validated as EmojiEvent",
+      examples: [{ user_id: 17, emoji_type: palette[0], timestamp: '2026-11-28T15:00:01.250186' }],
+    });
 
   const error = z
     .object({
@@ -86,7 +107,9 @@ export function apiSchemas(config: Pick<Config, 'ingest'>) {
     batch,
     error,
     window,
+    originalEvent,
     accepted: z.object({ event_id: z.string() }).register(registry, { id: 'Accepted' }),
+    compatAccepted: z.object({ status: z.literal('ok') }).register(registry, { id: 'CompatAccepted' }),
     batchAccepted: z.object({ accepted: z.int(), event_ids: z.array(z.string()) }).register(registry, { id: 'BatchAccepted' }),
     subscriptionRequest: z.strictObject({ match_id: matchId.optional(), cluster: z.string().regex(new RegExp(MATCH_ID_PATTERN)).optional() }).register(registry, { id: 'SubscriptionRequest' }),
     subscription: z
