@@ -81,7 +81,7 @@ describe('src/ layering', () => {
   const graph = folderGraph();
 
   it('finds the imports it checks (the walk sees every folder)', () => {
-    for (const unit of ['actors', 'api', 'app', 'kafka', 'metrics', 'ports', 'domain']) expect(graph.has(unit), unit).toBe(true);
+    for (const unit of ['actors', 'api', 'app', 'kafka', 'metrics', 'ports', 'push', 'domain']) expect(graph.has(unit), unit).toBe(true);
     expect(graph.get('app')!.has('api')).toBe(true);
   });
 

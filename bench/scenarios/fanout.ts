@@ -7,8 +7,7 @@
 import { execSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { encodeWindowFrame } from '../../src/actors/history.ts';
-import { SSE_HEADERS } from '../../src/api/sse.ts';
+import { SSE_HEADERS, windowFrame } from '../../src/push/frames.ts';
 import { idOfRecord, makeWindow, type WindowRecord } from '../../src/domain/window.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
 import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
@@ -123,7 +122,7 @@ async function plainServer(): Promise<{ base: string; publish: (w: WindowRecord)
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     publish: (w) => {
-      const frame = encodeWindowFrame(idOfRecord(w), w);
+      const frame = windowFrame(idOfRecord(w), w);
       for (const res of clients) res.write(frame);
     },
     close: () =>

@@ -4,8 +4,9 @@
 import { enqueueActions, sendParent, setup, type ActorRefFrom } from 'xstate';
 import { idOfRecord, type WindowRecord } from '../domain/window.ts';
 import type { AttachResult, ClusterEvent, PlaceResult } from './events.ts';
-import { WindowHistory, encodeResetFrame, encodeWindowFrame } from './history.ts';
-import type { Session } from './session.ts';
+import { resetFrame, windowFrame } from '../push/frames.ts';
+import type { Session } from '../push/session.ts';
+import { WindowHistory } from './history.ts';
 import { subscriberMachine } from './subscriber.machine.ts';
 
 export interface ClusterParams {
@@ -56,7 +57,7 @@ export const clusterMachine = setup({
       if (event.type !== 'WINDOW.PUBLISH') return;
       const w = event.window;
       const id = idOfRecord(w);
-      const frame = encodeWindowFrame(id, w);
+      const frame = windowFrame(id, w);
       context.history.push(id, w, frame, context.now());
       context.windows++;
       for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: w.match_id, frame });
@@ -71,7 +72,7 @@ export const clusterMachine = setup({
     const history = new WindowHistory(input.params.historyMs);
     for (const { window, at } of input.seed) {
       const id = idOfRecord(window);
-      history.push(id, window, encodeWindowFrame(id, window), at);
+      history.push(id, window, windowFrame(id, window), at);
     }
     history.prune(input.now());
     const subscribers: SubscriberSlot[] = [];
@@ -139,7 +140,7 @@ export const clusterMachine = setup({
             const session = holder.sessions.get(event.subscriptionId)!;
             // Replay and registration happen in this one turn, so no window is missed or sent twice.
             const replay = context.history.replayAfter(event.lastEventId, session.matchId);
-            const preamble = replay.reset ? [encodeResetFrame(event.lastEventId ?? ''), ...replay.frames] : replay.frames;
+            const preamble = replay.reset ? [resetFrame(event.lastEventId ?? ''), ...replay.frames] : replay.frames;
             enqueue.sendTo(holder.ref, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, transport: event.transport, preamble });
             const r: AttachResult = {
               ok: true,

@@ -2,7 +2,8 @@
 // caller needs an answer (the HTTP facade), a `reply` callback: the actors process a sent event synchronously
 // when idle, so the facade gets its answer before `send` returns (see facade.ts).
 import type { WindowRecord } from '../domain/window.ts';
-import type { DisconnectReason, SessionTransport } from './session.ts';
+import type { DisconnectReason } from '../push/disconnect.ts';
+import type { SessionTransport } from '../push/transport.ts';
 
 // ---- results handed back through `reply` ----
 export type PlaceResult =

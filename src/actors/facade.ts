@@ -6,7 +6,8 @@ import type { Actor } from 'xstate';
 import type { WindowRecord } from '../domain/window.ts';
 import type { ClusterContext } from './cluster.machine.ts';
 import type { AttachResult, PlaceResult } from './events.ts';
-import type { DisconnectReason, SessionTransport } from './session.ts';
+import type { DisconnectReason } from '../push/disconnect.ts';
+import type { SessionTransport } from '../push/transport.ts';
 import { attachedCount, type SubscriberContext } from './subscriber.machine.ts';
 import { clusterCapacity, type SupervisorContext, type supervisorMachine } from './supervisor.machine.ts';
 

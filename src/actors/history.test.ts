@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { idOfRecord } from '../domain/window.ts';
-import { WindowHistory, encodeWindowFrame } from './history.ts';
+import { windowFrame } from '../push/frames.ts';
+import { WindowHistory } from './history.ts';
 import { testWindow } from './testing.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
 const fill = (h: WindowHistory, matches: string[], at = (i: number) => T0 + i * 2000) =>
   matches.map((m, i) => {
     const w = testWindow(m, T0 + i * 2000);
-    h.push(idOfRecord(w), w, encodeWindowFrame(idOfRecord(w), w), at(i));
+    h.push(idOfRecord(w), w, windowFrame(idOfRecord(w), w), at(i));
     return idOfRecord(w);
   });
 const ids = (frames: Buffer[]) => frames.map((f) => /^id: (.*)$/m.exec(f.toString())![1]);

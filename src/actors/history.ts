@@ -1,4 +1,4 @@
-// A cluster's recent windows, encoded once as SSE frames, for Last-Event-ID replay. Entries are kept in
+// A cluster's recent windows, encoded once as SSE frames (src/push/frames.ts), for Last-Event-ID replay. Entries are kept in
 // arrival order for `historyMs` (clock time) and at most `maxEntries`; an index by window id finds the
 // resume point in O(1).
 import { parseWindowId, type WindowRecord } from '../domain/window.ts';
@@ -10,15 +10,6 @@ export interface HistoryEntry {
   startMs: number;
   at: number;
   frame: Buffer;
-}
-
-/** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
-export function encodeWindowFrame(id: string, w: WindowRecord): Buffer {
-  return Buffer.from(`id: ${id}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
-}
-
-export function encodeResetFrame(lastEventId: string): Buffer {
-  return Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason: 'history', last_event_id: lastEventId })}\n\n`, 'utf8');
 }
 
 export interface Replay {

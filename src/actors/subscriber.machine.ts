@@ -7,9 +7,9 @@
 // the cluster that spawned this subscriber reads its size for placement.
 import { enqueueActions, sendParent, setup } from 'xstate';
 import type { SubscriberEvent, SubscriptionEnded } from './events.ts';
-import { Session, type DisconnectReason } from './session.ts';
-
-export const HEARTBEAT_FRAME = Buffer.from(':hb\n\n');
+import type { DisconnectReason } from '../push/disconnect.ts';
+import { HEARTBEAT_FRAME } from '../push/frames.ts';
+import { Session } from '../push/session.ts';
 
 export interface SubscriberInput {
   id: string;

@@ -2,7 +2,8 @@
 // the machines and by tests/sse.test.ts; not imported by production code.
 import type { Config } from '../config.ts';
 import { makeWindow, type WindowRecord } from '../domain/window.ts';
-import type { DisconnectReason, SessionTransport } from './session.ts';
+import type { DisconnectReason } from '../push/disconnect.ts';
+import type { SessionTransport } from '../push/transport.ts';
 
 export class FakeTransport implements SessionTransport {
   chunks: Buffer[] = [];

@@ -12,7 +12,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
-import { SseTransport, disconnectFrame, SSE_HEADERS } from '../sse.ts';
+import { SseTransport, endUntilRestart } from '../../push/transport.ts';
 import { CLUSTER_ID_RE, MATCH_ID_RE, retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
 
 const SUBSCRIPTION_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -63,11 +63,8 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
           throw new ApiError(503, 'at_capacity', `cluster ${clusterId} is at capacity; retry after ${retry} s`, undefined, undefined, { 'Retry-After': retry });
         }
         case 'unavailable': {
-          // The cluster publisher is restarting. An EventSource gives up on an error status, but reconnects
-          // (keeping Last-Event-ID) after a stream that ends: send the retry hint and end.
-          const retryMs = Math.max(100, r.retryAfterMs ?? config.broadcast.sseRetryMs);
-          res.writeHead(200, SSE_HEADERS);
-          res.end(Buffer.concat([Buffer.from(`retry: ${retryMs}\n\n`), disconnectFrame('unavailable', { retry_ms: retryMs })]));
+          // the cluster publisher is restarting: end the stream with the retry hint (the viewer reconnects)
+          endUntilRestart(res, Math.max(100, r.retryAfterMs ?? config.broadcast.sseRetryMs));
           return RESPONSE_ALREADY_SENT;
         }
       }

@@ -1,25 +1,21 @@
 // The SSE writer: one viewer's stream over a raw Node `ServerResponse` (not Hono's streamSSE, which costs
-// ~3.5x per message and exposes no backpressure; NODE-NOTES.md). `write` never blocks: Node queues what the
-// socket cannot take yet, and `pendingBytes()` (the response's writableLength, socket buffer included) is
-// what a session checks against its cap before each frame.
+// ~3.5x per message and exposes no backpressure). `write` never blocks: Node queues what the socket cannot
+// take yet, and `pendingBytes()` (the response's writableLength, socket buffer included) is what a session
+// checks against its cap before each frame.
 import type { ServerResponse } from 'node:http';
-import { DISCONNECT, type DisconnectReason, type SessionTransport } from '../actors/session.ts';
 import { disconnects } from '../metrics/registry.ts';
+import type { DisconnectReason } from './disconnect.ts';
+import { SSE_HEADERS, disconnectFrame, retryFrame } from './frames.ts';
 
-export const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
-  'X-Accel-Buffering': 'no', // tell a proxy in front not to buffer the stream
-} as const;
-
-/** `event: disconnect` with the typed reason (centrifuge-style code, and whether to reconnect). */
-export function disconnectFrame(reason: DisconnectReason | 'unavailable', extra: Record<string, unknown> = {}): Buffer {
-  const d =
-    reason === 'unavailable'
-      ? { code: 3011, reconnect: true, message: 'cluster publisher restarting; reconnect after the retry hint' }
-      : DISCONNECT[reason];
-  return Buffer.from(`event: disconnect\ndata: ${JSON.stringify({ reason, ...d, ...extra })}\n\n`);
+/** What a session writes to; SseTransport implements it over a Node response, tests with a fake. */
+export interface SessionTransport {
+  /** Queue bytes for the viewer; never blocks. */
+  write(chunk: Buffer): void;
+  /** Bytes accepted by `write` and not yet handed to the kernel. */
+  pendingBytes(): number;
+  /** End the stream; for a reconnectable reason the viewer is told why first (if its queue has room). */
+  close(reason: DisconnectReason): void;
+  readonly closed: boolean;
 }
 
 export class SseTransport implements SessionTransport {
@@ -34,7 +30,7 @@ export class SseTransport implements SessionTransport {
     this.started = true;
     this.res.writeHead(200, SSE_HEADERS);
     this.res.flushHeaders();
-    this.res.write(`retry: ${this.retryMs}\n\n`);
+    this.res.write(retryFrame(this.retryMs));
   }
 
   write(chunk: Buffer): void {
@@ -75,4 +71,13 @@ export class SseTransport implements SessionTransport {
     if (!this.started) this.start();
     this.res.end(disconnectFrame(reason));
   }
+}
+
+/**
+ * The cluster publisher is restarting. An EventSource gives up on an error status, but reconnects (keeping
+ * Last-Event-ID) after a stream that ends: answer 200 with the retry hint and `event: disconnect`, and end.
+ */
+export function endUntilRestart(res: ServerResponse, retryMs: number): void {
+  res.writeHead(200, SSE_HEADERS);
+  res.end(Buffer.concat([retryFrame(retryMs), disconnectFrame('unavailable', { retry_ms: retryMs })]));
 }

@@ -1,0 +1,32 @@
+// The Server-Sent Events wire format, encoded in one place. Every frame is a Buffer built once: a window's
+// frame is encoded once per cluster and the same bytes go to every viewer (no per-viewer encoding).
+import type { WindowRecord } from '../domain/window.ts';
+import { DISCONNECT, type DisconnectReason } from './disconnect.ts';
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no', // tell a proxy in front not to buffer the stream
+} as const;
+
+/** A comment line: keeps proxies and the client's idle timers from closing a quiet stream. */
+export const HEARTBEAT_FRAME = Buffer.from(':hb\n\n');
+
+/** How long an EventSource waits before it reconnects. */
+export const retryFrame = (ms: number): Buffer => Buffer.from(`retry: ${ms}\n\n`);
+
+/** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
+export function windowFrame(id: string, w: WindowRecord): Buffer {
+  return Buffer.from(`id: ${id}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
+}
+
+/** The viewer's Last-Event-ID is older than the history: what follows is the whole history, not a resume. */
+export function resetFrame(lastEventId: string): Buffer {
+  return Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason: 'history', last_event_id: lastEventId })}\n\n`, 'utf8');
+}
+
+/** `event: disconnect` with the typed reason (its code, and whether to reconnect). */
+export function disconnectFrame(reason: DisconnectReason, extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(`event: disconnect\ndata: ${JSON.stringify({ reason, ...DISCONNECT[reason], ...extra })}\n\n`);
+}
