@@ -29,6 +29,8 @@ interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   json: any;
+  /** Size of the response body in bytes. */
+  bytes: number;
 }
 
 function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, chunked = false): Promise<Reply> {
@@ -38,8 +40,9 @@ function post(path: string, body: string | Buffer, headers: Record<string, strin
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : null });
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString('utf8');
+        resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : null, bytes: raw.length });
       });
     });
     req.on('error', reject);
@@ -241,6 +244,22 @@ describe('refused requests', () => {
       expect(r.json.error.message).toContain(c.field.replace(/^\[\d+\]\./, ''));
     }
     if (c.contains) expect(r.json.error.message).toContain(c.contains);
+  });
+
+  it('a 1 MiB hostile batch (1000 events, each with 45 unknown keys) gets a 400 under 16 KiB', async () => {
+    const events = Array.from({ length: 1000 }, (_, k) => {
+      const e: Record<string, unknown> = good(cases.length + k);
+      for (let j = 0; j < 45; j++) e[`unknown_key_${j}`] = j;
+      return e;
+    });
+    const body = json(events);
+    expect(body.length).toBeGreaterThan(1_000_000);
+    const r = await post('/v1/emoji/batch', body);
+    expect(r.status).toBe(400);
+    expect(r.bytes).toBeLessThan(16 * 1024);
+    expect(r.json.error).toMatchObject({ code: 'invalid_batch', field: '[0].unknown_key_0', details_total: 1000 });
+    expect(r.json.error.details).toHaveLength(20);
+    console.log(`[ingest] hostile batch: ${body.length} bytes in, ${r.bytes} bytes of 400 out`);
   });
 
   it('none of them reached the topic, and the server still accepts', async () => {

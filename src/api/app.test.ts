@@ -110,6 +110,25 @@ describe('POST /v1/emoji/batch', () => {
     expect(written).toEqual([]);
   });
 
+  it('keeps the refusal of a hostile batch small: 20 details, the total, and the code in the request metrics', async () => {
+    const big = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1' });
+    const { app } = setup({ config: big });
+    const junk: Record<string, unknown> = { ...good };
+    for (let i = 0; i < 45; i++) junk[`unknown_key_${i}`] = i;
+    const body = JSON.stringify(Array.from({ length: 1000 }, () => junk));
+    expect(body.length).toBeGreaterThan(0.9 * 1024 * 1024); // ~1 MiB, under MAX_BODY_BYTES
+    const res = await app.request('/v1/emoji/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(16 * 1024);
+    const { error } = JSON.parse(text) as { error: { code: string; field: string; message: string; details: unknown[]; details_total: number } };
+    expect(error).toMatchObject({ code: 'invalid_batch', field: '[0].unknown_key_0', details_total: 1000 });
+    expect(error.details).toHaveLength(20);
+    expect(error.message).toContain('1000 of 1000 events are invalid');
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/emostream_ingest_refused_total\{endpoint="batch",status="400",code="invalid_batch"\} [1-9]/);
+  });
+
   it('refuses non-arrays, empty and oversized batches', async () => {
     const { post } = setup();
     expect((await post('/v1/emoji/batch', good)).status).toBe(400);

@@ -64,22 +64,30 @@ export function createApp(deps: AppDeps): Hono {
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
   for (const [path, sub] of routes) app.route(path, sub);
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) => {
+    c.set('errorCode', 'not_found');
+    return c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404);
+  });
 
+  // Every refusal is rendered here; its code is noted on the context for the request metrics.
   app.onError((err, c) => {
     if (err instanceof ApiError) {
+      c.set('errorCode', err.code);
       if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
       return c.json(err.toJSON(), err.status);
     }
     if (err instanceof UnavailableError) {
-      c.header('Retry-After', retryAfter);
       const code = err.reason === 'buffer_full' ? 'overloaded' : 'unavailable';
+      c.set('errorCode', code);
+      c.header('Retry-After', retryAfter);
       return c.json({ error: { code, message: `${err.message}; retry after ${retryAfter} s` } }, 503);
     }
     if (err instanceof HTTPException) {
+      c.set('errorCode', `http_${err.status}`);
       return c.json({ error: { code: `http_${err.status}`, message: err.message || 'request refused' } }, err.status);
     }
     log(`api: unexpected error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack : String(err)}`);
+    c.set('errorCode', 'internal');
     return c.json({ error: { code: 'internal', message: 'internal server error' } }, 500);
   });
   return app;

@@ -1,6 +1,14 @@
 // Typed API errors. Handlers throw; the one onError in app.ts turns them into
-// `{"error":{"code","message","field"?,"details"?}}` with the right status.
+// `{"error":{"code","message","field"?,"details"?,"details_total"?}}` with the right status, and notes the
+// code on the context (`c.get('errorCode')`), where the request metrics read it instead of parsing the body.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The `error.code` of the refusal this request was answered with (set by the app's onError / notFound). */
+    errorCode: string;
+  }
+}
 
 export interface ErrorDetail {
   index?: number;
@@ -18,6 +26,8 @@ export class ApiError extends Error {
     readonly field?: string,
     readonly details?: ErrorDetail[],
     readonly headers?: Record<string, string>,
+    /** How many details there were in all, when `details` holds only the first of them. */
+    readonly detailsTotal?: number,
   ) {
     super(message);
   }
@@ -29,6 +39,7 @@ export class ApiError extends Error {
         message: this.message,
         ...(this.field !== undefined ? { field: this.field } : {}),
         ...(this.details ? { details: this.details } : {}),
+        ...(this.details && this.detailsTotal !== undefined ? { details_total: this.detailsTotal } : {}),
       },
     };
   }

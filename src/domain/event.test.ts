@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PALETTE } from '../config.ts';
-import { createEventValidator, validateBatch, type EventValidation } from './event.ts';
+import { createEventValidator, MAX_FIELD_ERRORS, validateBatch, type EventValidation } from './event.ts';
 
 const NOW = Date.parse('2026-11-28T15:00:01.262Z');
 const ctx = { now: NOW, receivedAt: '2026-11-28T15:00:01.262Z', newId: () => 'gen-1' };
@@ -89,6 +89,29 @@ describe('validateEvent', () => {
     const errs = errorsOf(validate({ user_id: 1, emoji_type: '🍕', timestamp: 'x', foo: 1 }, ctx));
     expect(errs.map((e) => e.field).sort()).toEqual(['emoji_type', 'foo', 'timestamp', 'user_id']);
     for (const v of [null, [], 'str', 3]) expect(errorsOf(validate(v, ctx))[0]?.code).toBe('invalid_type');
+  });
+});
+
+describe('bounded refusals', () => {
+  it('reports unknown keys once per object: three named, the rest counted, long names cut', () => {
+    const body: Record<string, unknown> = { ...good };
+    for (let i = 0; i < 500; i++) body[`k${i}${'x'.repeat(100)}`] = i;
+    const errs = errorsOf(validate(body, ctx));
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ code: 'unknown_field', field: `k0${'x'.repeat(38)}…` });
+    expect(errs[0]!.message).toContain('and 497 more');
+    expect(errs[0]!.message.length).toBeLessThan(300);
+  });
+
+  it('a batch keeps the first MAX_FIELD_ERRORS errors and counts them all', () => {
+    const bad = { ...good, emoji_type: '🍕', extra: 1 };
+    const r = validateBatch(validate, Array.from({ length: 50 }, () => bad), ctx);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors).toHaveLength(MAX_FIELD_ERRORS);
+    expect(r.totalErrors).toBe(100);
+    expect(r.invalidEvents).toBe(50);
+    expect(r.errors.slice(0, 2).map((e) => [e.index, e.code])).toEqual([[0, 'unknown_field'], [0, 'unknown_emoji']]);
   });
 });
 

@@ -49,6 +49,8 @@ export interface ValidationContext {
 export type IngestRules = Pick<Config['ingest'], 'palette' | 'defaultMatchId' | 'timestampSkewMs'>;
 
 const KNOWN_FIELDS = new Set(['user_id', 'emoji_type', 'timestamp', 'match_id', 'event_id']);
+/** Unknown keys named in the one unknown_field error of an object (the rest are counted). */
+const UNKNOWN_NAMED = 3;
 // Printable: no control, format, surrogate, private-use or unassigned code points (\p{C}); 1–128 code points.
 const USER_ID_RE = /^[^\p{C}]{1,128}$/u;
 const MATCH_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -151,10 +153,20 @@ export function createEventValidator(rules: IngestRules) {
     }
     const o = raw as Record<string, unknown>;
     const errors: FieldError[] = [];
+    // Unknown keys: one error per object, however many there are (a hostile body may carry thousands).
+    let unknown = 0;
+    const named: string[] = [];
     for (const k in o) {
-      if (!KNOWN_FIELDS.has(k)) {
-        errors.push({ field: k, code: 'unknown_field', message: `unknown field ${quote(k)}; allowed: user_id, emoji_type, timestamp, match_id, event_id` });
-      }
+      if (KNOWN_FIELDS.has(k)) continue;
+      if (++unknown <= UNKNOWN_NAMED) named.push(k);
+    }
+    if (unknown > 0) {
+      const list = named.map((k) => quote(k)).join(', ') + (unknown > named.length ? ` and ${unknown - named.length} more` : '');
+      errors.push({
+        field: named[0]!.length > 40 ? `${named[0]!.slice(0, 40)}…` : named[0]!,
+        code: 'unknown_field',
+        message: `unknown field${unknown > 1 ? 's' : ''} ${list}; allowed: user_id, emoji_type, timestamp, match_id, event_id`,
+      });
     }
 
     let userId: string | undefined;
@@ -202,26 +214,44 @@ export interface BatchFieldError extends FieldError {
   index: number;
 }
 
+/** Field errors kept per request: a refusal stays small however hostile the body (the total is counted). */
+export const MAX_FIELD_ERRORS = 20;
+
 export type BatchValidation =
   | { ok: true; events: EmojiEvent[]; clientEventIds: boolean[] }
-  | { ok: false; errors: BatchFieldError[] };
+  | {
+      ok: false;
+      /** The first MAX_FIELD_ERRORS errors, in index order. */
+      errors: BatchFieldError[];
+      /** Every error found, and the number of events with at least one. */
+      totalErrors: number;
+      invalidEvents: number;
+    };
 
 /** Validate every element; any error refuses the whole batch. Client event_ids must be unique within it. */
 export function validateBatch(validate: EventValidator, items: unknown[], ctx: ValidationContext): BatchValidation {
   const events: EmojiEvent[] = [];
   const clientEventIds: boolean[] = [];
   const errors: BatchFieldError[] = [];
+  let totalErrors = 0;
+  let invalidEvents = 0;
+  const keep = (e: BatchFieldError) => {
+    totalErrors++;
+    if (errors.length < MAX_FIELD_ERRORS) errors.push(e);
+  };
   const seen = new Map<string, number>();
   for (let i = 0; i < items.length; i++) {
     const r = validate(items[i], ctx);
     if (!r.ok) {
-      for (const e of r.errors) errors.push({ index: i, ...e });
+      invalidEvents++;
+      for (const e of r.errors) keep({ index: i, ...e });
       continue;
     }
     if (r.clientEventId) {
       const first = seen.get(r.event.event_id);
       if (first !== undefined) {
-        errors.push({ index: i, field: 'event_id', code: 'duplicate', message: `event_id ${quote(r.event.event_id)} repeats the one at index ${first}` });
+        invalidEvents++;
+        keep({ index: i, field: 'event_id', code: 'duplicate', message: `event_id ${quote(r.event.event_id)} repeats the one at index ${first}` });
         continue;
       }
       seen.set(r.event.event_id, i);
@@ -229,5 +259,5 @@ export function validateBatch(validate: EventValidator, items: unknown[], ctx: V
     events.push(r.event);
     clientEventIds.push(r.clientEventId);
   }
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, events, clientEventIds };
+  return totalErrors > 0 ? { ok: false, errors, totalErrors, invalidEvents } : { ok: true, events, clientEventIds };
 }

@@ -3,7 +3,7 @@
 // UnavailableError) and rendered by the app's onError.
 import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
-import { createEventValidator, validateBatch, type EmojiEvent, type FieldError } from '../../domain/event.ts';
+import { createEventValidator, validateBatch, type BatchValidation, type EmojiEvent, type FieldError } from '../../domain/event.ts';
 import { eventsAccepted } from '../../metrics/registry.ts';
 import type { IngestPort } from '../../ports/ingest.ts';
 import { readJson } from '../body.ts';
@@ -17,13 +17,25 @@ export interface EmojiHandlerDeps {
   prepare?: (body: unknown) => unknown;
 }
 
-/** One 400 for all field errors: the first error's code (or `invalid_event` for several), every reason in the message. */
-function refusal(errors: (FieldError & { index?: number })[]): ApiError {
-  const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
+const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
+
+/** One 400 for the field errors of one event (at most one per field, so a few): every reason in the message. */
+function refusal(errors: FieldError[]): ApiError {
   const first = errors[0]!;
   const code = errors.length === 1 ? first.code : 'invalid_event';
-  const message = errors.map((e) => (e.index === undefined ? e.message : `[${e.index}] ${e.message}`)).join('; ');
-  return new ApiError(400, code, message, `${at(first)}${first.field}`, errors);
+  return new ApiError(400, code, errors.map((e) => e.message).join('; '), first.field, errors, undefined, errors.length);
+}
+
+/**
+ * One 400 for a batch: the first MAX_FIELD_ERRORS errors in `details`, the total in `details_total`, and a
+ * message naming the first reason only, so the answer stays small however many events and keys are bad.
+ */
+function batchRefusal(r: Extract<BatchValidation, { ok: false }>, size: number): ApiError {
+  const first = r.errors[0]!;
+  const code = r.totalErrors === 1 ? first.code : 'invalid_batch';
+  const shown = r.errors.length < r.totalErrors ? ` (the first ${r.errors.length} in details)` : '';
+  const message = `${r.invalidEvents} of ${size} events are invalid, none was written; ${r.totalErrors} error${r.totalErrors > 1 ? 's' : ''}${shown}, the first: [${first.index}] ${first.message}`;
+  return new ApiError(400, code, message, `${at(first)}${first.field}`, r.errors, undefined, r.totalErrors);
 }
 
 export function emojiHandlers(deps: EmojiHandlerDeps) {
@@ -62,12 +74,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
         throw new ApiError(413, 'too_many_events', `a batch may hold at most ${rules.maxBatchEvents} events, got ${body.length}`, '');
       }
       const r = validateBatch(validate, body, { now: t, receivedAt: new Date(t).toISOString() });
-      if (!r.ok) {
-        const err = refusal(r.errors);
-        const bad = new Set(r.errors.map((e) => e.index)).size;
-        const code = err.code === 'invalid_event' ? 'invalid_batch' : err.code;
-        throw new ApiError(400, code, `${bad} of ${body.length} events are invalid, none was written: ${err.message}`, err.field, err.details);
-      }
+      if (!r.ok) throw batchRefusal(r, body.length);
       await deps.ingest.submit(r.events, r.clientEventIds);
       eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);

@@ -22,7 +22,11 @@ function app() {
   a.post('/v1/boom', () => {
     throw new HTTPException(418, { message: 'teapot' });
   });
-  a.post('/v1/emoji', (c) => c.json({ error: { code: 'unknown_emoji', message: 'no' } }, 400));
+  // the app's onError notes the refusal's code on the context; the body is never parsed for it
+  a.post('/v1/emoji', (c) => {
+    c.set('errorCode', 'unknown_emoji');
+    return c.json({ error: { code: 'not-what-is-counted', message: 'no' } }, 400);
+  });
   a.post('/v1/emoji/batch', (c) => c.json({ accepted: 1 }, 202));
   a.onError((err, c) => c.json({ error: { code: 'x', message: err.message } }, err instanceof HTTPException ? err.status : 500));
   a.route('/', metricsRoutes());
@@ -45,12 +49,13 @@ describe('GET /metrics and the request middleware', () => {
     expect(sample(text, 'emostream_http_requests_total', { method: 'GET', route: '/v1/things/:id', status: '200' })).toBe(2);
     expect(sample(text, 'emostream_http_requests_total', { method: 'POST', route: '/v1/boom', status: '418' })).toBe(1);
     expect(sample(text, 'emostream_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
-    // ingest refusals are counted with the error code from the body; accepted requests are not
+    // ingest refusals are counted with the code noted by onError (not re-parsed from the body); accepted ones are not
     expect((await a.request('/v1/emoji', { method: 'POST' })).status).toBe(400);
     expect((await a.request('/v1/emoji/batch', { method: 'POST' })).status).toBe(202);
     const text2 = await (await a.request('/metrics')).text();
     expect(sample(text2, 'emostream_ingest_refused_total', { endpoint: 'single', status: '400', code: 'unknown_emoji' })).toBe(1);
     expect(sample(text2, 'emostream_ingest_refused_total', { endpoint: 'batch' })).toBeUndefined();
+    expect(text2).not.toContain('not-what-is-counted');
     // raw paths never become label values
     expect(text).not.toContain('/v1/things/1"');
     expect(text).not.toContain('/nowhere');

@@ -43,14 +43,8 @@ export function requestMetrics(): MiddlewareHandler {
       httpRequestDuration.observe({ method, route }, (performance.now() - t0) / 1000);
       const endpoint = INGEST_ROUTES[route];
       if (endpoint && method === 'POST' && c.res && c.res.status >= 400) {
-        // the error code from the JSON error body (small; refusals only)
-        let code = 'unknown';
-        try {
-          const body = (await c.res.clone().json()) as { error?: { code?: unknown } };
-          if (typeof body.error?.code === 'string') code = body.error.code;
-        } catch {
-          /* not JSON */
-        }
+        // the code of the error this request was refused with, noted by the app's onError (never re-parsed)
+        const code = c.get('errorCode') ?? 'unknown';
         ingestRefused.inc({ endpoint, status, code });
       }
     }

@@ -81,7 +81,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'c
           requestBody: { required: true, content: { 'application/json': { schema: ref('EmojiBatch') } } },
           responses: {
             '202': json('BatchAccepted', 'every event acknowledged by Kafka'),
-            '400': errorResponse('one or more invalid events (details lists each index, field and reason); none was written'),
+            '400': errorResponse('one or more invalid events (details lists the first 20 errors with index, field and reason, details_total counts them all; unknown keys are one error per event); none was written'),
             '413': errorResponse('body too large, or too many events'),
             '415': errorResponse('not application/json'),
             '503': unavailable,

@@ -68,7 +68,12 @@ export function apiSchemas(config: Pick<Config, 'ingest' | 'compat'>) {
         code: z.string(),
         message: z.string(),
         field: z.string().optional(),
-        details: z.array(z.object({ index: z.int().optional(), field: z.string(), code: z.string(), message: z.string() })).optional(),
+        details: z
+          .array(z.object({ index: z.int().optional(), field: z.string(), code: z.string(), message: z.string() }))
+          .max(20)
+          .optional()
+          .describe('the first 20 field errors (one per unknown-keys object), in index order'),
+        details_total: z.int().min(1).optional().describe('how many field errors there were in all'),
       }),
     })
     .register(registry, { id: 'Error' });
