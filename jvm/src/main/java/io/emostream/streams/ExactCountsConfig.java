@@ -11,6 +11,9 @@ import java.time.Duration;
  * the broker); the window stage waits for a clock from each of them before it closes a window.
  * autoOffsetReset: where a NEW application id starts reading the events topic (earliest: count the whole
  * retained topic; latest: only what arrives from now on — tests on a shared broker). The API derives it from src/config.ts; nothing here reads the environment.
+ * momentBaselineWindows, momentMinHistory, momentMinScore, momentMinCount: the moment rule (MomentRule).
+ * replicationFactor / minInsyncReplicas of the internal topics (changelogs, repartition topic): 0 = the
+ * facade picks min(3, brokers in the cluster) and replicationFactor - 1 (at least 1), see resolveReplication.
  */
 public record ExactCountsConfig(
         String bootstrapServers,
@@ -27,18 +30,26 @@ public record ExactCountsConfig(
         int repartitionPartitions,
         long rocksDbCacheBytes,
         int sourcePartitions,
-        String autoOffsetReset) {
+        String autoOffsetReset,
+        String momentsTopic,
+        MomentRule.Settings moments,
+        Duration momentsRetention,
+        int replicationFactor,
+        int minInsyncReplicas) {
 
     public static final String DEDUP_STORE = "exact-dedup";
     public static final String WINDOWS_STORE = "exact-windows";
     public static final String TOTALS_STORE = "exact-totals";
     public static final String PROGRESS_STORE = "exact-window-progress";
     public static final String REPARTITION = "by-match";
+    public static final String MOMENT_HISTORY_STORE = "exact-moment-history";
+    public static final String MOMENTS_STORE = "exact-moments";
 
     public static ExactCountsConfig defaults() {
         return new ExactCountsConfig("127.0.0.1:9092", "emostream-exact", Path.of("data", "streams").toString(),
                 Topics.EVENTS, Topics.EXACT, Duration.ofMillis(2000), Duration.ofMillis(500),
-                Duration.ofMinutes(10), Duration.ofHours(1), 100, 1000, 2, 32L << 20, 0, "earliest");
+                Duration.ofMinutes(10), Duration.ofHours(1), 100, 1000, 2, 32L << 20, 0, "earliest",
+                Topics.MOMENTS, MomentRule.Settings.defaults(), Duration.ofHours(24), 1, 1);
     }
 
     public static ExactCountsConfig fromJson(String json) {
@@ -64,19 +75,54 @@ public record ExactCountsConfig(
                 (int) num(n, "repartitionPartitions", d.repartitionPartitions),
                 num(n, "rocksDbCacheBytes", d.rocksDbCacheBytes),
                 (int) num(n, "sourcePartitions", d.sourcePartitions),
-                str(n, "autoOffsetReset", d.autoOffsetReset));
+                str(n, "autoOffsetReset", d.autoOffsetReset),
+                str(n, "momentsTopic", d.momentsTopic),
+                new MomentRule.Settings(
+                        (int) num(n, "momentBaselineWindows", d.moments.baselineWindows()),
+                        (int) num(n, "momentMinHistory", d.moments.minHistory()),
+                        dbl(n, "momentMinScore", d.moments.minScore()),
+                        num(n, "momentMinCount", d.moments.minCount())),
+                Duration.ofMillis(num(n, "momentsRetentionMs", d.momentsRetention.toMillis())),
+                (int) num(n, "replicationFactor", d.replicationFactor),
+                (int) num(n, "minInsyncReplicas", d.minInsyncReplicas));
     }
 
     /** The same configuration with the partition count of the events topic filled in. */
     public ExactCountsConfig withSourcePartitions(int n) {
         return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
                 dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
-                rocksDbCacheBytes, n, autoOffsetReset);
+                rocksDbCacheBytes, n, autoOffsetReset, momentsTopic, moments, momentsRetention, replicationFactor,
+                minInsyncReplicas);
+    }
+
+    /**
+     * The same configuration with the internal topics' replication settled for a cluster of {@code brokers}:
+     * an explicit replicationFactor / minInsyncReplicas (>= 1) is kept as it is (a factor above the cluster size
+     * then fails loudly when Kafka Streams creates its topics); 0 means min(3, brokers), and for the minimum
+     * in-sync replicas replicationFactor - 1, at least 1 (one broker may be down without refusing writes).
+     */
+    public ExactCountsConfig resolveReplication(int brokers) {
+        int rf = replicationFactor >= 1 ? replicationFactor : Math.max(1, Math.min(3, brokers));
+        int isr = minInsyncReplicas >= 1 ? minInsyncReplicas : Math.max(1, rf - 1);
+        return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
+                dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
+                rocksDbCacheBytes, sourcePartitions, autoOffsetReset, momentsTopic, moments, momentsRetention, rf, isr);
+    }
+
+    public MomentRule momentRule() {
+        return new MomentRule(moments, window.toMillis());
     }
 
     private static String str(JsonNode n, String k, String def) {
         JsonNode v = n.get(k);
         return v == null || v.isNull() ? def : v.asText();
+    }
+
+    private static double dbl(JsonNode n, String k, double def) {
+        JsonNode v = n.get(k);
+        if (v == null || v.isNull()) return def;
+        if (!v.isNumber()) throw new IllegalArgumentException("exact-counts config: " + k + " must be a number");
+        return v.asDouble();
     }
 
     private static long num(JsonNode n, String k, long def) {

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -59,7 +62,7 @@ public final class ExactCountsFacade {
         // before any store opens: RocksDB's native load would otherwise take SIGCHLD away from Node
         NativeLibraries.loadRocksDbKeepingSigchld();
         ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
-        if (cfg.sourcePartitions() < 1) cfg = cfg.withSourcePartitions(partitionsOf(cfg));
+        cfg = fromCluster(cfg);
         KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(cfg, counters),
                 ExactCountsTopology.streamsProperties(cfg));
         ks.setUncaughtExceptionHandler(e -> {
@@ -79,15 +82,26 @@ public final class ExactCountsFacade {
         ks.start();
     }
 
-    /** Partition count of the events topic, from the broker (the window stage waits for each partition's clock). */
-    private static int partitionsOf(ExactCountsConfig cfg) {
+    /**
+     * What only the cluster knows, when the configuration leaves it open: the partition count of the events
+     * topic (the window stage waits for each partition's clock) and the number of brokers (the internal topics'
+     * default replication, ExactCountsConfig.resolveReplication).
+     */
+    private static ExactCountsConfig fromCluster(ExactCountsConfig cfg) {
+        boolean needPartitions = cfg.sourcePartitions() < 1;
+        boolean needBrokers = cfg.replicationFactor() < 1 || cfg.minInsyncReplicas() < 1;
+        if (!needPartitions && !needBrokers) return cfg;
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
-            return admin.describeTopics(List.of(cfg.eventsTopic())).allTopicNames().get(30, TimeUnit.SECONDS)
-                    .get(cfg.eventsTopic()).partitions().size();
+            if (needPartitions) {
+                cfg = cfg.withSourcePartitions(admin.describeTopics(List.of(cfg.eventsTopic())).allTopicNames()
+                        .get(30, TimeUnit.SECONDS).get(cfg.eventsTopic()).partitions().size());
+            }
+            if (needBrokers) cfg = cfg.resolveReplication(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size());
+            return cfg;
         } catch (Exception e) {
-            throw new IllegalStateException("cannot read the partitions of " + cfg.eventsTopic() + ": " + e, e);
+            throw new IllegalStateException("cannot read " + (needPartitions ? "the partitions of " + cfg.eventsTopic() : "the cluster's brokers") + ": " + e, e);
         }
     }
 
@@ -174,6 +188,84 @@ public final class ExactCountsFacade {
         return ascii(n);
     }
 
+    /**
+     * Moments of the match whose window starts in [fromMs, toMs), newest first, at most {@code limit}:
+     * {"match_id","from","to","moments":[moment records (MomentRule)]}.
+     */
+    public String moments(String matchId, long fromMs, long toMs, int limit) {
+        KafkaStreams ks = requireStreams();
+        ObjectNode n = JSON.createObjectNode();
+        n.put("match_id", matchId);
+        n.put("from", WindowFormat.iso(fromMs));
+        n.put("to", WindowFormat.iso(toMs));
+        ArrayNode arr = n.putArray("moments");
+        if (toMs > fromMs && limit > 0) {
+            retrying(() -> {
+                arr.removeAll();
+                try (WindowStoreIterator<String> it = momentsStore(ks)
+                        .backwardFetch(matchId, Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(toMs - 1))) {
+                    while (it.hasNext() && arr.size() < limit) arr.add(parse(it.next().value));
+                }
+                return null;
+            });
+        }
+        return ascii(n);
+    }
+
+    /** The match's {@code k} highest-scoring moments still retained (highest first; ties: the earlier window): a JSON array. */
+    public String topMoments(String matchId, int k) {
+        KafkaStreams ks = requireStreams();
+        List<ObjectNode> all = retrying(() -> {
+            List<ObjectNode> out = new ArrayList<>();
+            try (WindowStoreIterator<String> it = momentsStore(ks).fetch(matchId, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
+                while (it.hasNext()) out.add(parse(it.next().value));
+            }
+            return out;
+        });
+        all.sort(Comparator.comparingDouble((ObjectNode m) -> -m.get("score").asDouble())
+                .thenComparing(m -> m.get("window_start").asText()));
+        ArrayNode arr = JSON.createArrayNode();
+        all.stream().limit(Math.max(0, k)).forEach(arr::add);
+        try {
+            return ASCII_JSON.writeValueAsString(arr);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether the topology has counted any event of the match (the routes answer 404 for a match it never saw). */
+    public boolean knowsMatch(String matchId) {
+        KafkaStreams ks = requireStreams();
+        return retrying(() -> totalsStore(ks).get(matchId)) != null;
+    }
+
+    /**
+     * The moment rule alone, for the shared examples (contracts/moments.json) on the TypeScript side: runs one
+     * match's closed windows {@code [{"window_start","counts"}]}, in order, through the same {@link MomentRule}
+     * the topology uses, with the rule settings of {@code configJson} (ExactCountsConfig keys); returns the
+     * moments as a JSON array.
+     */
+    public static String detectMoments(String configJson, String matchId, String windowsJson) {
+        ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
+        List<Map.Entry<Long, Map<String, Long>>> seq = new ArrayList<>();
+        try {
+            for (com.fasterxml.jackson.databind.JsonNode w : JSON.readTree(windowsJson)) {
+                Map<String, Long> counts = new LinkedHashMap<>();
+                w.get("counts").fields().forEachRemaining(f -> counts.put(f.getKey(), f.getValue().asLong()));
+                seq.add(Map.entry(Instant.parse(w.get("window_start").asText()).toEpochMilli(), counts));
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("windows are not JSON: " + e.getMessage(), e);
+        }
+        ArrayNode arr = JSON.createArrayNode();
+        cfg.momentRule().run(matchId, seq).forEach(arr::add);
+        try {
+            return ASCII_JSON.writeValueAsString(arr);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Cheap figures for monitoring: state, counters, records processed, consumer lag on the events topic. */
     public String metrics() {
         ObjectNode n = JSON.createObjectNode();
@@ -183,6 +275,7 @@ public final class ExactCountsFacade {
         n.put("invalid", counters.invalid.get());
         n.put("ticks", counters.ticks.get());
         n.put("late", counters.late.get());
+        n.put("moments", counters.moments.get());
         long st = counters.streamTimeMs.get();
         if (st >= 0) n.put("stream_time", WindowFormat.iso(st));
         if (startedAtMs >= 0 && runningAtMs >= 0) n.put("ms_to_running", runningAtMs - startedAtMs);
@@ -264,6 +357,18 @@ public final class ExactCountsFacade {
 
     private static ReadOnlyKeyValueStore<String, Counts> totalsStore(KafkaStreams ks) {
         return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.TOTALS_STORE, QueryableStoreTypes.keyValueStore()));
+    }
+
+    private static ReadOnlyWindowStore<String, String> momentsStore(KafkaStreams ks) {
+        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.MOMENTS_STORE, QueryableStoreTypes.windowStore()));
+    }
+
+    private static ObjectNode parse(String json) {
+        try {
+            return (ObjectNode) JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a stored moment does not parse: " + e.getMessage(), e);
+        }
     }
 
     private static ReadOnlyWindowStore<String, Counts> windowStore(KafkaStreams ks) {

@@ -2,6 +2,7 @@ package io.emostream.streams;
 
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -26,6 +27,8 @@ import org.apache.kafka.streams.state.Stores;
  *   └ dedup (store exact-dedup, per source partition) — invalid: counted, dropped; repeated event_id: dropped
  *       └ repartition "by-match" (key match_id, value "p|emoji" with p the source partition; ticks multicast)
  *           ├ 2 s tumbling windows per match (store exact-windows), each emitted once on close → emoji-exact
+ *           │   └ moments: each closed window against the match's baseline (stores exact-moment-history,
+ *           │     exact-moments) → emoji-moments
  *           └ running totals per match → store exact-totals
  * </pre>
  *
@@ -64,9 +67,20 @@ public final class ExactCountsTopology {
                 str, counts));
         b.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ExactCountsConfig.PROGRESS_STORE), str, Serdes.Long()));
-        byMatch.process(() -> new WindowCountsProcessor(cfg, cfg.sourcePartitions(), counters),
-                        Named.as("windows"), ExactCountsConfig.WINDOWS_STORE, ExactCountsConfig.PROGRESS_STORE)
-                .to(cfg.exactTopic(), Produced.with(str, str).withName("exact-out"));
+        KStream<String, String> closed = byMatch.process(() -> new WindowCountsProcessor(cfg, cfg.sourcePartitions(), counters),
+                Named.as("windows"), ExactCountsConfig.WINDOWS_STORE, ExactCountsConfig.PROGRESS_STORE);
+        closed.to(cfg.exactTopic(), Produced.with(str, str).withName("exact-out"));
+
+        // Moments: each closed window (exact counts) against the match's own recent baseline (MomentRule).
+        b.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ExactCountsConfig.MOMENT_HISTORY_STORE), str, MomentHistory.serde()));
+        b.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(ExactCountsConfig.MOMENTS_STORE, cfg.momentsRetention(), cfg.window(), false),
+                str, str));
+        MomentRule rule = cfg.momentRule();
+        closed.process(() -> new MomentsProcessor(rule, cfg.window().toMillis(), counters),
+                        Named.as("moments"), ExactCountsConfig.MOMENT_HISTORY_STORE, ExactCountsConfig.MOMENTS_STORE)
+                .to(cfg.momentsTopic(), Produced.with(str, str).withName("moments-out"));
 
         // Running totals per match (every counted event, including ones too late for their window).
         byMatch.filter((match, v) -> !Topics.TICK_KEY.equals(match))
@@ -78,13 +92,18 @@ public final class ExactCountsTopology {
         return b.build();
     }
 
-    /** Kafka Streams settings for one broker and exactly-once processing. */
+    /**
+     * Kafka Streams settings: exactly-once processing; the internal topics (changelogs, the repartition topic)
+     * with the configured replication factor and min.insync.replicas (1 and 1 for the embedded single broker).
+     */
     public static Properties streamsProperties(ExactCountsConfig cfg) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, cfg.applicationId());
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
+        if (cfg.replicationFactor() < 1) throw new IllegalArgumentException("replicationFactor is not resolved (resolveReplication)");
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, cfg.replicationFactor());
+        p.put(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG), String.valueOf(cfg.minInsyncReplicas()));
         p.put(StreamsConfig.STATE_DIR_CONFIG, cfg.stateDir());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, cfg.commitIntervalMs());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);

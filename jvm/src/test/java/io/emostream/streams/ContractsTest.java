@@ -25,6 +25,8 @@ public class ContractsTest {
         assertEquals(t.get("windows").asText(), Topics.WINDOWS);
         assertEquals(t.get("exact").asText(), Topics.EXACT);
         assertEquals(t.get("metrics").asText(), Topics.METRICS);
+        assertEquals(t.get("moments").asText(), Topics.MOMENTS);
+        assertEquals(Topics.MOMENTS, ExactCountsConfig.defaults().momentsTopic());
         assertEquals(Topics.EVENTS, ExactCountsConfig.defaults().eventsTopic());
         assertEquals(Topics.EXACT, ExactCountsConfig.defaults().exactTopic());
     }

@@ -44,7 +44,8 @@ public class ExactCountsTopologyTest {
         ExactCountsConfig cfg = new ExactCountsConfig("dummy:9092", "exact-test-" + System.nanoTime(),
                 Files.createTempDirectory("exact-test").toString(), Topics.EVENTS, Topics.EXACT,
                 Duration.ofMillis(2000), Duration.ofMillis(GRACE), Duration.ofMinutes(10), Duration.ofHours(1),
-                100, 1000, 2, d.rocksDbCacheBytes(), 1 /* the driver feeds one partition */, "earliest");
+                100, 1000, 2, d.rocksDbCacheBytes(), 1 /* the driver feeds one partition */, "earliest",
+                Topics.MOMENTS, d.moments(), d.momentsRetention(), 1, 1);
         counters = new TopologyCounters();
         Properties props = ExactCountsTopology.streamsProperties(cfg);
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);

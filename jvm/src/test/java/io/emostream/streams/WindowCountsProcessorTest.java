@@ -38,7 +38,8 @@ public class WindowCountsProcessorTest {
         ExactCountsConfig d = ExactCountsConfig.defaults();
         ExactCountsConfig cfg = new ExactCountsConfig("dummy:9092", "wcp-test", Files.createTempDirectory("wcp").toString(),
                 Topics.EVENTS, Topics.EXACT, Duration.ofMillis(2000), Duration.ofMillis(500), Duration.ofMinutes(10),
-                Duration.ofHours(1), 100, 1000, 2, d.rocksDbCacheBytes(), 3, "earliest");
+                Duration.ofHours(1), 100, 1000, 2, d.rocksDbCacheBytes(), 3, "earliest",
+                Topics.MOMENTS, d.moments(), d.momentsRetention(), 1, 1);
         Topology t = new Topology();
         t.addSource("in", new StringDeserializer(), new StringDeserializer(), "by-match");
         t.addProcessor("windows", () -> new WindowCountsProcessor(cfg, 3, counters), "in");
