@@ -1,13 +1,38 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, parseDotEnv } from './config.ts';
 
 describe('loadConfig', () => {
+  it('uses the default topic names of contracts/topics.json (shared with jvm/ and spark/)', () => {
+    const t = JSON.parse(readFileSync(new URL('../contracts/topics.json', import.meta.url), 'utf8'));
+    const c = loadConfig({});
+    expect({ events: t.events, windows: t.windows, exact: t.exact, metrics: t.metrics, moments: t.moments }).toEqual({
+      events: c.topics.events, windows: c.topics.windows, exact: c.topics.exact, metrics: c.topics.metrics, moments: c.topics.moments,
+    });
+  });
+
+  it("settles Kafka Streams' internal topic replication: 1 on the embedded broker, left to the cluster size otherwise", () => {
+    expect(loadConfig({}).streams).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1 });
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092' }).streams).toMatchObject({ replicationFactor: null, minInsyncReplicas: null });
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092', STREAMS_REPLICATION_FACTOR: '3', STREAMS_MIN_INSYNC_REPLICAS: '2' }).streams)
+      .toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(() => loadConfig({ STREAMS_REPLICATION_FACTOR: '2', STREAMS_MIN_INSYNC_REPLICAS: '3' })).toThrow(/STREAMS_MIN_INSYNC_REPLICAS/);
+    expect(() => loadConfig({ STREAMS_REPLICATION_FACTOR: '0' })).toThrow(/STREAMS_REPLICATION_FACTOR/);
+  });
+
+  it('validates the moment thresholds', () => {
+    expect(loadConfig({}).moments).toEqual({ baselineWindows: 30, minHistory: 5, minScore: 5, minCount: 50, retentionMs: 86_400_000 });
+    expect(loadConfig({ MOMENTS_MIN_SCORE: '3.5' }).moments.minScore).toBe(3.5);
+    expect(() => loadConfig({ MOMENTS_MIN_HISTORY: '40' })).toThrow(/MOMENTS_MIN_HISTORY/);
+    expect(() => loadConfig({ MOMENTS_MIN_SCORE: '0' })).toThrow(/MOMENTS_MIN_SCORE/);
+  });
+
   it('has documented defaults', () => {
     const c = loadConfig({});
     expect(c.port).toBe(8080);
     expect(c.kafka.brokers).toBeNull();
     expect(bootstrapServers(c)).toEqual(['127.0.0.1:9092']);
-    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', eventsPartitions: 6 });
+    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', eventsPartitions: 6 });
     expect(c.ingest.palette).toEqual(DEFAULT_PALETTE);
     expect(c.ingest.flushIntervalMs).toBe(500);
     expect(c.ingest.batchMaxEvents).toBe(20_000);

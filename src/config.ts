@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   TOPIC_WINDOWS: str('emoji-windows'),
   TOPIC_EXACT: str('emoji-exact'),
   TOPIC_METRICS: str('emoji-metrics'),
+  TOPIC_MOMENTS: str('emoji-moments'),
   EVENTS_PARTITIONS: int(6, 1, 1000),
 
   // ingest contract
@@ -86,6 +87,19 @@ const EnvSchema = z.object({
   STREAMS_PARTITIONS: int(2, 1, 1000),
   // where a NEW application id starts reading emoji-events (earliest: the whole retained topic)
   STREAMS_OFFSET_RESET: z.enum(['earliest', 'latest']).default('earliest'),
+  // replication of the topology's internal topics (changelogs, repartition): unset → 1 with the embedded
+  // broker, else min(3, brokers in the cluster), and one fewer in sync (at least 1)
+  STREAMS_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
+  STREAMS_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
+
+  // moments (Kafka Streams, MomentRule): a closed window whose total or one emoji's count scores at least
+  // MOMENTS_MIN_SCORE (robust z-score against the trailing MOMENTS_BASELINE_WINDOWS) with at least MOMENTS_MIN_COUNT
+  MOMENTS_BASELINE_WINDOWS: int(30, 1, 10_000),
+  MOMENTS_MIN_HISTORY: int(5, 1, 10_000),
+  MOMENTS_MIN_SCORE: z.coerce.number().positive().max(1e6).default(5),
+  MOMENTS_MIN_COUNT: int(50, 1),
+  // how long moments stay listed (GET /v1/matches/:id/moments, the summary)
+  MOMENTS_RETENTION_MS: int(86_400_000, 60_000),
 
   // clients of the original project: POST /emoji in its shape (README "Coming from the original project");
   // COMPAT_PATHS is comma-separated, and empty (unlike other keys) turns the compatibility routes off
@@ -129,7 +143,7 @@ export interface Config {
     embeddedHeap: string;
     clientId: string;
   };
-  topics: { events: string; windows: string; exact: string; metrics: string; eventsPartitions: number };
+  topics: { events: string; windows: string; exact: string; metrics: string; moments: string; eventsPartitions: number };
   ingest: {
     palette: string[];
     defaultMatchId: string;
@@ -171,7 +185,12 @@ export interface Config {
     commitIntervalMs: number;
     partitions: number;
     offsetReset: 'earliest' | 'latest';
+    /** null: 1 with the embedded broker, else min(3, brokers) — resolved by the Java side at start. */
+    replicationFactor: number | null;
+    /** null: replicationFactor - 1, at least 1. */
+    minInsyncReplicas: number | null;
   };
+  moments: { baselineWindows: number; minHistory: number; minScore: number; minCount: number; retentionMs: number };
   broadcast: {
     clusters: number;
     subscribersPerCluster: number;
@@ -256,6 +275,15 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     throw new ConfigError('KAFKA_CONTROLLER_PORT', 'must differ from KAFKA_PORT');
   }
   if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
+  if (e.MOMENTS_MIN_HISTORY > e.MOMENTS_BASELINE_WINDOWS) {
+    throw new ConfigError('MOMENTS_MIN_HISTORY', 'must be at most MOMENTS_BASELINE_WINDOWS');
+  }
+  const embedded = brokers === null;
+  const replicationFactor = e.STREAMS_REPLICATION_FACTOR ?? (embedded ? 1 : null);
+  const minInsyncReplicas = e.STREAMS_MIN_INSYNC_REPLICAS ?? (embedded ? 1 : null);
+  if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
+    throw new ConfigError('STREAMS_MIN_INSYNC_REPLICAS', 'must be at most the replication factor');
+  }
   const compatPaths = e.COMPAT_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of compatPaths) {
     if (!COMPAT_PATH_RE.test(p)) throw new ConfigError('COMPAT_PATHS', `"${p}" is not a path such as /emoji`);
@@ -286,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       windows: e.TOPIC_WINDOWS,
       exact: e.TOPIC_EXACT,
       metrics: e.TOPIC_METRICS,
+      moments: e.TOPIC_MOMENTS,
       eventsPartitions: e.EVENTS_PARTITIONS,
     },
     ingest: {
@@ -324,6 +353,15 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       commitIntervalMs: e.STREAMS_COMMIT_INTERVAL_MS,
       partitions: e.STREAMS_PARTITIONS,
       offsetReset: e.STREAMS_OFFSET_RESET,
+      replicationFactor,
+      minInsyncReplicas,
+    },
+    moments: {
+      baselineWindows: e.MOMENTS_BASELINE_WINDOWS,
+      minHistory: e.MOMENTS_MIN_HISTORY,
+      minScore: e.MOMENTS_MIN_SCORE,
+      minCount: e.MOMENTS_MIN_COUNT,
+      retentionMs: e.MOMENTS_RETENTION_MS,
     },
     broadcast: {
       clusters: e.CLUSTERS,

@@ -22,6 +22,7 @@ export function topicSpecs(config: Config): ITopicConfig[] {
     { topic: t.windows, numPartitions: 1, replicationFactor: -1 },
     { topic: t.exact, numPartitions: 1, replicationFactor: -1 },
     { topic: t.metrics, numPartitions: 1, replicationFactor: -1 },
+    { topic: t.moments, numPartitions: 1, replicationFactor: -1 },
   ];
 }
 

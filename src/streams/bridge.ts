@@ -12,7 +12,10 @@ import {
   CountsUnavailableError,
   type CountsFacade,
   type ExactWindows,
+  type MatchMoments,
   type MatchTotals,
+  type MomentRecord,
+  type MomentsFacade,
   type StreamsMetrics,
 } from './counts.ts';
 import type { Readiness } from '../ports/readiness.ts';
@@ -29,6 +32,9 @@ interface JavaFacade {
   isQueryableSync(): boolean;
   totalsSync(matchId: string): string;
   windowsSync(matchId: string, fromMs: number, toMs: number): string;
+  momentsSync(matchId: string, fromMs: number, toMs: number, limit: number): string;
+  topMomentsSync(matchId: string, k: number): string;
+  knowsMatchSync(matchId: string): boolean;
   metricsSync(): string;
 }
 
@@ -60,6 +66,15 @@ export interface TopologyConfig {
   /** Partitions of the events topic; 0 → the Java side asks the broker. */
   sourcePartitions: number;
   autoOffsetReset: 'earliest' | 'latest';
+  momentsTopic: string;
+  momentBaselineWindows: number;
+  momentMinHistory: number;
+  momentMinScore: number;
+  momentMinCount: number;
+  momentsRetentionMs: number;
+  /** Internal topics; 0 → the Java side resolves it against the cluster (min(3, brokers); one fewer in sync). */
+  replicationFactor: number;
+  minInsyncReplicas: number;
 }
 
 export function topologyConfig(config: Config): TopologyConfig {
@@ -80,10 +95,18 @@ export function topologyConfig(config: Config): TopologyConfig {
     rocksDbCacheBytes: 32 * 1024 * 1024,
     sourcePartitions: 0,
     autoOffsetReset: s.offsetReset,
+    momentsTopic: config.topics.moments,
+    momentBaselineWindows: config.moments.baselineWindows,
+    momentMinHistory: config.moments.minHistory,
+    momentMinScore: config.moments.minScore,
+    momentMinCount: config.moments.minCount,
+    momentsRetentionMs: config.moments.retentionMs,
+    replicationFactor: s.replicationFactor ?? 0,
+    minInsyncReplicas: s.minInsyncReplicas ?? 0,
   };
 }
 
-export interface ExactCounts extends CountsFacade {
+export interface ExactCounts extends CountsFacade, MomentsFacade {
   metrics(): StreamsMetrics;
   readiness(): Readiness;
   /** ms from start() until RUNNING and the first successful store query. */
@@ -91,6 +114,13 @@ export interface ExactCounts extends CountsFacade {
   /** Close Kafka Streams (commit, flush stores). Idempotent; await it before the process exits. */
   close(): Promise<void>;
 }
+
+/**
+ * JSON for a string argument INTO Java with every non-ASCII character as a \uXXXX escape: java-bridge 2.8.0
+ * mangles non-BMP characters (emojis) in both directions (an emoji reached Jackson as a cut-off string).
+ */
+export const asciiJson = (v: unknown): string =>
+  JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 let jvmStarted = false;
 
@@ -168,6 +198,9 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
     state: () => (closing ? 'CLOSED' : facade.stateSync()),
     totals: (matchId) => query<MatchTotals>(() => facade.totalsSync(matchId)),
     windows: (matchId, fromMs, toMs) => query<ExactWindows>(() => facade.windowsSync(matchId, fromMs, toMs)),
+    moments: (matchId, fromMs, toMs, limit) => query<MatchMoments>(() => facade.momentsSync(matchId, fromMs, toMs, limit)),
+    topMoments: (matchId, k) => query<MomentRecord[]>(() => facade.topMomentsSync(matchId, k)),
+    knowsMatch: (matchId) => query<boolean>(() => String(facade.knowsMatchSync(matchId))),
     metrics: () => JSON.parse(facade.metricsSync()) as StreamsMetrics,
     readiness() {
       if (closing) return { name: 'kafka-streams', ok: false, detail: 'closed' };
@@ -187,7 +220,7 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
   };
 }
 
-export interface ExactCountsInBackground extends CountsFacade {
+export interface ExactCountsInBackground extends CountsFacade, MomentsFacade {
   /** Resolves with the ms until queryable; rejects if the topology could not start. */
   readonly ready: Promise<number>;
   /** null until ready */
@@ -229,6 +262,9 @@ export function startExactCountsInBackground(config: Config, opts: ExactCountsOp
     state: () => (closed ? 'CLOSED' : handle ? handle.state() : failure ? 'ERROR' : 'STARTING'),
     totals: (m) => live().totals(m),
     windows: (m, f, t) => live().windows(m, f, t),
+    moments: (m, f, t, n) => live().moments(m, f, t, n),
+    topMoments: (m, k) => live().topMoments(m, k),
+    knowsMatch: (m) => live().knowsMatch(m),
     metrics: () => (handle && !closed ? handle.metrics() : null),
     readiness() {
       if (handle && !closed) return handle.readiness();

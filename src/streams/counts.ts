@@ -34,6 +34,35 @@ export interface ExactWindows {
   windows: ExactWindow[];
 }
 
+/** A moment (README "Moments"; Java MomentRule): a closed window whose total or one emoji's count jumped well above its baseline. */
+export interface MomentRecord {
+  match_id: string;
+  window_start: string;
+  window_end: string;
+  /** The emoji of the window with the highest score. */
+  peak_emoji: string;
+  peak_count: number;
+  /** Median count of the peak emoji over the baseline windows. */
+  peak_baseline: number;
+  total: number;
+  total_baseline: number;
+  /** The series that fired with the highest score: an emoji, or "total". */
+  trigger: string;
+  /** Robust z-score of the trigger. */
+  score: number;
+  /** Windows in the baseline (at most MOMENTS_BASELINE_WINDOWS). */
+  baseline_windows: number;
+  counts: Record<string, number>;
+}
+
+/** Moments of a match whose window starts in [from, to), newest first. */
+export interface MatchMoments {
+  match_id: string;
+  from: string;
+  to: string;
+  moments: MomentRecord[];
+}
+
 export interface StreamsMetrics {
   state: string;
   events: number;
@@ -42,6 +71,8 @@ export interface StreamsMetrics {
   ticks: number;
   /** Counted in the totals, too late for their (already emitted) window. */
   late: number;
+  /** Moments detected since this process started. */
+  moments?: number;
   stream_time?: string;
   ms_to_running?: number;
   records_processed?: number;
@@ -58,6 +89,15 @@ export interface CountsFacade {
   state(): string;
   /** For GET /readyz: ready while Kafka Streams is RUNNING. */
   readiness(): Readiness;
+}
+
+/** Moment queries (GET /v1/matches/:id/moments and …/summary); same rules as CountsFacade. */
+export interface MomentsFacade {
+  moments(matchId: string, fromMs: number, toMs: number, limit: number): MatchMoments;
+  /** The k highest-scoring moments still retained, highest first. */
+  topMoments(matchId: string, k: number): MomentRecord[];
+  /** Whether any event of the match was ever counted. */
+  knowsMatch(matchId: string): boolean;
 }
 
 /** The topology is not (yet, or no longer) queryable: starting, rebalancing, restoring, closed, failed. */
