@@ -1,7 +1,7 @@
 // The folders under src/ depend only downward: no folder imports a folder that imports it back (directly or
 // through others), and only the entry point (main.ts) imports the composition root (src/app/). This test
 // reads every module's imports, so it keeps holding as the code grows.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -94,6 +94,13 @@ describe('src/ layering', () => {
   it('lets only the entry point import the composition root (src/app/)', () => {
     const importers = [...graph].filter(([from, edges]) => from !== 'app' && edges.has('app')).map(([from]) => from);
     expect(importers).toEqual(['main']);
+  });
+
+  it('has a test file beside every machine file', () => {
+    const machines = modules(SRC).filter((f) => f.endsWith('.machine.ts'));
+    expect(machines.length).toBeGreaterThanOrEqual(3);
+    const untested = machines.filter((f) => !existsSync(f.replace(/\.ts$/, '.test.ts'))).map((f) => relative(SRC, f));
+    expect(untested).toEqual([]);
   });
 
   it('detects a cycle when there is one (the check can fail)', () => {

@@ -1,13 +1,17 @@
 // A cluster publisher: owns its subscribers (spawned at start, more when all are full, up to a limit), keeps
 // the cluster's recent window history for Last-Event-ID replay, and encodes each window ONCE into a Buffer
 // that every subscriber writes to every session. Placement is least-loaded among subscribers with room.
-import { enqueueActions, sendParent, setup, type ActorRefFrom } from 'xstate';
+//
+// The cluster never reads a subscriber's sessions: it keeps its own index of which subscriber holds which
+// subscription (kept exact by the events that add and remove them: PLACE, RELEASE, and the subscriber's
+// SUBSCRIPTION.ENDED). Every change to the context happens in an `assign`; the index and the history are
+// updated in place there (copying them per event would cost O(viewers)).
+import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import { idOfRecord, type WindowRecord } from '../domain/window.ts';
-import type { AttachResult, ClusterEvent, PlaceResult } from './events.ts';
 import { resetFrame, windowFrame } from '../push/frames.ts';
-import type { Session } from '../push/session.ts';
+import type { AttachResult, ClusterEvent, PlaceResult } from './events.ts';
 import { WindowHistory } from './history.ts';
-import { subscriberMachine } from './subscriber.machine.ts';
+import { subscriberMachine, type SubscriberInput } from './subscriber.machine.ts';
 
 export interface ClusterParams {
   subscribersPerCluster: number;
@@ -31,22 +35,42 @@ export interface ClusterInput {
 export interface SubscriberSlot {
   id: string;
   ref: ActorRefFrom<typeof subscriberMachine>;
-  sessions: Map<string, Session>;
+  /** subscriptions placed on it (reservations included) */
+  load: number;
+}
+
+/** Where a subscription lives, and the match it wants (for the replay filter). */
+export interface Holding {
+  subscriberId: string;
+  matchId: string | null;
 }
 
 export interface ClusterContext extends ClusterInput {
   subscribers: SubscriberSlot[];
+  holdings: Map<string, Holding>;
   history: WindowHistory;
   windows: number;
 }
 
-export const clusterLoad = (c: Pick<ClusterContext, 'subscribers'>): number => {
-  let n = 0;
-  for (const s of c.subscribers) n += s.sessions.size;
-  return n;
-};
+const slotOf = (c: ClusterContext, subscriberId: string) => c.subscribers.find((s) => s.id === subscriberId);
 
-const holderOf = (c: ClusterContext, subscriptionId: string) => c.subscribers.find((s) => s.sessions.has(subscriptionId));
+/** The subscriber with the fewest subscriptions among those with room; undefined when all are full. */
+export function leastLoaded(subscribers: SubscriberSlot[], capacity: number): SubscriberSlot | undefined {
+  let best: SubscriberSlot | undefined;
+  for (const s of subscribers) if (s.load < capacity && (!best || s.load < best.load)) best = s;
+  return best;
+}
+
+function subscriberInput(c: Pick<ClusterInput, 'id' | 'params' | 'now'>, id: string): SubscriberInput {
+  return {
+    id,
+    clusterId: c.id,
+    capacity: c.params.subscriberCapacity,
+    maxPendingBytes: c.params.sessionMaxPendingBytes,
+    graceMs: c.params.subscriptionGraceMs,
+    now: c.now,
+  };
+}
 
 export const clusterMachine = setup({
   types: {} as { context: ClusterContext; input: ClusterInput; events: ClusterEvent },
@@ -58,9 +82,102 @@ export const clusterMachine = setup({
       const w = event.window;
       const id = idOfRecord(w);
       const frame = windowFrame(id, w);
-      context.history.push(id, w, frame, context.now());
-      context.windows++;
+      enqueue.assign(({ context }) => {
+        context.history.push(id, w, frame, context.now());
+        return { windows: context.windows + 1 };
+      });
       for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: w.match_id, frame });
+    }),
+
+    heartbeat: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign(({ context }) => {
+        context.history.prune(context.now());
+        return {};
+      });
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'HEARTBEAT.BROADCAST' });
+    }),
+
+    /** Least-loaded subscriber with room; spawn one more when all are full (up to the limit); else `full`. */
+    place: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SUBSCRIPTION.PLACE') return;
+      const { subscriptionId, matchId, ephemeral, reply } = event;
+      const placed = (result: PlaceResult) => enqueue.sendParent({ type: 'SUBSCRIPTION.PLACED', subscriptionId, result, matchId, ephemeral, reply });
+      const held = context.holdings.get(subscriptionId); // already placed here (re-adoption): same subscriber
+      let target = held?.subscriberId ?? leastLoaded(context.subscribers, context.params.subscriberCapacity)?.id;
+      if (target === undefined && context.subscribers.length < context.params.maxSubscribersPerCluster) {
+        const id = `${context.id}-s${context.subscribers.length + 1}`;
+        enqueue.assign(({ context, spawn }) => ({
+          subscribers: [...context.subscribers, { id, load: 0, ref: spawn('subscriber', { id, input: subscriberInput(context, id) }) }],
+        }));
+        target = id;
+      }
+      if (target === undefined) return placed({ ok: false, code: 'full' });
+      const subscriberId = target;
+      if (!held) {
+        enqueue.assign(({ context }) => {
+          context.holdings.set(subscriptionId, { subscriberId, matchId });
+          slotOf(context, subscriberId)!.load++;
+          return {};
+        });
+      }
+      enqueue.sendTo(subscriberId, { type: 'SUBSCRIPTION.RESERVE', subscriptionId, matchId, ephemeral });
+      placed({ ok: true, subscriptionId, clusterId: context.id, subscriberId });
+    }),
+
+    /** Replay and registration happen in this one turn, so no window is missed or sent twice. */
+    attach: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SESSION.ATTACH') return;
+      const reply = event.reply;
+      const held = context.holdings.get(event.subscriptionId);
+      if (!held) {
+        enqueue(() => reply({ ok: false, code: 'not_found' }));
+        return;
+      }
+      const replay = context.history.replayAfter(event.lastEventId, held.matchId);
+      const preamble = replay.reset ? [resetFrame(event.lastEventId ?? ''), ...replay.frames] : replay.frames;
+      enqueue.sendTo(held.subscriberId, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, transport: event.transport, preamble });
+      const r: AttachResult = {
+        ok: true,
+        subscriptionId: event.subscriptionId,
+        clusterId: context.id,
+        subscriberId: held.subscriberId,
+        replayed: replay.frames.length,
+        reset: replay.reset,
+      };
+      enqueue(() => reply(r));
+    }),
+
+    /** Hand a detach or a release to the subscriber holding the subscription. */
+    forwardToHolder: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SESSION.DETACH' && event.type !== 'SUBSCRIPTION.RELEASE') return;
+      const held = context.holdings.get(event.subscriptionId);
+      if (held) enqueue.sendTo(held.subscriberId, event);
+    }),
+
+    /** The subscription is gone from its subscriber (released here, or ended there): forget where it was. */
+    forget: assign(({ context, event }) => {
+      if (event.type !== 'SUBSCRIPTION.RELEASE' && event.type !== 'SUBSCRIPTION.ENDED') return {};
+      const held = context.holdings.get(event.subscriptionId);
+      if (held) {
+        context.holdings.delete(event.subscriptionId);
+        slotOf(context, held.subscriberId)!.load--;
+      }
+      return {};
+    }),
+
+    tellSupervisor: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'SUBSCRIPTION.ENDED') enqueue.sendParent(event);
+    }),
+
+    report: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CLUSTER.INSPECT') return;
+      event.into.historyWindows = context.history.size;
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'SUBSCRIBER.INSPECT', into: event.into.subscribers });
+    }),
+
+    stopSubscribers: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BROADCAST.STOP') return;
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, event);
     }),
   },
   delays: {
@@ -78,118 +195,25 @@ export const clusterMachine = setup({
     const subscribers: SubscriberSlot[] = [];
     for (let i = 1; i <= input.params.subscribersPerCluster; i++) {
       const id = `${input.id}-s${i}`;
-      const sessions = new Map<string, Session>();
-      const ref = spawn('subscriber', { id, input: subscriberInput(input, id, sessions) });
-      subscribers.push({ id, ref, sessions });
+      subscribers.push({ id, load: 0, ref: spawn('subscriber', { id, input: subscriberInput(input, id) }) });
     }
-    return { ...input, subscribers, history, windows: 0 };
+    return { ...input, subscribers, holdings: new Map(), history, windows: 0 };
   },
   initial: 'publishing',
   states: {
     publishing: {
-      after: {
-        heartbeat: {
-          target: 'publishing',
-          reenter: true,
-          actions: enqueueActions(({ context, enqueue }) => {
-            context.history.prune(context.now());
-            for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'HEARTBEAT.BROADCAST' });
-          }),
-        },
-      },
+      after: { heartbeat: { target: 'publishing', reenter: true, actions: 'heartbeat' } },
       on: {
         'WINDOW.PUBLISH': { actions: 'publishWindow' },
-
-        'SUBSCRIPTION.PLACE': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const cap = context.params.subscriberCapacity;
-            let best: SubscriberSlot | undefined;
-            for (const s of context.subscribers) {
-              if (s.sessions.has(event.subscriptionId)) { best = s; break; } // already placed (re-adoption)
-              if (s.sessions.size < cap && (!best || s.sessions.size < best.sessions.size)) best = s;
-            }
-            if (!best && context.subscribers.length < context.params.maxSubscribersPerCluster) {
-              // every subscriber is full: spawn one more
-              const id = `${context.id}-s${context.subscribers.length + 1}`;
-              const sessions = new Map<string, Session>();
-              enqueue.assign(({ spawn }) => ({
-                subscribers: [...context.subscribers, { id, sessions, ref: spawn('subscriber', { id, input: subscriberInput(context, id, sessions) }) }],
-              }));
-              best = { id, sessions, ref: undefined as never };
-            }
-            const reply = event.reply;
-            if (!best) {
-              enqueue(() => reply({ ok: false, code: 'full' }));
-              return;
-            }
-            const target = best.id;
-            enqueue.sendTo(target, { type: 'SUBSCRIPTION.RESERVE', subscriptionId: event.subscriptionId, matchId: event.matchId, ephemeral: event.ephemeral });
-            const r: PlaceResult = { ok: true, subscriptionId: event.subscriptionId, clusterId: context.id, subscriberId: target };
-            enqueue(() => reply(r));
-          }),
-        },
-
-        'SESSION.ATTACH': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const holder = holderOf(context, event.subscriptionId);
-            const reply = event.reply;
-            if (!holder) {
-              enqueue(() => reply({ ok: false, code: 'not_found' }));
-              return;
-            }
-            const session = holder.sessions.get(event.subscriptionId)!;
-            // Replay and registration happen in this one turn, so no window is missed or sent twice.
-            const replay = context.history.replayAfter(event.lastEventId, session.matchId);
-            const preamble = replay.reset ? [resetFrame(event.lastEventId ?? ''), ...replay.frames] : replay.frames;
-            enqueue.sendTo(holder.ref, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, transport: event.transport, preamble });
-            const r: AttachResult = {
-              ok: true,
-              subscriptionId: event.subscriptionId,
-              clusterId: context.id,
-              subscriberId: holder.id,
-              replayed: replay.frames.length,
-              reset: replay.reset,
-            };
-            enqueue(() => reply(r));
-          }),
-        },
-
-        'SESSION.DETACH': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const holder = holderOf(context, event.subscriptionId);
-            if (holder) enqueue.sendTo(holder.ref, event);
-          }),
-        },
-
-        'SUBSCRIPTION.RELEASE': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const holder = holderOf(context, event.subscriptionId);
-            if (holder) enqueue.sendTo(holder.ref, event);
-          }),
-        },
-
-        'SUBSCRIPTION.ENDED': { actions: sendParent(({ event }) => event) },
-
-        'BROADCAST.STOP': {
-          target: 'stopped',
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            for (const s of context.subscribers) enqueue.sendTo(s.ref, event);
-          }),
-        },
+        'SUBSCRIPTION.PLACE': { actions: 'place' },
+        'SESSION.ATTACH': { actions: 'attach' },
+        'SESSION.DETACH': { actions: 'forwardToHolder' },
+        'SUBSCRIPTION.RELEASE': { actions: ['forwardToHolder', 'forget'] },
+        'SUBSCRIPTION.ENDED': { actions: ['forget', 'tellSupervisor'] },
+        'CLUSTER.INSPECT': { actions: 'report' },
+        'BROADCAST.STOP': { target: 'stopped', actions: 'stopSubscribers' },
       },
     },
     stopped: { type: 'final' },
   },
 });
-
-function subscriberInput(c: Pick<ClusterInput, 'id' | 'params' | 'now'>, id: string, sessions: Map<string, Session>) {
-  return {
-    id,
-    clusterId: c.id,
-    capacity: c.params.subscriberCapacity,
-    maxPendingBytes: c.params.sessionMaxPendingBytes,
-    graceMs: c.params.subscriptionGraceMs,
-    sessions,
-    now: c.now,
-  };
-}

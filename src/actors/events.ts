@@ -1,6 +1,7 @@
 // Every event the broadcast actors exchange, namespaced DOMAIN.VERB. Payloads carry plain data plus, where a
 // caller needs an answer (the HTTP facade), a `reply` callback: the actors process a sent event synchronously
-// when idle, so the facade gets its answer before `send` returns (see facade.ts).
+// when idle, so the facade gets its answer before `send` returns (see facade.ts). An actor never reads or
+// writes another actor's context: what one needs from another travels in these events.
 import type { WindowRecord } from '../domain/window.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import type { SessionTransport } from '../push/transport.ts';
@@ -17,10 +18,36 @@ export type AttachResult =
 // ---- main publisher → supervisor ----
 export interface WindowReceived { type: 'WINDOW.RECEIVED'; window: WindowRecord }
 
+// ---- what the actors report about themselves (BROADCAST.INSPECT → CLUSTER.INSPECT → SUBSCRIBER.INSPECT) ----
+export interface SubscriberReport {
+  id: string;
+  /** viewers with an open stream */
+  viewers: number;
+  /** sessions, reservations waiting for a stream included */
+  subscriptions: number;
+  delivered: number;
+  slowDisconnects: number;
+}
+export interface ClusterReport {
+  id: string;
+  status: 'up' | 'restarting';
+  generation: number;
+  restarts: number;
+  historyWindows: number;
+  /** filled by the cluster's subscribers, in order */
+  subscribers: SubscriberReport[];
+}
+export interface BroadcastReport {
+  windows: number;
+  duplicates: number;
+  clusterFailures: number;
+  subscriptions: number;
+  clusters: ClusterReport[];
+}
+
 // ---- facade → supervisor ----
 export interface SubscriptionCreate {
   type: 'SUBSCRIPTION.CREATE';
-  subscriptionId: string;
   matchId: string | null;
   clusterId: string | null;
   ephemeral: boolean;
@@ -39,6 +66,8 @@ export interface SessionAttachRequest {
 }
 export interface SessionDetach { type: 'SESSION.DETACH'; clusterId?: string; subscriptionId: string; transport: SessionTransport }
 export interface BroadcastStop { type: 'BROADCAST.STOP'; reason: DisconnectReason }
+/** Each actor adds what it knows to `into` (the facade reads the report once `send` returns). */
+export interface BroadcastInspect { type: 'BROADCAST.INSPECT'; into: BroadcastReport }
 export interface ClusterRestart { type: 'CLUSTER.RESTART'; clusterId: string }
 
 // ---- supervisor → cluster ----
@@ -51,6 +80,7 @@ export interface SubscriptionPlace {
   reply: (r: PlaceResult) => void;
 }
 export interface SubscriptionRelease { type: 'SUBSCRIPTION.RELEASE'; subscriptionId: string; reason: DisconnectReason }
+export interface ClusterInspect { type: 'CLUSTER.INSPECT'; into: ClusterReport }
 export interface ClusterAttach {
   type: 'SESSION.ATTACH';
   subscriptionId: string;
@@ -70,6 +100,7 @@ export interface SubscriberAttach {
 }
 export interface WindowBroadcast { type: 'WINDOW.BROADCAST'; matchId: string; frame: Buffer }
 export interface HeartbeatBroadcast { type: 'HEARTBEAT.BROADCAST' }
+export interface SubscriberInspect { type: 'SUBSCRIBER.INSPECT'; into: SubscriberReport[] }
 
 // ---- supervisor → its observers (actor.on): every window it received, new or a repeat ----
 export interface WindowReceivedEmitted {
@@ -83,6 +114,15 @@ export interface WindowReceivedEmitted {
 export type SupervisorEmitted = WindowReceivedEmitted;
 
 // ---- child → parent ----
+/** The cluster's answer to SUBSCRIPTION.PLACE; the supervisor records it, then answers `reply`. */
+export interface SubscriptionPlaced {
+  type: 'SUBSCRIPTION.PLACED';
+  subscriptionId: string;
+  result: PlaceResult;
+  matchId: string | null;
+  ephemeral: boolean;
+  reply: (r: PlaceResult) => void;
+}
 export interface SubscriptionEnded { type: 'SUBSCRIPTION.ENDED'; subscriptionId: string; reason: DisconnectReason }
 
 export type SupervisorEvent =
@@ -91,8 +131,10 @@ export type SupervisorEvent =
   | SubscriptionDelete
   | SessionAttachRequest
   | SessionDetach
+  | SubscriptionPlaced
   | SubscriptionEnded
   | ClusterRestart
+  | BroadcastInspect
   | BroadcastStop;
 
 export type ClusterEvent =
@@ -102,6 +144,7 @@ export type ClusterEvent =
   | ClusterAttach
   | SessionDetach
   | SubscriptionEnded
+  | ClusterInspect
   | BroadcastStop;
 
 export type SubscriberEvent =
@@ -111,4 +154,5 @@ export type SubscriberEvent =
   | SessionDetach
   | WindowBroadcast
   | HeartbeatBroadcast
+  | SubscriberInspect
   | BroadcastStop;

@@ -1,15 +1,14 @@
 // The narrow facade between the HTTP routes and the actors. Each call sends one event to the supervisor and
 // returns its answer synchronously: an idle XState actor processes a sent event (and the events it sends
-// on to its children) before `send` returns, so the `reply` callback has run by then.
-import { randomUUID } from 'node:crypto';
+// on to its children) before `send` returns, so the `reply` callback has run by then. The views
+// (clusters(), stats()) are what the actors report about themselves (BROADCAST.INSPECT), never read from
+// their contexts.
 import type { Actor } from 'xstate';
 import type { WindowRecord } from '../domain/window.ts';
-import type { ClusterContext } from './cluster.machine.ts';
-import type { AttachResult, PlaceResult } from './events.ts';
+import type { AttachResult, BroadcastReport, PlaceResult } from './events.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import type { SessionTransport } from '../push/transport.ts';
-import { attachedCount, type SubscriberContext } from './subscriber.machine.ts';
-import { clusterCapacity, type SupervisorContext, type supervisorMachine } from './supervisor.machine.ts';
+import type { supervisorMachine } from './supervisor.machine.ts';
 
 export type SupervisorActor = Actor<typeof supervisorMachine>;
 
@@ -71,8 +70,14 @@ function ask<T>(actor: SupervisorActor, build: (reply: (r: T) => void) => Parame
   return (answer as { v: T }).v;
 }
 
+/** What every actor reports about itself, gathered in one synchronous round of events. */
+function inspect(actor: SupervisorActor): BroadcastReport {
+  const into: BroadcastReport = { windows: 0, duplicates: 0, clusterFailures: 0, subscriptions: 0, clusters: [] };
+  actor.send({ type: 'BROADCAST.INSPECT', into });
+  return into;
+}
+
 export function createFacade(actor: SupervisorActor): BroadcastFacade {
-  const ctx = () => actor.getSnapshot().context as SupervisorContext;
   const running = () => actor.getSnapshot().status === 'active';
 
   return {
@@ -88,14 +93,7 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
 
     subscribe({ matchId = null, clusterId = null }) {
       if (!running()) return { ok: false, code: 'unavailable' };
-      return ask<PlaceResult>(actor, (reply) => ({
-        type: 'SUBSCRIPTION.CREATE',
-        subscriptionId: `sub-${randomUUID()}`,
-        matchId,
-        clusterId,
-        ephemeral: false,
-        reply,
-      }));
+      return ask<PlaceResult>(actor, (reply) => ({ type: 'SUBSCRIPTION.CREATE', matchId, clusterId, ephemeral: false, reply }));
     },
 
     unsubscribe(subscriptionId) {
@@ -113,53 +111,50 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
     },
 
     hasCluster(clusterId) {
-      return clusterId in ctx().records;
+      return actor.getSnapshot().context.clusterIds.includes(clusterId);
     },
 
     clusters() {
-      const c = ctx();
-      return c.clusterIds.map((id): ClusterView => {
-        const rec = c.records[id]!;
-        const cc = rec.ref?.getSnapshot().context as ClusterContext | undefined;
-        const subscribers = (cc?.subscribers ?? []).map((s): SubscriberView => ({
+      if (!running()) return [];
+      const { params } = actor.getSnapshot().context;
+      return inspect(actor).clusters.map((c): ClusterView => {
+        const subscribers = c.subscribers.map((s): SubscriberView => ({
           subscriber_id: s.id,
-          viewers: attachedCount(s.sessions),
-          subscriptions: s.sessions.size,
-          capacity: c.params.subscriberCapacity,
+          viewers: s.viewers,
+          subscriptions: s.subscriptions,
+          capacity: params.subscriberCapacity,
         }));
         return {
-          cluster_id: id,
-          status: rec.status,
-          generation: rec.generation,
-          restarts: rec.restarts,
+          cluster_id: c.id,
+          status: c.status,
+          generation: c.generation,
+          restarts: c.restarts,
           viewers: subscribers.reduce((n, s) => n + s.viewers, 0),
-          subscriptions: clusterCapacity(c, rec).load,
-          capacity: subscribers.length * c.params.subscriberCapacity,
-          max_capacity: c.params.maxSubscribersPerCluster * c.params.subscriberCapacity,
-          history_windows: cc?.history.size ?? 0,
+          subscriptions: subscribers.reduce((n, s) => n + s.subscriptions, 0),
+          capacity: subscribers.length * params.subscriberCapacity,
+          max_capacity: params.maxSubscribersPerCluster * params.subscriberCapacity,
+          history_windows: c.historyWindows,
           subscribers,
         };
       });
     },
 
     stats() {
-      const c = ctx();
+      const r = inspect(actor);
       const s: BroadcastStats = {
-        windows: c.stats.windows,
-        duplicates: c.stats.duplicates,
-        cluster_failures: c.stats.clusterFailures,
+        windows: r.windows,
+        duplicates: r.duplicates,
+        cluster_failures: r.clusterFailures,
         viewers: 0,
-        subscriptions: c.subscriptions.size,
+        subscriptions: r.subscriptions,
         delivered: 0,
         slow_disconnects: 0,
       };
-      for (const id of c.clusterIds) {
-        const cc = c.records[id]!.ref?.getSnapshot().context as ClusterContext | undefined;
-        for (const sub of cc?.subscribers ?? []) {
-          const sc = sub.ref.getSnapshot().context as SubscriberContext;
-          s.viewers += attachedCount(sub.sessions);
-          s.delivered += sc.stats.delivered;
-          s.slow_disconnects += sc.stats.slowDisconnects;
+      for (const c of r.clusters) {
+        for (const sub of c.subscribers) {
+          s.viewers += sub.viewers;
+          s.delivered += sub.delivered;
+          s.slow_disconnects += sub.slowDisconnects;
         }
       }
       return s;

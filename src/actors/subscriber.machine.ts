@@ -1,15 +1,17 @@
-// A subscriber: the hub of up to `capacity` viewer sessions. It writes each window frame (the same Buffer for
-// every session, encoded once by its cluster) to the sessions that want that match, never waiting on one.
-// Detached subscriptions (the viewer's stream dropped) are kept `graceMs` so the viewer can reconnect with
-// Last-Event-ID; a periodic sweep on the injected clock releases the ones that did not come back.
+// A subscriber: the hub of up to `capacity` viewer sessions, which it alone owns. It writes each window frame
+// (the same Buffer for every session, encoded once by its cluster) to the sessions that want that match,
+// never waiting on one. Detached subscriptions (the viewer's stream dropped) are kept `graceMs` so the viewer
+// can reconnect with Last-Event-ID; a periodic sweep on the injected clock releases the ones that did not
+// come back, and tells the cluster (SUBSCRIPTION.ENDED).
 //
-// `sessions` is a Map mutated in place by the actions below (copying it per event would cost O(viewers));
-// the cluster that spawned this subscriber reads its size for placement.
-import { enqueueActions, sendParent, setup } from 'xstate';
-import type { SubscriberEvent, SubscriptionEnded } from './events.ts';
+// Every change to the context happens in an `assign`. The `sessions` Map is updated in place there (copying
+// it per event would cost O(viewers)); sessions are plain objects (src/push/session.ts), and the writes to
+// their transports happen in the same assign because the delivery counts depend on their outcome.
+import { assign, enqueueActions, setup } from 'xstate';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import { HEARTBEAT_FRAME } from '../push/frames.ts';
 import { Session } from '../push/session.ts';
+import type { SubscriberEvent, SubscriptionEnded } from './events.ts';
 
 export interface SubscriberInput {
   id: string;
@@ -17,7 +19,6 @@ export interface SubscriberInput {
   capacity: number;
   maxPendingBytes: number;
   graceMs: number;
-  sessions: Map<string, Session>;
   now: () => number;
 }
 
@@ -29,6 +30,7 @@ export interface SubscriberStats {
 }
 
 export interface SubscriberContext extends SubscriberInput {
+  sessions: Map<string, Session>;
   stats: SubscriberStats;
 }
 
@@ -39,97 +41,111 @@ export function attachedCount(sessions: Map<string, Session>): number {
   return n;
 }
 
-const ended = (subscriptionId: string, reason: DisconnectReason): SubscriptionEnded => ({
-  type: 'SUBSCRIPTION.ENDED',
-  subscriptionId,
-  reason,
-});
+const ended = (subscriptionId: string, reason: DisconnectReason): SubscriptionEnded => ({ type: 'SUBSCRIPTION.ENDED', subscriptionId, reason });
+
+/** Write `frame` to every attached session that wants it; returns how many got it and how many were cut off. */
+function deliverAll(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string | null) {
+  let delivered = 0;
+  let slow = 0;
+  for (const s of sessions.values()) {
+    if (s.transport === null || s.transport.closed || (matchId !== null && !s.wants(matchId))) continue;
+    if (s.deliver(frame, maxPendingBytes)) delivered++;
+    else slow++;
+  }
+  return { delivered, slow };
+}
 
 export const subscriberMachine = setup({
   types: {} as { context: SubscriberContext; input: SubscriberInput; events: SubscriberEvent },
   actions: {
-    reserve: ({ context, event }) => {
-      if (event.type !== 'SUBSCRIPTION.RESERVE') return;
-      if (!context.sessions.has(event.subscriptionId)) {
+    reserve: assign(({ context, event }) => {
+      if (event.type === 'SUBSCRIPTION.RESERVE' && !context.sessions.has(event.subscriptionId)) {
         context.sessions.set(event.subscriptionId, new Session(event.subscriptionId, event.matchId, event.ephemeral, context.now()));
       }
-    },
-    attach: ({ context, event }) => {
-      if (event.type !== 'SESSION.ATTACH') return;
-      context.sessions.get(event.subscriptionId)?.attach(event.transport, event.preamble);
-    },
-    broadcastWindow: ({ context, event }) => {
-      if (event.type !== 'WINDOW.BROADCAST') return;
-      const { frame, matchId } = event;
-      const max = context.maxPendingBytes;
-      const stats = context.stats;
-      stats.windows++;
-      for (const s of context.sessions.values()) {
-        if (s.transport === null || s.transport.closed || !s.wants(matchId)) continue;
-        if (s.deliver(frame, max)) stats.delivered++;
-        else stats.slowDisconnects++;
+      return {};
+    }),
+    attach: assign(({ context, event }) => {
+      if (event.type === 'SESSION.ATTACH') context.sessions.get(event.subscriptionId)?.attach(event.transport, event.preamble);
+      return {};
+    }),
+    /** Forget the stream if it is still the session's; an ad-hoc (ephemeral) subscription ends with it. */
+    detach: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SESSION.DETACH') return;
+      const s = context.sessions.get(event.subscriptionId);
+      if (!s || s.transport !== event.transport) return; // another stream took over meanwhile: not ours to end
+      enqueue.assign(({ context }) => {
+        s.detach(event.transport, context.now());
+        if (s.ephemeral) context.sessions.delete(event.subscriptionId);
+        return {};
+      });
+      if (s.ephemeral) enqueue.sendParent(ended(event.subscriptionId, 'left'));
+    }),
+    release: assign(({ context, event }) => {
+      if (event.type !== 'SUBSCRIPTION.RELEASE') return {};
+      const s = context.sessions.get(event.subscriptionId);
+      if (s) {
+        context.sessions.delete(event.subscriptionId);
+        s.end(event.reason);
       }
+      return {};
+    }),
+    broadcastWindow: assign(({ context, event }) => {
+      if (event.type !== 'WINDOW.BROADCAST') return {};
+      const r = deliverAll(context.sessions, event.frame, context.maxPendingBytes, event.matchId);
+      const st = context.stats;
+      return { stats: { ...st, windows: st.windows + 1, delivered: st.delivered + r.delivered, slowDisconnects: st.slowDisconnects + r.slow } };
+    }),
+    broadcastHeartbeat: assign(({ context }) => {
+      const r = deliverAll(context.sessions, HEARTBEAT_FRAME, context.maxPendingBytes, null);
+      return r.slow ? { stats: { ...context.stats, slowDisconnects: context.stats.slowDisconnects + r.slow } } : {};
+    }),
+    /** Release subscriptions whose viewer has been gone longer than the grace period. */
+    sweep: enqueueActions(({ context, enqueue }) => {
+      const cutoff = context.now() - context.graceMs;
+      const expired: string[] = [];
+      for (const [id, s] of context.sessions) if (s.transport === null && s.detachedAt !== null && s.detachedAt <= cutoff) expired.push(id);
+      if (expired.length === 0) return;
+      enqueue.assign(({ context }) => {
+        for (const id of expired) context.sessions.delete(id);
+        return { stats: { ...context.stats, expired: context.stats.expired + expired.length } };
+      });
+      for (const id of expired) enqueue.sendParent(ended(id, 'expired'));
+    }),
+    report: ({ context, event }) => {
+      if (event.type !== 'SUBSCRIBER.INSPECT') return;
+      event.into.push({
+        id: context.id,
+        viewers: attachedCount(context.sessions),
+        subscriptions: context.sessions.size,
+        delivered: context.stats.delivered,
+        slowDisconnects: context.stats.slowDisconnects,
+      });
     },
-    broadcastHeartbeat: ({ context }) => {
-      for (const s of context.sessions.values()) {
-        if (s.transport !== null && !s.transport.closed && !s.deliver(HEARTBEAT_FRAME, context.maxPendingBytes)) context.stats.slowDisconnects++;
-      }
-    },
-    stopAll: ({ context, event }) => {
+    endAll: assign(({ context, event }) => {
       const reason = event.type === 'BROADCAST.STOP' ? event.reason : 'shutdown';
       for (const s of context.sessions.values()) s.end(reason);
-    },
+      return {};
+    }),
   },
   delays: {
     sweep: ({ context }) => Math.max(50, Math.min(5_000, Math.floor(context.graceMs / 2))),
   },
 }).createMachine({
   id: 'subscriber',
-  context: ({ input }) => ({ ...input, stats: { windows: 0, delivered: 0, slowDisconnects: 0, expired: 0 } }),
+  context: ({ input }) => ({ ...input, sessions: new Map(), stats: { windows: 0, delivered: 0, slowDisconnects: 0, expired: 0 } }),
   initial: 'serving',
   states: {
     serving: {
-      after: {
-        // Release subscriptions whose viewer has been gone longer than the grace period.
-        sweep: {
-          target: 'serving',
-          reenter: true,
-          actions: enqueueActions(({ context, enqueue }) => {
-            const cutoff = context.now() - context.graceMs;
-            for (const [id, s] of context.sessions) {
-              if (s.transport === null && s.detachedAt !== null && s.detachedAt <= cutoff) {
-                context.sessions.delete(id);
-                context.stats.expired++;
-                enqueue(sendParent(ended(id, 'expired')));
-              }
-            }
-          }),
-        },
-      },
+      after: { sweep: { target: 'serving', reenter: true, actions: 'sweep' } },
       on: {
         'SUBSCRIPTION.RESERVE': { actions: 'reserve' },
         'SESSION.ATTACH': { actions: 'attach' },
-        'SESSION.DETACH': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const s = context.sessions.get(event.subscriptionId);
-            if (!s || !s.detach(event.transport, context.now())) return;
-            if (s.ephemeral) {
-              context.sessions.delete(event.subscriptionId);
-              enqueue(sendParent(ended(event.subscriptionId, 'left')));
-            }
-          }),
-        },
-        'SUBSCRIPTION.RELEASE': {
-          actions: ({ context, event }) => {
-            const s = context.sessions.get(event.subscriptionId);
-            if (!s) return;
-            context.sessions.delete(event.subscriptionId);
-            s.end(event.reason);
-          },
-        },
+        'SESSION.DETACH': { actions: 'detach' },
+        'SUBSCRIPTION.RELEASE': { actions: 'release' },
         'WINDOW.BROADCAST': { actions: 'broadcastWindow' },
         'HEARTBEAT.BROADCAST': { actions: 'broadcastHeartbeat' },
-        'BROADCAST.STOP': { target: 'stopped', actions: 'stopAll' },
+        'SUBSCRIBER.INSPECT': { actions: 'report' },
+        'BROADCAST.STOP': { target: 'stopped', actions: 'endAll' },
       },
     },
     stopped: { type: 'final' },

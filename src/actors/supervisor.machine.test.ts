@@ -211,3 +211,39 @@ describe('supervision', () => {
     expect(facade.stats().cluster_failures).toBe(2);
   });
 });
+
+describe('injected parts', () => {
+  it('takes subscription ids from the injected generator', () => {
+    let n = 0;
+    const clock = new SimulatedClock();
+    const { facade } = createBroadcastSystem({ broadcast: broadcastConfig(), clock, newId: () => `n${++n}` });
+    expect(facade.subscribe({})).toMatchObject({ ok: true, subscriptionId: 'sub-n1' });
+    const t = new FakeTransport();
+    expect(facade.attach({ clusterId: 'c1', subscriptionId: null, matchId: null, lastEventId: null, transport: t })).toMatchObject({ ok: true, subscriptionId: 'v-n2' });
+  });
+
+  it('lets a test swap a behaviour with .provide() (here: no restarts), and stops a failed cluster’s subscribers', () => {
+    const clock = new SimulatedClock();
+    clock.set(T0);
+    const failing = clusterMachine.provide({
+      actions: {
+        publishWindow: () => {
+          throw new Error('encoder bug');
+        },
+      },
+    });
+    const machine = supervisorMachine.provide({ actors: { cluster: failing }, actions: { scheduleRestart: () => {} } });
+    const actor = createActor(machine, { input: supervisorInput(broadcastConfig({ clusters: 1 }), () => clock.now()), clock }).start();
+    const facade = createFacade(actor);
+    const v = join(facade);
+    const dead = actor.getSnapshot().context.records.c1!.ref!;
+    facade.publish(testWindow('m', T0));
+    expect(v.transport.closedWith).toBe('cluster_failed');
+    const subscribers = Object.values(dead.getSnapshot().children);
+    expect(subscribers.length).toBeGreaterThan(0);
+    for (const s of subscribers) expect(s!.getSnapshot().status).toBe('done'); // none left running
+    clock.increment(60_000);
+    expect(facade.clusters()[0]!.generation).toBe(1); // the restart was swapped out
+  });
+});
+

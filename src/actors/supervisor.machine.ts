@@ -1,107 +1,243 @@
 // The supervisor (systemId 'supervisor'): receives every window from the main publisher (the `windowSource`
-// actor, provided in wiring.ts), drops repeated window ids (the Spark Kafka sink is at-least-once), and fans
-// each window out to its cluster publishers. It places subscriptions on the least-loaded cluster, and when a
-// cluster publisher fails (`xstate.error.actor.<id>`) it closes that cluster's streams (the viewers reconnect
-// with Last-Event-ID), and restarts it after an exponential backoff on the injected clock, seeded with the
-// recent windows so the reconnecting viewers miss nothing. Other clusters are not touched.
+// actor, provided by the composition root), drops repeated window ids (the Spark Kafka sink is
+// at-least-once), and fans each window out to its cluster publishers. It places subscriptions on the
+// least-loaded cluster (placement.ts), and when a cluster publisher fails (`xstate.error.actor.<id>`) it ends
+// that cluster's streams (the viewers reconnect with Last-Event-ID) and restarts it after an exponential
+// backoff on the injected clock (supervision.ts), seeded with the recent windows (recent-windows.ts) so the
+// reconnecting viewers miss nothing. Other clusters are not touched.
 //
-// The registries in context (cluster records, the subscription map, recent window ids) are mutated in place
-// by actions: they grow with the number of viewers, and copying them on every event would cost O(viewers).
-import { emit, enqueueActions, fromCallback, setup, type ActorRefFrom, type ErrorActorEvent } from 'xstate';
-import { idOfRecord, type WindowRecord } from '../domain/window.ts';
-import { clusterLoad, clusterMachine, type ClusterContext, type ClusterParams } from './cluster.machine.ts';
-import type { AttachResult, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
+// Every behaviour is a named guard, action or actor below, so a test can swap any of them with .provide().
+// Every change to the context happens in an `assign`; the registries that grow with viewers (subscriptions,
+// recent windows) are updated in place there, since copying them per event would cost O(viewers).
+import { assign, enqueueActions, fromCallback, setup, type ErrorActorEvent } from 'xstate';
+import { clusterMachine, type ClusterParams } from './cluster.machine.ts';
+import type { BroadcastReport, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
+import { chooseCluster, Subscriptions, type ClusterState } from './placement.ts';
+import { RecentWindows } from './recent-windows.ts';
+import { actorIdOf, afterFailure, nextGeneration, retryIn, type Backoff, type ClusterRecord } from './supervision.ts';
+
+export type { ClusterRecord } from './supervision.ts';
 
 export interface SupervisorInput {
   clusters: number;
   params: ClusterParams;
-  backoff: { initialMs: number; maxMs: number; /** a cluster up this long forgets its past failures */ resetAfterMs: number };
+  backoff: Backoff;
   now: () => number;
   /** how long a window id is remembered for de-duplication (at least historyMs). */
   dedupMs: number;
-}
-
-export type ClusterRef = ActorRefFrom<typeof clusterMachine>;
-
-export interface ClusterRecord {
-  id: string;
-  generation: number;
-  ref: ClusterRef | null;
-  status: 'up' | 'restarting';
-  failures: number;
-  restarts: number;
-  startedAt: number;
-  restartAt: number | null;
-}
-
-export interface SubscriptionRecord {
-  clusterId: string;
-  subscriberId: string;
-  matchId: string | null;
-  ephemeral: boolean;
-}
-
-/** Window ids seen recently, in arrival order, with the windows themselves for seeding a restarted cluster. */
-export class RecentWindows {
-  private order: { id: string; window: WindowRecord; at: number }[] = [];
-  private head = 0;
-  private seen = new Set<string>();
-  constructor(private readonly keepMs: number, private readonly maxEntries = 100_000) {}
-  /** Remember a window; false if its id was already seen (a duplicate to drop). */
-  add(window: WindowRecord, at: number): boolean {
-    const id = idOfRecord(window);
-    if (this.seen.has(id)) return false;
-    this.seen.add(id);
-    this.order.push({ id, window, at });
-    this.prune(at);
-    return true;
-  }
-  prune(now: number): void {
-    const cutoff = now - this.keepMs;
-    while (this.head < this.order.length && (this.order[this.head]!.at < cutoff || this.order.length - this.head > this.maxEntries)) {
-      this.seen.delete(this.order[this.head]!.id);
-      this.head++;
-    }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
-      this.head = 0;
-    }
-  }
-  since(from: number): { window: WindowRecord; at: number }[] {
-    return this.order.slice(this.head).filter((e) => e.at >= from);
-  }
+  /** a fresh unique id (subscription ids are `sub-<id>`, ad-hoc viewers' `v-<id>`) */
+  newId: () => string;
 }
 
 export interface SupervisorContext extends SupervisorInput {
   clusterIds: string[];
   records: Record<string, ClusterRecord>;
-  subscriptions: Map<string, SubscriptionRecord>;
+  subscriptions: Subscriptions;
   recent: RecentWindows;
   stats: { windows: number; duplicates: number; clusterFailures: number };
 }
 
-export const backoffMs = (failures: number, b: SupervisorInput['backoff']) =>
-  Math.min(b.maxMs, b.initialMs * 2 ** Math.max(0, failures - 1));
+type Event = SupervisorEvent | ErrorActorEvent;
 
-const actorIdOf = (clusterId: string, generation: number) => `${clusterId}@${generation}`;
+const clusterStates = (ctx: SupervisorContext): ClusterState[] =>
+  ctx.clusterIds.map((id) => {
+    const rec = ctx.records[id]!;
+    return { id, up: rec.status === 'up' && rec.ref !== null, retryAfterMs: retryIn(rec, ctx.now(), ctx.backoff) };
+  });
 
-/** Viewers (reservations included) and ceiling of a cluster, read from its live context. */
-export function clusterCapacity(ctx: SupervisorContext, rec: ClusterRecord) {
-  const c = rec.ref?.getSnapshot().context as ClusterContext | undefined;
-  const load = c ? clusterLoad(c) : 0;
-  return { load, max: ctx.params.maxSubscribersPerCluster * ctx.params.subscriberCapacity };
-}
+const failedRecord = (ctx: SupervisorContext, event: Event) =>
+  event.type.startsWith('xstate.error.actor.') ? Object.values(ctx.records).find((r) => r.ref?.id === (event as ErrorActorEvent).actorId) : undefined;
 
 export const supervisorMachine = setup({
-  types: {} as { context: SupervisorContext; input: SupervisorInput; events: SupervisorEvent | ErrorActorEvent; emitted: SupervisorEmitted },
+  types: {} as { context: SupervisorContext; input: SupervisorInput; events: Event; emitted: SupervisorEmitted },
   actors: {
     cluster: clusterMachine,
-    /** The main publisher: sends WINDOW.RECEIVED for every window. Provided in wiring.ts (Kafka). */
+    /** The main publisher: sends WINDOW.RECEIVED for every window. Provided by src/actors/system.ts. */
     windowSource: fromCallback(() => () => {}),
   },
   guards: {
-    isDuplicate: ({ context, event }) =>
-      event.type === 'WINDOW.RECEIVED' && !context.recent.add(event.window, context.now()),
+    isDuplicate: ({ context, event }) => event.type === 'WINDOW.RECEIVED' && context.recent.has(event.window),
+  },
+  actions: {
+    countDuplicate: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'WINDOW.RECEIVED') return;
+      enqueue.assign(({ context }) => ({ stats: { ...context.stats, duplicates: context.stats.duplicates + 1 } }));
+      enqueue.emit({ type: 'window.received', window: event.window, fresh: false, clusters: [] });
+    }),
+
+    /** Remember the window (dedup and seeding), and hand it to every cluster that is up. */
+    publishWindow: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'WINDOW.RECEIVED') return;
+      const window = event.window;
+      enqueue.assign(({ context }) => {
+        context.recent.add(window, context.now());
+        return { stats: { ...context.stats, windows: context.stats.windows + 1 } };
+      });
+      const clusters: string[] = [];
+      for (const id of context.clusterIds) {
+        const rec = context.records[id]!;
+        if (rec.ref && rec.status === 'up') {
+          enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window });
+          clusters.push(id);
+        }
+      }
+      // after the sends: the clusters have written the window to every viewer when this is seen
+      enqueue.emit({ type: 'window.received', window, fresh: true, clusters });
+    }),
+
+    /** Choose a cluster and ask it to place the subscription; its SUBSCRIPTION.PLACED comes back here. */
+    requestPlacement: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SUBSCRIPTION.CREATE') return;
+      const { matchId, ephemeral, reply } = event;
+      const max = context.params.maxSubscribersPerCluster * context.params.subscriberCapacity;
+      const choice = chooseCluster(clusterStates(context), (id) => context.subscriptions.load(id), max, event.clusterId);
+      if (!choice.ok) {
+        enqueue(() => reply(choice));
+        return;
+      }
+      const subscriptionId = `${ephemeral ? 'v' : 'sub'}-${context.newId()}`;
+      enqueue.sendTo(context.records[choice.clusterId]!.ref!, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId, ephemeral, reply });
+    }),
+
+    /**
+     * A cluster placed (or could not place) a subscription: record it, then answer whoever asked. A
+     * re-placement after a restart that found no room drops the subscription (a fresh one was never recorded).
+     */
+    recordPlacement: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== 'SUBSCRIPTION.PLACED') return;
+      const { subscriptionId, result, matchId, ephemeral, reply } = event;
+      enqueue.assign(({ context }) => {
+        if (result.ok) context.subscriptions.set(subscriptionId, { clusterId: result.clusterId, subscriberId: result.subscriberId, matchId, ephemeral });
+        else context.subscriptions.delete(subscriptionId);
+        return {};
+      });
+      enqueue(() => reply(result));
+    }),
+
+    deleteSubscription: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SUBSCRIPTION.DELETE') return;
+      const { subscriptionId, reply } = event;
+      const sub = context.subscriptions.get(subscriptionId);
+      if (!sub) {
+        enqueue(() => reply(false));
+        return;
+      }
+      enqueue.assign(({ context }) => {
+        context.subscriptions.delete(subscriptionId);
+        return {};
+      });
+      const rec = context.records[sub.clusterId]!;
+      if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'SUBSCRIPTION.RELEASE', subscriptionId, reason: 'left' });
+      enqueue(() => reply(true));
+    }),
+
+    /** Attach a stream to its subscription's cluster; an ad-hoc viewer gets an ephemeral subscription first. */
+    attachSession: enqueueActions(({ context, event, enqueue, self }) => {
+      if (event.type !== 'SESSION.ATTACH') return;
+      const { reply, clusterId } = event;
+      const rec = context.records[clusterId];
+      if (!rec) return enqueue(() => reply({ ok: false, code: 'cluster_not_found' }));
+      if (rec.status !== 'up' || !rec.ref) {
+        return enqueue(() => reply({ ok: false, code: 'unavailable', retryAfterMs: retryIn(rec, context.now(), context.backoff) }));
+      }
+      if (event.subscriptionId === null) {
+        enqueue.raise({
+          type: 'SUBSCRIPTION.CREATE',
+          matchId: event.matchId,
+          clusterId,
+          ephemeral: true,
+          // placed: attach to it (queued behind this event, answered before the facade's send returns)
+          reply: (r: PlaceResult) =>
+            r.ok ? self.send({ ...event, subscriptionId: r.subscriptionId }) : reply({ ok: false, code: r.code === 'full' ? 'full' : 'unavailable', retryAfterMs: r.retryAfterMs }),
+        });
+        return;
+      }
+      const sub = context.subscriptions.get(event.subscriptionId);
+      if (!sub) return enqueue(() => reply({ ok: false, code: 'not_found' }));
+      if (sub.clusterId !== clusterId) return enqueue(() => reply({ ok: false, code: 'wrong_cluster' }));
+      enqueue.sendTo(rec.ref, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, lastEventId: event.lastEventId, transport: event.transport, reply });
+    }),
+
+    detachSession: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SESSION.DETACH') return;
+      const sub = context.subscriptions.get(event.subscriptionId);
+      const rec = sub && context.records[sub.clusterId];
+      if (rec?.ref && rec.status === 'up') enqueue.sendTo(rec.ref, event);
+    }),
+
+    forgetSubscription: assign(({ context, event }) => {
+      if (event.type === 'SUBSCRIPTION.ENDED') context.subscriptions.delete(event.subscriptionId);
+      return {};
+    }),
+
+    /** A cluster publisher died: end its viewers' streams (they reconnect with Last-Event-ID), stop it. */
+    endFailedStreams: enqueueActions(({ context, event, enqueue }) => {
+      const dead = failedRecord(context, event)?.ref;
+      if (!dead) return;
+      // its subscribers outlive it (XState stops an errored actor, not its children): stop them, which ends
+      // their sessions with the reason given
+      for (const child of Object.values(dead.getSnapshot().children)) {
+        if (child) enqueue.sendTo(child, { type: 'BROADCAST.STOP', reason: 'cluster_failed' });
+      }
+      enqueue.stopChild(dead);
+    }),
+
+    /** Mark it restarting, forget its ad-hoc viewers' subscriptions, restart it after the backoff. */
+    scheduleRestart: enqueueActions(({ context, event, enqueue }) => {
+      const rec = failedRecord(context, event);
+      if (!rec) return;
+      const { rec: next, delayMs } = afterFailure(rec, context.now(), context.backoff);
+      enqueue.assign(({ context }) => {
+        for (const [id, sub] of context.subscriptions.onCluster(rec.id)) if (sub.ephemeral) context.subscriptions.delete(id);
+        return {
+          records: { ...context.records, [rec.id]: next },
+          stats: { ...context.stats, clusterFailures: context.stats.clusterFailures + 1 },
+        };
+      });
+      enqueue.raise({ type: 'CLUSTER.RESTART', clusterId: rec.id }, { delay: delayMs, id: `restart-${rec.id}` });
+    }),
+
+    /** Spawn the next generation seeded with the recent windows; re-place its subscriptions so their stream URLs keep working. */
+    restartCluster: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'CLUSTER.RESTART') return;
+      const rec = context.records[event.clusterId];
+      if (!rec || rec.status !== 'restarting') return;
+      const now = context.now();
+      const next = nextGeneration(rec, now);
+      const id = actorIdOf(rec.id, next.generation);
+      const seed = context.recent.since(now - context.params.historyMs);
+      enqueue.assign(({ context, spawn }) => {
+        const ref = spawn('cluster', { id, input: { id: rec.id, generation: next.generation, params: context.params, now: context.now, seed } });
+        return { records: { ...context.records, [rec.id]: { ...next, ref } } };
+      });
+      for (const [subscriptionId, sub] of context.subscriptions.onCluster(rec.id)) {
+        enqueue.sendTo(id, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId: sub.matchId, ephemeral: false, reply: () => {} });
+      }
+    }),
+
+    /** Fill the report with what the supervisor knows; each cluster (and its subscribers) adds its own part. */
+    inspect: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BROADCAST.INSPECT') return;
+      const into: BroadcastReport = event.into;
+      into.windows = context.stats.windows;
+      into.duplicates = context.stats.duplicates;
+      into.clusterFailures = context.stats.clusterFailures;
+      into.subscriptions = context.subscriptions.size;
+      for (const id of context.clusterIds) {
+        const rec = context.records[id]!;
+        const report = { id, status: rec.status, generation: rec.generation, restarts: rec.restarts, historyWindows: 0, subscribers: [] };
+        into.clusters.push(report);
+        if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'CLUSTER.INSPECT', into: report });
+      }
+    }),
+
+    stopClusters: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'BROADCAST.STOP') return;
+      for (const id of context.clusterIds) {
+        const ref = context.records[id]!.ref;
+        if (ref) enqueue.sendTo(ref, event);
+      }
+    }),
   },
 }).createMachine({
   id: 'supervisor',
@@ -118,7 +254,7 @@ export const supervisorMachine = setup({
       ...input,
       clusterIds,
       records,
-      subscriptions: new Map(),
+      subscriptions: new Subscriptions(),
       recent: new RecentWindows(Math.max(input.dedupMs, input.params.historyMs)),
       stats: { windows: 0, duplicates: 0, clusterFailures: 0 },
     };
@@ -128,190 +264,19 @@ export const supervisorMachine = setup({
   states: {
     running: {
       on: {
-        'WINDOW.RECEIVED': [
-          {
-            guard: 'isDuplicate',
-            actions: [({ context }) => void context.stats.duplicates++, emit(({ event }) => ({ type: 'window.received' as const, window: event.window, fresh: false, clusters: [] }))],
-          },
-          {
-            actions: enqueueActions(({ context, event, enqueue }) => {
-              context.stats.windows++;
-              const clusters: string[] = [];
-              for (const id of context.clusterIds) {
-                const rec = context.records[id]!;
-                if (rec.ref && rec.status === 'up') {
-                  enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window: event.window });
-                  clusters.push(id);
-                }
-              }
-              // after the sends: the clusters have written the window to every viewer when this is seen
-              enqueue.emit({ type: 'window.received', window: event.window, fresh: true, clusters });
-            }),
-          },
-        ],
-
-        'SUBSCRIPTION.CREATE': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const reply = event.reply;
-            const fail = (r: PlaceResult) => enqueue(() => reply(r));
-            let chosen: ClusterRecord | undefined;
-            if (event.clusterId !== null) {
-              chosen = context.records[event.clusterId];
-              if (!chosen) return fail({ ok: false, code: 'cluster_not_found' });
-              if (chosen.status !== 'up') return fail({ ok: false, code: 'unavailable', retryAfterMs: retryIn(context, chosen) });
-              const { load, max } = clusterCapacity(context, chosen);
-              if (load >= max) return fail({ ok: false, code: 'full' });
-            } else {
-              let best = Infinity;
-              for (const id of context.clusterIds) {
-                const rec = context.records[id]!;
-                if (rec.status !== 'up') continue;
-                const { load, max } = clusterCapacity(context, rec);
-                if (load < max && load < best) { best = load; chosen = rec; }
-              }
-              if (!chosen) return fail({ ok: false, code: 'full' });
-            }
-            const { subscriptionId, matchId, ephemeral } = event;
-            enqueue.sendTo(chosen.ref!, {
-              type: 'SUBSCRIPTION.PLACE',
-              subscriptionId,
-              matchId,
-              ephemeral,
-              reply: (r) => {
-                if (r.ok) context.subscriptions.set(subscriptionId, { clusterId: r.clusterId, subscriberId: r.subscriberId, matchId, ephemeral });
-                reply(r);
-              },
-            });
-          }),
-        },
-
-        'SUBSCRIPTION.DELETE': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const sub = context.subscriptions.get(event.subscriptionId);
-            const reply = event.reply;
-            if (!sub) return enqueue(() => reply(false));
-            context.subscriptions.delete(event.subscriptionId);
-            const rec = context.records[sub.clusterId]!;
-            if (rec.ref && rec.status === 'up') {
-              enqueue.sendTo(rec.ref, { type: 'SUBSCRIPTION.RELEASE', subscriptionId: event.subscriptionId, reason: 'left' });
-            }
-            enqueue(() => reply(true));
-          }),
-        },
-
-        'SESSION.ATTACH': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const reply = event.reply;
-            const fail = (r: AttachResult) => enqueue(() => reply(r));
-            const rec = context.records[event.clusterId];
-            if (!rec) return fail({ ok: false, code: 'cluster_not_found' });
-            if (rec.status !== 'up' || !rec.ref) return fail({ ok: false, code: 'unavailable', retryAfterMs: retryIn(context, rec) });
-            const ref = rec.ref;
-            const attach = (subscriptionId: string) =>
-              ref.send({ type: 'SESSION.ATTACH', subscriptionId, lastEventId: event.lastEventId, transport: event.transport, reply });
-            if (event.subscriptionId !== null) {
-              const sub = context.subscriptions.get(event.subscriptionId);
-              if (!sub) return fail({ ok: false, code: 'not_found' });
-              if (sub.clusterId !== event.clusterId) return fail({ ok: false, code: 'wrong_cluster' });
-              enqueue.sendTo(ref, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, lastEventId: event.lastEventId, transport: event.transport, reply });
-              return;
-            }
-            // An ad-hoc viewer: place an ephemeral subscription on this cluster, then attach to it.
-            const subscriptionId = `v-${crypto.randomUUID()}`;
-            enqueue.raise({
-              type: 'SUBSCRIPTION.CREATE',
-              subscriptionId,
-              matchId: event.matchId,
-              clusterId: event.clusterId,
-              ephemeral: true,
-              reply: (r) => (r.ok ? attach(subscriptionId) : reply({ ok: false, code: r.code === 'full' ? 'full' : 'unavailable', retryAfterMs: r.retryAfterMs })),
-            });
-          }),
-        },
-
-        'SESSION.DETACH': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const sub = context.subscriptions.get(event.subscriptionId);
-            const rec = sub && context.records[sub.clusterId];
-            if (rec?.ref && rec.status === 'up') enqueue.sendTo(rec.ref, event);
-          }),
-        },
-
-        'SUBSCRIPTION.ENDED': {
-          actions: ({ context, event }) => void context.subscriptions.delete(event.subscriptionId),
-        },
-
-        'xstate.error.actor.*': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const rec = Object.values(context.records).find((r) => r.ref?.id === event.actorId);
-            if (!rec) return;
-            const dead = rec.ref!;
-            context.stats.clusterFailures++;
-            const now = context.now();
-            if (now - rec.startedAt >= context.backoff.resetAfterMs) rec.failures = 0;
-            rec.failures++;
-            rec.status = 'restarting';
-            rec.ref = null;
-            const delay = backoffMs(rec.failures, context.backoff);
-            rec.restartAt = now + delay;
-            // The dead publisher's streams: end them so their viewers reconnect (with Last-Event-ID) once it is back.
-            const ctx = dead.getSnapshot().context as ClusterContext;
-            for (const s of ctx.subscribers) for (const session of s.sessions.values()) session.end('cluster_failed');
-            for (const [id, sub] of context.subscriptions) if (sub.clusterId === rec.id && sub.ephemeral) context.subscriptions.delete(id);
-            enqueue.stopChild(dead);
-            enqueue.raise({ type: 'CLUSTER.RESTART', clusterId: rec.id }, { delay, id: `restart-${rec.id}` });
-          }),
-        },
-
-        'CLUSTER.RESTART': {
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            const rec = context.records[event.clusterId];
-            if (!rec || rec.status !== 'restarting') return;
-            const now = context.now();
-            rec.generation++;
-            rec.restarts++;
-            rec.startedAt = now;
-            rec.restartAt = null;
-            rec.status = 'up';
-            const seed = context.recent.since(now - context.params.historyMs);
-            const id = actorIdOf(rec.id, rec.generation);
-            enqueue.assign(({ spawn }) => {
-              rec.ref = spawn('cluster', { id, input: { id: rec.id, generation: rec.generation, params: context.params, now: context.now, seed } });
-              return {};
-            });
-            // Re-reserve the cluster's subscriptions so their stream URLs keep working after the restart.
-            for (const [subscriptionId, sub] of context.subscriptions) {
-              if (sub.clusterId !== rec.id) continue;
-              enqueue.sendTo(id, {
-                type: 'SUBSCRIPTION.PLACE',
-                subscriptionId,
-                matchId: sub.matchId,
-                ephemeral: false,
-                reply: (r: PlaceResult) => {
-                  if (r.ok) sub.subscriberId = r.subscriberId;
-                  else context.subscriptions.delete(subscriptionId);
-                },
-              });
-            }
-          }),
-        },
-
-        'BROADCAST.STOP': {
-          target: 'stopped',
-          actions: enqueueActions(({ context, event, enqueue }) => {
-            for (const id of context.clusterIds) {
-              const ref = context.records[id]!.ref;
-              if (ref) enqueue.sendTo(ref, event);
-            }
-          }),
-        },
+        'WINDOW.RECEIVED': [{ guard: 'isDuplicate', actions: 'countDuplicate' }, { actions: 'publishWindow' }],
+        'SUBSCRIPTION.CREATE': { actions: 'requestPlacement' },
+        'SUBSCRIPTION.PLACED': { actions: 'recordPlacement' },
+        'SUBSCRIPTION.DELETE': { actions: 'deleteSubscription' },
+        'SESSION.ATTACH': { actions: 'attachSession' },
+        'SESSION.DETACH': { actions: 'detachSession' },
+        'SUBSCRIPTION.ENDED': { actions: 'forgetSubscription' },
+        'xstate.error.actor.*': { actions: ['endFailedStreams', 'scheduleRestart'] },
+        'CLUSTER.RESTART': { actions: 'restartCluster' },
+        'BROADCAST.INSPECT': { actions: 'inspect' },
+        'BROADCAST.STOP': { target: 'stopped', actions: 'stopClusters' },
       },
     },
     stopped: { type: 'final' },
   },
 });
-
-function retryIn(ctx: SupervisorContext, rec: ClusterRecord): number {
-  return rec.restartAt === null ? ctx.backoff.initialMs : Math.max(0, rec.restartAt - ctx.now());
-}
-

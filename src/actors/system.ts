@@ -1,6 +1,7 @@
 // The broadcast actor system: the supervisor with its clock and its window feed (provided as the
 // supervisor's `windowSource` actor), and the facade the HTTP routes use. No I/O here: the composition root
 // (src/app/broadcast.ts) feeds it from Kafka; tests feed it by hand, on a SimulatedClock.
+import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, type SimulatedClock } from 'xstate';
 import type { Config } from '../config.ts';
 import type { WindowRecord } from '../domain/window.ts';
@@ -9,7 +10,7 @@ import { supervisorMachine, type SupervisorInput } from './supervisor.machine.ts
 
 export type BroadcastConfig = Config['broadcast'];
 
-export function supervisorInput(b: BroadcastConfig, now: () => number): SupervisorInput {
+export function supervisorInput(b: BroadcastConfig, now: () => number, newId: () => string = randomUUID): SupervisorInput {
   return {
     clusters: b.clusters,
     params: {
@@ -24,6 +25,7 @@ export function supervisorInput(b: BroadcastConfig, now: () => number): Supervis
     backoff: { initialMs: b.restartBackoffMs, maxMs: b.restartBackoffMaxMs, resetAfterMs: 60_000 },
     now,
     dedupMs: Math.max(b.historyMs, 600_000),
+    newId,
   };
 }
 
@@ -35,7 +37,7 @@ export interface BroadcastSystem {
   facade: BroadcastFacade;
 }
 
-export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: SimulatedClock; feed?: WindowFeed }): BroadcastSystem {
+export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: SimulatedClock; feed?: WindowFeed; newId?: () => string }): BroadcastSystem {
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const feed = o.feed;
   const machine = supervisorMachine.provide({
@@ -46,7 +48,7 @@ export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: S
     },
   });
   const actor = createActor(machine, {
-    input: supervisorInput(o.broadcast, now),
+    input: supervisorInput(o.broadcast, now, o.newId),
     systemId: 'supervisor',
     ...(o.clock ? { clock: o.clock } : {}),
   });
