@@ -13,6 +13,9 @@ const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const str = (def: string) => z.string().min(1).default(def);
+/** `auto` (decided at start-up), or a whole number in [min, max]. */
+const autoOr = (min: number, max: number) =>
+  z.union([z.literal('auto'), z.coerce.number().int().min(min).max(max)]).default('auto');
 const heap = (def: string) => z.string().regex(/^\d+[mMgG]$/, 'a JVM heap size such as 512m or 1g').default(def);
 
 /** The default palette: each entry is one emoji (one grapheme: skin-tone and ZWJ sequences count as one). */
@@ -42,6 +45,10 @@ const EnvSchema = z.object({
   TOPIC_METRICS: str('emoji-metrics'),
   TOPIC_MOMENTS: str('emoji-moments'),
   EVENTS_PARTITIONS: int(6, 1, 1000),
+  // durability of the platform's topics when it creates them: auto = min(3, brokers in the cluster) replicas
+  // and min.insync.replicas = replicas - 1 (at least 1); the embedded broker is one node (1 and 1)
+  TOPIC_REPLICATION_FACTOR: autoOr(1, 32),
+  TOPIC_MIN_INSYNC_REPLICAS: autoOr(1, 32),
 
   // ingest contract
   EMOJI_PALETTE: z.string().optional(),
@@ -49,6 +56,8 @@ const EnvSchema = z.object({
   TIMESTAMP_SKEW_MS: int(60_000, 0),
   MAX_BATCH_EVENTS: int(1000, 1, 100_000),
   MAX_BODY_BYTES: int(1_048_576, 256),
+  // a request body not fully received this long after the request arrived is refused with 408
+  BODY_TIMEOUT_MS: int(10_000, 100),
 
   // batcher in front of the producer (group commit)
   FLUSH_INTERVAL_MS: int(500, 1),
@@ -143,13 +152,25 @@ export interface Config {
     embeddedHeap: string;
     clientId: string;
   };
-  topics: { events: string; windows: string; exact: string; metrics: string; moments: string; eventsPartitions: number };
+  topics: {
+    events: string;
+    windows: string;
+    exact: string;
+    metrics: string;
+    moments: string;
+    eventsPartitions: number;
+    /** 'auto': min(3, brokers in the cluster); the embedded broker: 1. */
+    replicationFactor: number | 'auto';
+    /** 'auto': replicationFactor - 1, at least 1. */
+    minInsyncReplicas: number | 'auto';
+  };
   ingest: {
     palette: string[];
     defaultMatchId: string;
     timestampSkewMs: number;
     maxBatchEvents: number;
     maxBodyBytes: number;
+    bodyTimeoutMs: number;
     flushIntervalMs: number;
     batchMaxEvents: number;
     bufferMaxEvents: number;
@@ -274,6 +295,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (e.KAFKA_PORT === e.KAFKA_CONTROLLER_PORT) {
     throw new ConfigError('KAFKA_CONTROLLER_PORT', 'must differ from KAFKA_PORT');
   }
+  const rf = e.TOPIC_REPLICATION_FACTOR;
+  const isr = e.TOPIC_MIN_INSYNC_REPLICAS;
+  if (!brokers && typeof rf === 'number' && rf > 1) {
+    throw new ConfigError('TOPIC_REPLICATION_FACTOR', 'the embedded broker is a single node: 1 or auto (set KAFKA_BROKERS for a cluster)');
+  }
+  if (typeof rf === 'number' && typeof isr === 'number' && isr > rf) {
+    throw new ConfigError('TOPIC_MIN_INSYNC_REPLICAS', `must not exceed TOPIC_REPLICATION_FACTOR (${rf}): no write could ever be acknowledged`);
+  }
   if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
   if (e.MOMENTS_MIN_HISTORY > e.MOMENTS_BASELINE_WINDOWS) {
     throw new ConfigError('MOMENTS_MIN_HISTORY', 'must be at most MOMENTS_BASELINE_WINDOWS');
@@ -316,6 +345,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       metrics: e.TOPIC_METRICS,
       moments: e.TOPIC_MOMENTS,
       eventsPartitions: e.EVENTS_PARTITIONS,
+      replicationFactor: e.TOPIC_REPLICATION_FACTOR,
+      minInsyncReplicas: e.TOPIC_MIN_INSYNC_REPLICAS,
     },
     ingest: {
       palette,
@@ -323,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       timestampSkewMs: e.TIMESTAMP_SKEW_MS,
       maxBatchEvents: e.MAX_BATCH_EVENTS,
       maxBodyBytes: e.MAX_BODY_BYTES,
+      bodyTimeoutMs: e.BODY_TIMEOUT_MS,
       flushIntervalMs: e.FLUSH_INTERVAL_MS,
       batchMaxEvents: e.BATCH_MAX_EVENTS,
       bufferMaxEvents: e.BUFFER_MAX_EVENTS,

@@ -3,6 +3,7 @@
 // and a kafkajs consumer group can join, consume and commit against this Kafka 4.x broker.
 // Isolation from other traffic on the topic: every record of this file carries the match_id prefix RUN.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -88,7 +89,7 @@ async function barrier(match: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn' });
+  config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', BODY_TIMEOUT_MS: '1500' });
   kafka = createKafka(config, 'test-ingest');
   // Start reading where the topic ends now: this file's records all come later.
   const admin = kafka.admin();
@@ -179,6 +180,21 @@ describe('ingest → emoji-events', () => {
     await barrier(match);
     expect(seen.filter((s) => s.value.event_id === `${RUN}-key-1`)).toHaveLength(1);
   });
+
+  it('idempotency is per (user_id, event_id): another user may reuse an id; another payload under a known key is a 409', async () => {
+    const match = `${RUN}-idem2`;
+    const id = `${RUN}-key-2`;
+    expect((await postJson('/v1/emoji', ev(match, 'u-a', { event_id: id }))).status).toBe(202);
+    expect((await postJson('/v1/emoji', ev(match, 'u-b', { event_id: id }))).status).toBe(202);
+    const conflict = await postJson('/v1/emoji', ev(match, 'u-a', { event_id: id, emoji_type: '😡' }));
+    expect(conflict.status).toBe(409);
+    expect(conflict.json.error).toMatchObject({ code: 'idempotency_conflict', field: 'event_id' });
+    const inBatch = await postJson('/v1/emoji/batch', [ev(match, 'u-c'), ev(match, 'u-b', { event_id: id, emoji_type: '😡' })]);
+    expect(inBatch.status).toBe(409);
+    expect(inBatch.json.error).toMatchObject({ code: 'idempotency_conflict', field: '[1].event_id' });
+    await barrier(match);
+    expect(seen.filter((s) => s.value.match_id === match && s.value.user_id.startsWith('u-')).map((s) => s.value.user_id).sort()).toEqual(['u-a', 'u-b']);
+  });
 });
 
 describe('refused requests', () => {
@@ -260,6 +276,25 @@ describe('refused requests', () => {
     expect(r.json.error).toMatchObject({ code: 'invalid_batch', field: '[0].unknown_key_0', details_total: 1000 });
     expect(r.json.error.details).toHaveLength(20);
     console.log(`[ingest] hostile batch: ${body.length} bytes in, ${r.bytes} bytes of 400 out`);
+  });
+
+  it('a body that is not received within BODY_TIMEOUT_MS gets 408 and the connection is closed', async () => {
+    const body = json(good(cases.length + 5000));
+    const t0 = Date.now();
+    const reply = await new Promise<{ text: string; closedAfterMs: number }>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      let text = '';
+      sock.on('data', (d) => (text += d.toString('utf8')));
+      sock.on('close', () => resolve({ text, closedAfterMs: Date.now() - t0 }));
+      sock.on('error', reject);
+      // headers and the first bytes of the body, then nothing more (a stalled upload)
+      sock.write(`POST /v1/emoji HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      sock.write(body.slice(0, 10));
+    });
+    expect(reply.text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply.text).toContain('"code":"body_timeout"');
+    expect(reply.closedAfterMs).toBeGreaterThanOrEqual(1400);
+    expect(reply.closedAfterMs).toBeLessThan(6000); // the deadline, not Node's own requestTimeout (300 s)
   });
 
   it('none of them reached the topic, and the server still accepts', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
-import type { EmojiEvent } from '../domain/event.ts';
-import { UnavailableError } from '../ports/ingest.ts';
+import type { ValidEvent } from '../domain/event.ts';
+import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import { createApp, type AppDeps } from './app.ts';
 
 const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', MAX_BATCH_EVENTS: '3', MAX_BODY_BYTES: '2048', RETRY_AFTER_S: '7' });
@@ -9,7 +9,7 @@ const NOW = Date.parse('2026-11-28T15:00:01.262Z');
 const good = { user_id: 'u-17', emoji_type: '🔥', timestamp: '2026-11-28T15:00:01.250Z', match_id: 'ind-aus' };
 
 function setup(over: Partial<AppDeps> = {}) {
-  const written: EmojiEvent[][] = [];
+  const written: ValidEvent[][] = [];
   let fail: Error | null = null;
   const app = createApp({
     config,
@@ -34,7 +34,7 @@ describe('POST /v1/emoji', () => {
     const res = await post('/v1/emoji', good);
     expect(res.status).toBe(202);
     const { event_id } = (await res.json()) as { event_id: string };
-    expect(written).toEqual([[{ ...good, event_id, received_at: '2026-11-28T15:00:01.262Z' }]]);
+    expect(written).toEqual([[{ ...good, event_id }]]); // received_at is the write path's stamp
   });
 
   it('refuses bad events with 400 naming the field, and writes nothing', async () => {
@@ -74,7 +74,22 @@ describe('POST /v1/emoji', () => {
     expect(res.headers.get('retry-after')).toBe('7');
     expect(await res.json()).toMatchObject({ error: { code: 'unavailable' } });
     failWith(new UnavailableError('buffer_full', 'full'));
-    expect(await (await post('/v1/emoji', good)).json()).toMatchObject({ error: { code: 'overloaded' } });
+    expect(await (await post('/v1/emoji', good)).json()).toMatchObject({ error: { code: 'overloaded', outcome: 'not_written' } });
+    // a produce that timed out: the event may be in Kafka, and the answer says so
+    failWith(new UnavailableError('kafka_unavailable', 'Kafka did not acknowledge within 4000 ms', undefined, 'unknown'));
+    const unknown = (await (await post('/v1/emoji', good)).json()) as { error: { outcome: string; message: string } };
+    expect(unknown.error.outcome).toBe('unknown');
+    expect(unknown.error.message).toContain('may have been written; retry with the same event_id');
+  });
+
+  it('answers 409 naming the field when an event_id is reused for another payload', async () => {
+    const { post, failWith } = setup();
+    failWith(new IdempotencyConflictError(1, 'k-1'));
+    const res = await post('/v1/emoji/batch', [good, { ...good, event_id: 'k-1' }]);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ error: { code: 'idempotency_conflict', field: '[1].event_id' } });
+    const one = await post('/v1/emoji', { ...good, event_id: 'k-1' });
+    expect(await one.json()).toMatchObject({ error: { code: 'idempotency_conflict', field: 'event_id' } });
   });
 
   it('hides unexpected errors behind a JSON 500', async () => {

@@ -80,7 +80,10 @@ export function createApp(deps: AppDeps): Hono {
       const code = err.reason === 'buffer_full' ? 'overloaded' : 'unavailable';
       c.set('errorCode', code);
       c.header('Retry-After', retryAfter);
-      return c.json({ error: { code, message: `${err.message}; retry after ${retryAfter} s` } }, 503);
+      // `outcome`: not_written (refused before sending) or unknown (sent, unconfirmed: it may be in Kafka).
+      // Either way the safe answer is the same: retry with the same event_id, which is counted once.
+      const hint = err.outcome === 'unknown' ? 'the event may have been written; retry with the same event_id' : 'nothing was written';
+      return c.json({ error: { code, message: `${err.message}; ${hint}; retry after ${retryAfter} s`, outcome: err.outcome } }, 503);
     }
     if (err instanceof HTTPException) {
       c.set('errorCode', `http_${err.status}`);

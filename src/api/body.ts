@@ -1,6 +1,8 @@
 // Reading a JSON request body on the hot path: content type checked first (415), the size limit enforced
-// while reading, before anything is parsed (413), chunks collected as Buffers and decoded once (decoding
-// chunk by chunk would split multi-byte emojis), invalid UTF-8 and malformed JSON refused (400).
+// while reading, before anything is parsed (413), a deadline on receiving it (408, and the connection is
+// closed: a slow or stalled upload holds no socket and no memory past it), chunks collected as Buffers and
+// decoded once (decoding chunk by chunk would split multi-byte emojis), invalid UTF-8 and malformed JSON
+// refused (400).
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
@@ -9,11 +11,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 const tooLarge = (max: number) => new ApiError(413, 'body_too_large', `the request body is larger than ${max} bytes`);
+const tooSlow = (ms: number) =>
+  new ApiError(408, 'body_timeout', `the request body was not received within ${ms} ms; send it faster or in smaller batches`, undefined, undefined, {
+    connection: 'close',
+  });
 
-function readIncoming(req: IncomingMessage, max: number): Promise<Buffer> {
+function readIncoming(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(tooSlow(timeoutMs));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       total += chunk.length;
       if (total > max) {
@@ -33,6 +43,7 @@ function readIncoming(req: IncomingMessage, max: number): Promise<Buffer> {
       reject(new ApiError(400, 'body_unreadable', `the request body could not be read: ${err.message}`));
     };
     const cleanup = () => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -43,26 +54,37 @@ function readIncoming(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-async function readWeb(body: ReadableStream<Uint8Array> | null, max: number): Promise<Buffer> {
+async function readWeb(body: ReadableStream<Uint8Array> | null, max: number, timeoutMs: number): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > max) {
-      void reader.cancel().catch(() => {});
-      throw tooLarge(max);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(tooSlow(timeoutMs)), timeoutMs);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      total += value.byteLength;
+      if (total > max) throw tooLarge(max);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (err) {
+    void reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   return Buffer.concat(chunks, total);
 }
 
-/** Parse the body as JSON within `maxBytes`, or throw the ApiError that says why not. */
-export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
+/**
+ * Parse the body as JSON within `maxBytes`, received within `timeoutMs` of this call, or throw the ApiError
+ * that says why not.
+ */
+export async function readJson(c: Context, maxBytes: number, timeoutMs = 10_000): Promise<unknown> {
   const type = c.req.header('content-type');
   if (!type || !JSON_TYPE.test(type)) {
     throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`, 'content-type');
@@ -73,7 +95,8 @@ export async function readJson(c: Context, maxBytes: number): Promise<unknown> {
   // On @hono/node-server read the Node stream itself (no web-stream wrapping); elsewhere (app.request in
   // tests) the standard Request body.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const buf = incoming && typeof incoming.on === 'function' ? await readIncoming(incoming, maxBytes) : await readWeb(c.req.raw.body, maxBytes);
+  const buf =
+    incoming && typeof incoming.on === 'function' ? await readIncoming(incoming, maxBytes, timeoutMs) : await readWeb(c.req.raw.body, maxBytes, timeoutMs);
 
   let text: string;
   try {

@@ -15,7 +15,7 @@ import type { BroadcastFacade } from '../actors/facade.ts';
 import { createApp } from '../api/app.ts';
 import { bootstrapServers, type Config } from '../config.ts';
 import { startEmbeddedBroker } from '../kafka/broker.ts';
-import { createKafka, ensureTopics } from '../kafka/client.ts';
+import { clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
 import { startIngest, type IngestService } from '../kafka/producer.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { startLagPoller } from '../metrics/lag.ts';
@@ -92,6 +92,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     parts.push({ name: 'Kafka admin', stop: () => admin.disconnect() });
     const created = await ensureTopics(admin, config);
     log.info(created.length ? `created topics: ${created.join(', ')}` : 'topics present');
+    log.info(durabilityStatement(await clusterTopicDurability(admin, config), !config.kafka.brokers));
 
     const readiness: ReadinessCheck[] = [];
 

@@ -7,7 +7,7 @@ import { createEventValidator } from './event.ts';
 
 const NOW = Date.parse('2026-11-28T15:00:01.262Z');
 const SECS = Math.floor(NOW / 1000); // 1796050801: Python's int(time.time()) at NOW
-const ctx = { now: NOW, receivedAt: '2026-11-28T15:00:01.262Z', newId: () => 'gen-1' };
+const ctx = { now: NOW, newId: () => 'gen-1' };
 const v1 = createEventValidator({ palette: DEFAULT_PALETTE, defaultMatchId: 'live', timestampSkewMs: 60_000 });
 const compat = (body: unknown, timeZone = 'UTC') => v1(fromOriginal(body, { timeZone }), ctx);
 const base = { user_id: 'user_1', emoji_type: '🔥', timestamp: '2026-11-28T15:00:01.250Z' };

@@ -3,23 +3,23 @@ import { DEFAULT_PALETTE } from '../config.ts';
 import { createEventValidator, MAX_FIELD_ERRORS, validateBatch, type EventValidation } from './event.ts';
 
 const NOW = Date.parse('2026-11-28T15:00:01.262Z');
-const ctx = { now: NOW, receivedAt: '2026-11-28T15:00:01.262Z', newId: () => 'gen-1' };
+const ctx = { now: NOW, newId: () => 'gen-1' };
 const validate = createEventValidator({ palette: DEFAULT_PALETTE, defaultMatchId: 'live', timestampSkewMs: 60_000 });
 const good = { user_id: 'u-17', emoji_type: '🔥', timestamp: '2026-11-28T15:00:01.250Z', match_id: 'ind-aus' };
 
 const errorsOf = (r: EventValidation) => (r.ok ? [] : r.errors);
 
 describe('validateEvent', () => {
-  it('accepts the contract example and adds event_id and received_at', () => {
+  it('accepts the contract example and adds event_id (received_at is stamped at admission, not here)', () => {
     expect(validate(good, ctx)).toEqual({
       ok: true,
       clientEventId: false,
-      event: { ...good, event_id: 'gen-1', received_at: ctx.receivedAt },
+      event: { ...good, event_id: 'gen-1' },
     });
   });
 
   it('generates a UUID when no id generator is injected', () => {
-    const r = validate(good, { now: NOW, receivedAt: ctx.receivedAt });
+    const r = validate(good, { now: NOW });
     expect(r.ok && r.event.event_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 

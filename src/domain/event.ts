@@ -1,5 +1,6 @@
 // The ingest contract for one emoji event (DESIGN.md "Contracts"): pure validation and normalization,
-// no I/O. The clock (`now`, `receivedAt`) and the id generator come in as arguments, so tests never sleep.
+// no I/O. The clock (`now`) and the id generator come in as arguments, so tests never sleep. `received_at` is
+// not the validator's: the write path stamps it when it admits the event (src/kafka/producer.ts).
 // Hand-written rather than zod: every refusal must name the field and the reason, and this runs once per
 // event on the hot path.
 import { randomUUID } from 'node:crypto';
@@ -13,9 +14,15 @@ export interface EmojiEvent {
   /** ISO-8601 UTC with milliseconds, normalized from ISO or epoch ms. */
   timestamp: string;
   match_id: string;
-  /** The server's clock when the request arrived (same for every event of one request). */
+  /**
+   * When the API admitted the event to its write path (same for every event of one request), from a
+   * monotonic clock anchored to wall time: admission order is time order within an instance.
+   */
   received_at: string;
 }
+
+/** A validated event, before the write path admits it and stamps `received_at`. */
+export type ValidEvent = Omit<EmojiEvent, 'received_at'>;
 
 export type FieldErrorCode =
   | 'invalid_type'
@@ -35,14 +42,12 @@ export interface FieldError {
 }
 
 export type EventValidation =
-  | { ok: true; event: EmojiEvent; /** true when the client sent its own event_id (idempotency key). */ clientEventId: boolean }
+  | { ok: true; event: ValidEvent; /** true when the client sent its own event_id (idempotency key). */ clientEventId: boolean }
   | { ok: false; errors: FieldError[] };
 
 export interface ValidationContext {
   /** Server clock in epoch ms (for the skew check). */
   now: number;
-  /** ISO string of the request's arrival; becomes `received_at`. */
-  receivedAt: string;
   newId?: () => string;
 }
 
@@ -201,7 +206,6 @@ export function createEventValidator(rules: IngestRules) {
         emoji_type: emojiType!,
         timestamp: ts!,
         match_id: matchId!,
-        received_at: ctx.receivedAt,
       },
     };
   };
@@ -218,7 +222,7 @@ export interface BatchFieldError extends FieldError {
 export const MAX_FIELD_ERRORS = 20;
 
 export type BatchValidation =
-  | { ok: true; events: EmojiEvent[]; clientEventIds: boolean[] }
+  | { ok: true; events: ValidEvent[]; clientEventIds: boolean[] }
   | {
       ok: false;
       /** The first MAX_FIELD_ERRORS errors, in index order. */
@@ -230,7 +234,7 @@ export type BatchValidation =
 
 /** Validate every element; any error refuses the whole batch. Client event_ids must be unique within it. */
 export function validateBatch(validate: EventValidator, items: unknown[], ctx: ValidationContext): BatchValidation {
-  const events: EmojiEvent[] = [];
+  const events: ValidEvent[] = [];
   const clientEventIds: boolean[] = [];
   const errors: BatchFieldError[] = [];
   let totalErrors = 0;

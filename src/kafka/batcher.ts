@@ -212,12 +212,15 @@ export class Batcher {
       } else {
         this.counters.failedBatches++;
         this.lastError = err instanceof Error ? err.message : String(err);
-        const unavailable = err instanceof UnavailableError ? err : new UnavailableError('kafka_unavailable', `Kafka is unavailable: ${this.lastError}`, err);
-        for (const g of groups) g.reject(unavailable);
+        const why = err instanceof UnavailableError ? err.message : `Kafka is unavailable: ${this.lastError}`;
+        // This batch was sent: the broker may have written it (a timeout, a lost answer). The queue was not.
+        const sent = new UnavailableError('kafka_unavailable', why, err, 'unknown');
+        for (const g of groups) g.reject(sent);
         if (this.state !== 'stopped') {
           this.state = 'down';
           this.retryAt = this.o.now() + this.o.probeIntervalMs;
-          this.failQueue(unavailable); // they would wait for a timeout of their own: answer them now
+          // they would wait for a timeout of their own: answer them now
+          this.failQueue(new UnavailableError('kafka_unavailable', why, err, 'not_written'));
         }
         try {
           this.o.onSendFailure?.(err);

@@ -14,22 +14,59 @@ export function createKafka(config: Config, clientSuffix = 'api'): Kafka {
   });
 }
 
-/** Every topic the platform uses, with its partition count. */
-export function topicSpecs(config: Config): ITopicConfig[] {
-  const t = config.topics;
-  return [
-    { topic: t.events, numPartitions: t.eventsPartitions, replicationFactor: -1 },
-    { topic: t.windows, numPartitions: 1, replicationFactor: -1 },
-    { topic: t.exact, numPartitions: 1, replicationFactor: -1 },
-    { topic: t.metrics, numPartitions: 1, replicationFactor: -1 },
-    { topic: t.moments, numPartitions: 1, replicationFactor: -1 },
-  ];
+/** Replicas per partition and min.insync.replicas for the platform's topics, as decided for this cluster. */
+export interface TopicDurability {
+  replicationFactor: number;
+  minInsyncReplicas: number;
 }
 
-/** Create missing topics; existing ones are left as they are (idempotent). Returns the names created. */
+/**
+ * Resolve TOPIC_REPLICATION_FACTOR / TOPIC_MIN_INSYNC_REPLICAS for a cluster of `brokerCount` brokers:
+ * `auto` is min(3, brokers) replicas and replicas - 1 (at least 1) in sync; explicit values are kept (a
+ * cluster too small for them makes topic creation fail, as it should).
+ */
+export function topicDurability(config: Pick<Config, 'topics'>, brokerCount: number): TopicDurability {
+  const { replicationFactor: rf, minInsyncReplicas: isr } = config.topics;
+  const replicationFactor = rf === 'auto' ? Math.max(1, Math.min(3, brokerCount)) : rf;
+  const minInsyncReplicas = isr === 'auto' ? Math.max(1, replicationFactor - 1) : isr;
+  return { replicationFactor, minInsyncReplicas };
+}
+
+/** What a 202 then guarantees, in one sentence (logged at start-up; the README says the same). */
+export function durabilityStatement(d: TopicDurability, embedded: boolean): string {
+  const copies = `${d.minInsyncReplicas} broker${d.minInsyncReplicas > 1 ? 's' : ''}`;
+  if (embedded || d.replicationFactor === 1) {
+    return `topics: 1 replica: a 202 means the one broker wrote the event to its log (it survives the broker process being killed, not the loss of its disk or an OS crash before the page cache is flushed)`;
+  }
+  return `topics: ${d.replicationFactor} replicas, min.insync.replicas ${d.minInsyncReplicas}: a 202 means at least ${copies} hold the event (acks=all); fewer in-sync replicas refuse writes (503)`;
+}
+
+/** Every topic the platform uses, with its partition count and durability. */
+export function topicSpecs(config: Config, d: TopicDurability = topicDurability(config, 1)): ITopicConfig[] {
+  const t = config.topics;
+  const spec = (topic: string, numPartitions: number): ITopicConfig => ({
+    topic,
+    numPartitions,
+    replicationFactor: d.replicationFactor,
+    configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }],
+  });
+  return [spec(t.events, t.eventsPartitions), spec(t.windows, 1), spec(t.exact, 1), spec(t.metrics, 1), spec(t.moments, 1)];
+}
+
+/** Decide the durability of the platform's topics for the cluster `admin` talks to. */
+export async function clusterTopicDurability(admin: Admin, config: Config): Promise<TopicDurability> {
+  const brokers = config.kafka.brokers ? (await admin.describeCluster()).brokers.length : 1;
+  return topicDurability(config, brokers);
+}
+
+/**
+ * Create missing topics with the configured durability; existing ones are left as they are (idempotent).
+ * Returns the names created.
+ */
 export async function ensureTopics(admin: Admin, config: Config): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
-  const missing = topicSpecs(config).filter((s) => !existing.has(s.topic));
+  const durability = await clusterTopicDurability(admin, config);
+  const missing = topicSpecs(config, durability).filter((s) => !existing.has(s.topic));
   if (missing.length === 0) return [];
   try {
     await admin.createTopics({ topics: missing, waitForLeaders: true });

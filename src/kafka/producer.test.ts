@@ -1,15 +1,17 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.ts';
-import type { EmojiEvent } from '../domain/event.ts';
+import type { ValidEvent } from '../domain/event.ts';
+import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import type { OutRecord } from './batcher.ts';
-import { IdempotencyCache } from './producer.dedup.ts';
+import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { eventRecord, startIngest } from './producer.ts';
 
 const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '0' });
-const ev = (id: string, user = 'u'): EmojiEvent => ({
-  event_id: id, user_id: user, emoji_type: '🔥', timestamp: '2026-11-28T15:00:01.250Z', match_id: 'm', received_at: '2026-11-28T15:00:01.262Z',
+const ev = (id: string, user = 'u', emoji_type = '🔥'): ValidEvent => ({
+  event_id: id, user_id: user, emoji_type, timestamp: '2026-11-28T15:00:01.250Z', match_id: 'm',
 });
+const keysOf = (sends: { records: OutRecord[] }[]) => sends.flatMap((s) => s.records.map((r) => (JSON.parse(r.value) as ValidEvent).event_id));
 
 function fakeSend() {
   const sends: { records: OutRecord[]; ack: () => void; fail: (e: Error) => void }[] = [];
@@ -19,9 +21,10 @@ const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('eventRecord', () => {
   it('keys by user_id and carries every field', () => {
-    const r = eventRecord(ev('e1', 'u-17'));
+    const e = { ...ev('e1', 'u-17'), received_at: '2026-11-28T15:00:01.262Z' };
+    const r = eventRecord(e);
     expect(r.key).toBe('u-17');
-    expect(JSON.parse(r.value)).toEqual(ev('e1', 'u-17'));
+    expect(JSON.parse(r.value)).toEqual(e);
   });
 });
 
@@ -50,22 +53,85 @@ describe('startIngest idempotency (fake producer)', () => {
     await ingest.stop();
   });
 
-  it('forgets an id whose write failed, so the retry writes', async () => {
+  it('keeps an id whose write was sent but not confirmed: its retry is written again and answered after its own ack', async () => {
     const f = fakeSend();
     const ingest = await startIngest(config, {} as Kafka, { send: f.send });
     const first = ingest.submit([ev('k2')], [true]);
     await tick();
     f.sends[0]!.fail(new Error('broker down'));
-    await expect(first).rejects.toMatchObject({ name: 'UnavailableError' });
+    const err = await first.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as UnavailableError).outcome).toBe('unknown'); // it may be in Kafka
     await new Promise((r) => setTimeout(r, 1100)); // past the probe interval
-    const retry = ingest.submit([ev('k2')], [true]);
+    // the same key with another payload is not a retry of it: 409, even while the outcome is unknown
+    await expect(ingest.submit([ev('k2', 'u', '😀')], [true])).rejects.toBeInstanceOf(IdempotencyConflictError);
+    let answered = false;
+    const retry = ingest.submit([ev('k2')], [true]).then(() => (answered = true));
     await tick();
-    expect(f.sends).toHaveLength(2);
+    expect(keysOf(f.sends)).toEqual(['k2', 'k2']); // written again: downstream counts (user_id, event_id) once
+    expect(answered).toBe(false); // not before its own ack
     f.sends[1]!.ack();
     await retry;
+    await ingest.submit([ev('k2')], [true]); // now acknowledged: no third write
+    expect(keysOf(f.sends)).toEqual(['k2', 'k2']);
     expect(ingest.status()).toMatchObject({ state: 'up', failedBatches: 1, sentEvents: 1 });
     await ingest.stop();
   });
+
+  it('forgets an id refused before it was sent (nothing reached Kafka)', async () => {
+    const f = fakeSend();
+    const ingest = await startIngest(config, {} as Kafka, { send: f.send });
+    const a = ingest.submit([ev('a1')], [true]);
+    await tick();
+    const queued = ingest.submit([ev('q1')], [true]).catch((e: unknown) => e); // waits behind a1
+    f.sends[0]!.fail(new Error('broker down'));
+    await a.catch(() => {});
+    expect(await queued).toMatchObject({ outcome: 'not_written' });
+    // refused at once while down: not written either
+    expect(await ingest.submit([ev('f1')], [true]).catch((e: unknown) => e)).toMatchObject({ outcome: 'not_written' });
+    await new Promise((r) => setTimeout(r, 1100));
+    // a different payload under q1 is fine now: the first one never reached Kafka
+    const p = ingest.submit([ev('q1', 'u', '😀')], [true]);
+    await tick();
+    f.sends[1]!.ack();
+    await p;
+    expect(keysOf(f.sends)).toEqual(['a1', 'q1']);
+    await ingest.stop();
+  });
+
+  it('keys by (user_id, event_id): another user may use the same event_id; a conflict refuses the whole request', async () => {
+    const f = fakeSend();
+    const ingest = await startIngest(config, {} as Kafka, { send: f.send });
+    const a = ingest.submit([ev('same', 'u-1')], [true]);
+    await tick();
+    f.sends[0]!.ack();
+    await a;
+    const b = ingest.submit([ev('same', 'u-2')], [true]);
+    await tick();
+    f.sends[1]!.ack();
+    await b;
+    expect(f.sends.map((s) => s.records[0]!.key)).toEqual(['u-1', 'u-2']);
+    const err = await ingest.submit([ev('fresh', 'u-1'), ev('same', 'u-1', '😡')], [true, true]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'IdempotencyConflictError', index: 1, eventId: 'same' });
+    await tick();
+    expect(f.sends).toHaveLength(2); // nothing of that request was written
+    await ingest.stop();
+  });
+
+  it('stamps received_at at admission from the monotonic clock: admission order is time order, ticks included', async () => {
+    const f = fakeSend();
+    let t = Date.parse('2026-11-28T15:00:01.000Z');
+    const ticking = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '20' });
+    const ingest = await startIngest(ticking, {} as Kafka, { send: async (r) => void f.sends.push({ records: r, ack: () => {}, fail: () => {} }), partitions: 1, clock: () => (t += 7) });
+    await Promise.all([ingest.submit([ev('x1'), ev('x2')]), ingest.submit([ev('x3')])]);
+    await new Promise((r) => setTimeout(r, 60));
+    await ingest.stop();
+    const stamps = f.sends.flatMap((s) => s.records.map((r) => (JSON.parse(r.value) as { received_at: string }).received_at));
+    expect(stamps.slice(0, 3)).toEqual(['2026-11-28T15:00:01.007Z', '2026-11-28T15:00:01.007Z', '2026-11-28T15:00:01.014Z']);
+    expect(stamps.length).toBeGreaterThan(3); // ticks, from the same clock
+    expect([...stamps].sort()).toEqual(stamps); // queue order = time order
+  });
+
   // Regression (issue 10): while the batcher was down, a retry whose ids were all acknowledged before the
   // outage submitted no records and wedged ingest (every later POST refused for good).
   it('an all-duplicate retry while Kafka is down answers at once and does not wedge ingest', async () => {
@@ -91,17 +157,26 @@ describe('startIngest idempotency (fake producer)', () => {
 });
 
 describe('IdempotencyCache', () => {
+  const k = (id: string) => idempotencyKey({ user_id: 'u', event_id: id });
+  const h = payloadHash(ev('x'));
   it('expires by age and evicts the oldest past maxKeys', async () => {
     let now = 0;
     const c = new IdempotencyCache({ ttlMs: 100, maxKeys: 2, now: () => now });
-    c.track('a', Promise.resolve());
-    c.track('b', Promise.resolve());
+    c.track(k('a'), h, Promise.resolve());
+    c.track(k('b'), h, Promise.resolve());
     await tick();
-    expect(c.lookup('a')).toBe('done');
-    c.track('c', Promise.resolve());
-    expect(c.lookup('a')).toBeUndefined();
+    expect(c.lookup(k('a'), h)).toEqual({ kind: 'done' });
+    expect(c.lookup(k('a'), payloadHash(ev('x', 'u', '😀')))).toEqual({ kind: 'conflict' });
+    c.track(k('c'), h, Promise.resolve());
+    expect(c.lookup(k('a'), h)).toEqual({ kind: 'new' });
     expect(c.size).toBe(2);
     now = 101;
-    expect(c.lookup('b')).toBeUndefined();
+    expect(c.lookup(k('b'), h)).toEqual({ kind: 'new' });
+  });
+
+  it('hashes the normalized payload, not the user or the id', () => {
+    expect(payloadHash(ev('a', 'u-1'))).toBe(payloadHash(ev('b', 'u-2')));
+    expect(payloadHash(ev('a'))).not.toBe(payloadHash({ ...ev('a'), match_id: 'other' }));
+    expect(idempotencyKey({ user_id: 'u-1', event_id: 'x' })).not.toBe(idempotencyKey({ user_id: 'u-2', event_id: 'x' }));
   });
 });

@@ -4,12 +4,13 @@
 // buffered, waits for the acks and disconnects.
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
-import type { EmojiEvent } from '../domain/event.ts';
-import type { IngestPort } from '../ports/ingest.ts';
+import type { EmojiEvent, ValidEvent } from '../domain/event.ts';
+import { IdempotencyConflictError, type IngestPort } from '../ports/ingest.ts';
 import type { Readiness } from '../ports/readiness.ts';
 import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
 import { topicsPresent } from './client.ts';
-import { IdempotencyCache } from './producer.dedup.ts';
+import { createAdmissionClock } from './admission-clock.ts';
+import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { startTickWriter, type TickWriter } from './ticks.ts';
 
 /** A send function over a kafkajs producer that replaces the producer after a failure. */
@@ -70,6 +71,12 @@ export function createKafkaSender(kafka: Kafka, topic: string, o: { produceTimeo
 /** One record per event, key = user_id (the contract on emoji-events). */
 export const eventRecord = (e: EmojiEvent): OutRecord => ({ key: e.user_id, value: JSON.stringify(e) });
 
+/** The records of events admitted at `at` (epoch ms): each stamped with the same `received_at`. */
+const admittedRecords = (events: ValidEvent[], at: number): OutRecord[] => {
+  const receivedAt = new Date(at).toISOString();
+  return events.map((e) => eventRecord({ ...e, received_at: receivedAt }));
+};
+
 export interface IngestService extends IngestPort {
   status(): BatcherStatus & { idempotencyKeys: number; ticksWritten: number; ticksSkipped: number };
   /** Readiness: Kafka reachable with every platform topic, and the write path not failing. */
@@ -84,6 +91,8 @@ export interface IngestOptions {
   wrapSend?: (send: SendFn) => SendFn;
   /** Partitions of emoji-events for ticks; default: read from the broker, else config.topics.eventsPartitions. */
   partitions?: number;
+  /** The admission clock stamping received_at on events and ticks (default: createAdmissionClock()). */
+  clock?: () => number;
   log?: (msg: string) => void;
 }
 
@@ -145,34 +154,46 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     }
   }
 
+  // received_at is stamped from this clock in the same synchronous step that queues the records in the
+  // batcher, so queue order (hence Kafka order per partition) is time order, for events and ticks alike.
+  const clock = opts.clock ?? createAdmissionClock();
   const ticks: TickWriter = startTickWriter({
     intervalMs: ing.tickIntervalMs,
     partitions: () => partitions,
     submit: (r) => batcher.submit(r),
     accepting: () => batcher.accepting,
+    now: clock,
   });
 
   return {
     submit(events, clientEventIds) {
-      if (!clientEventIds || !clientEventIds.includes(true)) return batcher.submit(events.map(eventRecord));
-      const records: OutRecord[] = [];
+      if (!clientEventIds || !clientEventIds.includes(true)) return batcher.submit(admittedRecords(events, clock()));
+      // Client event_ids, per (user_id, event_id): decide every event before writing any (a conflict refuses
+      // the whole request), then write the new ones and those whose earlier outcome is unknown.
+      const toWrite: ValidEvent[] = [];
       const waits: Promise<void>[] = [];
-      const fresh: string[] = [];
+      const tracked: [key: string, hash: string][] = [];
       for (let i = 0; i < events.length; i++) {
         const e = events[i]!;
-        if (clientEventIds[i]) {
-          const seen = dedup.lookup(e.event_id);
-          if (seen === 'done') continue; // already acknowledged: answer 202 again, write nothing
-          if (seen) {
-            waits.push(seen); // in flight: wait for the same ack
-            continue;
-          }
-          fresh.push(e.event_id);
+        if (!clientEventIds[i]) {
+          toWrite.push(e);
+          continue;
         }
-        records.push(eventRecord(e));
+        const key = idempotencyKey(e);
+        const hash = payloadHash(e);
+        const seen = dedup.lookup(key, hash);
+        if (seen.kind === 'conflict') return Promise.reject(new IdempotencyConflictError(i, e.event_id));
+        if (seen.kind === 'done') continue; // acknowledged before: answer 202 again, write nothing
+        if (seen.kind === 'pending') {
+          waits.push(seen.ack); // in flight: wait for the same ack
+          continue;
+        }
+        tracked.push([key, hash]); // new, or sent before with an unknown outcome: written (again)
+        toWrite.push(e);
       }
-      const ack = batcher.submit(records);
-      for (const id of fresh) dedup.track(id, ack);
+      if (toWrite.length === 0) return waits.length === 0 ? Promise.resolve() : Promise.all(waits).then(() => {});
+      const ack = batcher.submit(admittedRecords(toWrite, clock()));
+      for (const [key, hash] of tracked) dedup.track(key, hash, ack);
       return waits.length === 0 ? ack : Promise.all([ack, ...waits]).then(() => {});
     },
     status() {

@@ -3,9 +3,9 @@
 // UnavailableError) and rendered by the app's onError.
 import type { Context } from 'hono';
 import type { Config } from '../../config.ts';
-import { createEventValidator, validateBatch, type BatchValidation, type EmojiEvent, type FieldError } from '../../domain/event.ts';
+import { createEventValidator, validateBatch, type BatchValidation, type FieldError, type ValidEvent } from '../../domain/event.ts';
 import { eventsAccepted } from '../../metrics/registry.ts';
-import type { IngestPort } from '../../ports/ingest.ts';
+import { IdempotencyConflictError, type IngestPort } from '../../ports/ingest.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 
@@ -38,6 +38,16 @@ function batchRefusal(r: Extract<BatchValidation, { ok: false }>, size: number):
   return new ApiError(400, code, message, `${at(first)}${first.field}`, r.errors, undefined, r.totalErrors);
 }
 
+/** Submit to the write path; a reused (user_id, event_id) with another payload becomes a 409 naming the field. */
+async function submit(ingest: IngestPort, events: ValidEvent[], clientEventIds: boolean[], batch: boolean): Promise<void> {
+  try {
+    await ingest.submit(events, clientEventIds);
+  } catch (err) {
+    if (!(err instanceof IdempotencyConflictError)) throw err;
+    throw new ApiError(409, 'idempotency_conflict', `${err.message}; nothing was written`, batch ? `[${err.index}].event_id` : 'event_id');
+  }
+}
+
 export function emojiHandlers(deps: EmojiHandlerDeps) {
   const { ingest: rules } = deps.config;
   const now = deps.now ?? Date.now;
@@ -45,12 +55,12 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
   const prepare = deps.prepare ?? ((body: unknown) => body);
 
   /** Read, validate and submit one event; resolves once the broker acknowledged it. */
-  async function acceptOne(c: Context): Promise<EmojiEvent> {
+  async function acceptOne(c: Context): Promise<ValidEvent> {
     const t = now();
-    const body = await readJson(c, rules.maxBodyBytes);
-    const r = validate(prepare(body), { now: t, receivedAt: new Date(t).toISOString() });
+    const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
+    const r = validate(prepare(body), { now: t });
     if (!r.ok) throw refusal(r.errors);
-    await deps.ingest.submit([r.event], [r.clientEventId]);
+    await submit(deps.ingest, [r.event], [r.clientEventId], false);
     return r.event;
   }
 
@@ -65,7 +75,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
 
     async postBatch(c: Context) {
       const t = now();
-      const body = await readJson(c, rules.maxBodyBytes);
+      const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
       if (!Array.isArray(body)) {
         throw new ApiError(400, 'invalid_type', `a batch must be a JSON array of events, got ${body === null ? 'null' : typeof body}`, '');
       }
@@ -73,9 +83,9 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
       if (body.length > rules.maxBatchEvents) {
         throw new ApiError(413, 'too_many_events', `a batch may hold at most ${rules.maxBatchEvents} events, got ${body.length}`, '');
       }
-      const r = validateBatch(validate, body, { now: t, receivedAt: new Date(t).toISOString() });
+      const r = validateBatch(validate, body, { now: t });
       if (!r.ok) throw batchRefusal(r, body.length);
-      await deps.ingest.submit(r.events, r.clientEventIds);
+      await submit(deps.ingest, r.events, r.clientEventIds, true);
       eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);
     },

@@ -11,7 +11,7 @@ const json = (id: string, description: string) => ({ description, content: { 'ap
 const errorResponse = (description: string) => json('Error', description);
 const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
 
-export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'compat'>): Record<string, unknown> {
+export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'kafka' | 'topics' | 'compat'>): Record<string, unknown> {
   const s = apiSchemas(config);
   const { schemas } = z.toJSONSchema(s.registry, {
     target: 'draft-2020-12',
@@ -25,7 +25,21 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'c
     components[id] = rest;
   }
   const retry = { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } };
-  const unavailable = { description: 'Kafka unreachable or the buffer is full; retry later', headers: retry, content: { 'application/json': { schema: ref('Error') } } };
+  const unavailable = {
+    description:
+      'Not stored now (Kafka unreachable, the buffer full, or shutting down); retry after Retry-After with the same event_id. ' +
+      'error.outcome says what is known: not_written (refused before anything was sent: nothing reached Kafka) or unknown ' +
+      `(sent, but not acknowledged within ${config.ingest.produceTimeoutMs} ms: the event may be in Kafka, and counted; its retry with the same event_id is counted once).`,
+    headers: retry,
+    content: { 'application/json': { schema: ref('Error') } },
+  };
+  const { replicationFactor: rf, minInsyncReplicas: isr } = config.topics;
+  const durability =
+    config.kafka.brokers === null
+      ? 'acks=all on the embedded single broker: one copy, written to that broker\'s log (it survives the broker process being killed, not the loss of its disk)'
+      : `acks=all on topics with ${rf === 'auto' ? 'min(3, brokers)' : rf} replicas and min.insync.replicas ${isr === 'auto' ? 'replicas - 1 (at least 1)' : isr}: at least that many brokers hold it`;
+  const conflict = errorResponse('event_id already used by this user_id for a different event (emoji_type, timestamp or match_id differ); nothing was written');
+  const slowBody = errorResponse(`the body was not received within ${config.ingest.bodyTimeoutMs} ms; the connection is closed`);
 
   // the compatibility routes (COMPAT_PATHS), tagged as such
   const compat: Record<string, unknown> = {};
@@ -67,8 +81,10 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'c
           summary: 'Send one reaction',
           requestBody: { required: true, content: { 'application/json': { schema: ref('EmojiEvent') } } },
           responses: {
-            '202': json('Accepted', 'acknowledged by Kafka'),
+            '202': json('Accepted', `acknowledged by Kafka (${durability}); a retry with the same event_id is answered again without a second count`),
             '400': errorResponse('malformed JSON, wrong types, unknown emoji (the message lists the palette), timestamp outside the allowed skew'),
+            '408': slowBody,
+            '409': conflict,
             '413': errorResponse('body too large'),
             '415': errorResponse('not application/json'),
             '503': unavailable,
@@ -80,8 +96,10 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'c
           summary: `Send up to ${config.ingest.maxBatchEvents} reactions, all or nothing`,
           requestBody: { required: true, content: { 'application/json': { schema: ref('EmojiBatch') } } },
           responses: {
-            '202': json('BatchAccepted', 'every event acknowledged by Kafka'),
+            '202': json('BatchAccepted', `every event acknowledged by Kafka (${durability})`),
             '400': errorResponse('one or more invalid events (details lists the first 20 errors with index, field and reason, details_total counts them all; unknown keys are one error per event); none was written'),
+            '408': slowBody,
+            '409': conflict,
             '413': errorResponse('body too large, or too many events'),
             '415': errorResponse('not application/json'),
             '503': unavailable,
@@ -159,7 +177,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'c
   };
 }
 
-export function openapiRoutes(config: Pick<Config, 'ingest' | 'broadcast' | 'compat'>): Hono {
+export function openapiRoutes(config: Pick<Config, 'ingest' | 'broadcast' | 'kafka' | 'topics' | 'compat'>): Hono {
   const doc = JSON.stringify(openapiDocument(config));
   const app = new Hono();
   app.get('/openapi.json', (c) => c.body(doc, 200, { 'content-type': 'application/json; charset=utf-8' }));

@@ -74,6 +74,10 @@ export function apiSchemas(config: Pick<Config, 'ingest' | 'compat'>) {
           .optional()
           .describe('the first 20 field errors (one per unknown-keys object), in index order'),
         details_total: z.int().min(1).optional().describe('how many field errors there were in all'),
+        outcome: z
+          .enum(['not_written', 'unknown'])
+          .optional()
+          .describe('503 of an ingest route: not_written = refused before anything was sent; unknown = sent, not confirmed in time (it may be in Kafka). Retry with the same event_id either way.'),
       }),
     })
     .register(registry, { id: 'Error' });
