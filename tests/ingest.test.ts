@@ -171,6 +171,38 @@ describe('ingest → emoji-events', () => {
     expect(new Set(recs.map((x) => x.value.received_at)).size).toBe(1);
   });
 
+  it('a slow upload is stamped when it has arrived, not when it started (it cannot be late for the watermark)', async () => {
+    const match = `${RUN}-slow`;
+    const body = Buffer.from(JSON.stringify(ev(match, 'u-slow', { event_id: `${RUN}-slow-1` })));
+    const started = Date.now();
+    let lastByteAt = 0;
+    const reply = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/emoji', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      // the body in 4 pieces over ~1.2 s (BODY_TIMEOUT_MS is 1.5 s here)
+      let i = 0;
+      const step = Math.ceil(body.length / 4);
+      const next = () => {
+        req.write(body.subarray(i, i + step));
+        i += step;
+        if (i < body.length) setTimeout(next, 400);
+        else {
+          lastByteAt = Date.now();
+          req.end();
+        }
+      };
+      next();
+    });
+    expect(reply).toBe(202);
+    const rec = await waitFor('the slow event', () => seen.find((s) => s.value.event_id === `${RUN}-slow-1`));
+    const receivedAt = Date.parse(rec.value.received_at);
+    expect(lastByteAt - started).toBeGreaterThanOrEqual(1100);
+    expect(receivedAt).toBeGreaterThanOrEqual(lastByteAt - 50); // a few ms of clock anchoring between the two
+  });
+
   it('a client event_id is written once, however often it is retried (also concurrently)', async () => {
     const match = `${RUN}-idem`;
     const body = ev(match, 'u-idem', { event_id: `${RUN}-key-1` });
