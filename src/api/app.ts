@@ -7,7 +7,8 @@ import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
-import type { CountsFacade } from '../streams/counts.ts';
+import type { MoodCurves } from '../domain/mood-curve.ts';
+import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
 import { ApiError } from './errors.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
 import { compatRoutes } from './routes/compat.routes.ts';
@@ -15,6 +16,7 @@ import { countsRoutes } from './routes/counts.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
+import { matchesRoutes } from './routes/matches.routes.ts';
 import { metricsRoutes, requestMetrics } from './routes/metrics.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { subscriptionRoutes } from './routes/subscriptions.routes.ts';
@@ -25,6 +27,10 @@ export interface AppDeps {
   ingest: IngestPort;
   /** Exact counts (Kafka Streams): /v1/counts, and its readiness joins /readyz. Null or absent: no /v1/counts. */
   counts?: CountsFacade | null;
+  /** Moments (Kafka Streams, usually the same object as `counts`): /v1/matches/:id/moments and …/summary. */
+  moments?: MomentsFacade | null;
+  /** Mood curves per match (fed by the main publisher) for the summary; null: an empty curve. */
+  moods?: Pick<MoodCurves, 'curve'> | null;
   /** The broadcast actors: /v1/subscriptions and /v1/clusters (SSE). Null or absent: neither. */
   broadcast?: BroadcastFacade | null;
   /** Other readiness checks (the Spark job). */
@@ -49,6 +55,9 @@ export function createApp(deps: AppDeps): Hono {
     ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
     ['/', compatRoutes({ config, ingest, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
+    ...(counts && deps.moments
+      ? [['/v1/matches', matchesRoutes({ counts, moments: deps.moments, moods: deps.moods, retentionMs: config.moments.retentionMs, retryAfterS: config.ingest.retryAfterS, now: deps.now })] as [string, Hono]]
+      : []),
     ...(broadcast
       ? [
           ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config })] as [string, Hono],

@@ -10,6 +10,8 @@ import { observeBroadcast } from './instrument.ts';
 
 export interface BroadcastHandle {
   facade: BroadcastFacade;
+  /** Every window the main publisher reads, also handed to `fn` (the summary's mood curves); returns an unsubscribe. */
+  onWindow: (fn: (w: WindowRecord) => void) => () => void;
   consumer: WindowConsumer | null;
   /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
   stop(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
   let stopped = false;
   return {
     facade,
+    onWindow: feed,
     consumer,
     async stop() {
       if (stopped) return;

@@ -13,6 +13,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import { createApp } from '../api/app.ts';
+import { MoodCurves } from '../domain/mood-curve.ts';
 import { bootstrapServers, type Config } from '../config.ts';
 import { startEmbeddedBroker } from '../kafka/broker.ts';
 import { clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
@@ -153,8 +154,15 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
     }
 
+    // the summary's mood curves, from the windows the main publisher reads (Spark's `mood`)
+    const moods = broadcast ? new MoodCurves() : null;
+    if (broadcast && moods) {
+      const off = broadcast.onWindow((w) => moods.add(w));
+      parts.push({ name: 'mood curves', stop: async () => void off() });
+    }
+
     // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
-    const app = createApp({ config, ingest, counts, broadcast: broadcast?.facade ?? null, readiness, log: (m) => log.warn(m) });
+    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, readiness, log: (m) => log.warn(m) });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
       s.once('error', reject);

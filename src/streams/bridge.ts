@@ -14,10 +14,10 @@ import {
   type ExactWindows,
   type MatchMoments,
   type MatchTotals,
-  type MomentRecord,
   type MomentsFacade,
   type StreamsMetrics,
 } from './counts.ts';
+import type { MomentRecord } from '../domain/moment.ts';
 import type { Readiness } from '../ports/readiness.ts';
 
 export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');

@@ -1,6 +1,7 @@
 // The exact-counts facade as the rest of the API sees it: plain data, no java-bridge types. Routes take a
 // `CountsFacade` so they can be mounted with one line and tested with a fake; src/streams/bridge.ts provides
 // the real one (Kafka Streams in this process through java-bridge).
+import type { MomentRecord } from '../domain/moment.ts';
 import type { Readiness } from '../ports/readiness.ts';
 
 /** Running totals of distinct accepted events for one match (GET /v1/counts). */
@@ -32,27 +33,6 @@ export interface ExactWindows {
   from: string;
   to: string;
   windows: ExactWindow[];
-}
-
-/** A moment (README "Moments"; Java MomentRule): a closed window whose total or one emoji's count jumped well above its baseline. */
-export interface MomentRecord {
-  match_id: string;
-  window_start: string;
-  window_end: string;
-  /** The emoji of the window with the highest score. */
-  peak_emoji: string;
-  peak_count: number;
-  /** Median count of the peak emoji over the baseline windows. */
-  peak_baseline: number;
-  total: number;
-  total_baseline: number;
-  /** The series that fired with the highest score: an emoji, or "total". */
-  trigger: string;
-  /** Robust z-score of the trigger. */
-  score: number;
-  /** Windows in the baseline (at most MOMENTS_BASELINE_WINDOWS). */
-  baseline_windows: number;
-  counts: Record<string, number>;
 }
 
 /** Moments of a match whose window starts in [from, to), newest first. */
