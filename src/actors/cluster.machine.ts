@@ -7,8 +7,9 @@
 // SUBSCRIPTION.ENDED). Every change to the context happens in an `assign`; the index and the history are
 // updated in place there (copying them per event would cost O(viewers)).
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { momentId } from '../domain/moment.ts';
 import { idOfRecord, type WindowRecord } from '../domain/window.ts';
-import { resetFrame, windowFrame } from '../push/frames.ts';
+import { momentFrame, resetFrame, windowFrame } from '../push/frames.ts';
 import type { AttachResult, ClusterEvent, PlaceResult } from './events.ts';
 import { WindowHistory } from './history.ts';
 import { subscriberMachine, type SubscriberInput } from './subscriber.machine.ts';
@@ -87,6 +88,19 @@ export const clusterMachine = setup({
         return { windows: context.windows + 1 };
       });
       for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: w.match_id, frame });
+    }),
+
+    /** A moment: same path as a window (encoded once, kept in the history for replay, every subscriber). */
+    publishMoment: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'MOMENT.PUBLISH') return;
+      const m = event.moment;
+      const id = momentId(m);
+      const frame = momentFrame(id, m);
+      enqueue.assign(({ context }) => {
+        context.history.push(id, m, frame, context.now());
+        return {};
+      });
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: m.match_id, frame });
     }),
 
     heartbeat: enqueueActions(({ context, enqueue }) => {
@@ -205,6 +219,7 @@ export const clusterMachine = setup({
       after: { heartbeat: { target: 'publishing', reenter: true, actions: 'heartbeat' } },
       on: {
         'WINDOW.PUBLISH': { actions: 'publishWindow' },
+        'MOMENT.PUBLISH': { actions: 'publishMoment' },
         'SUBSCRIPTION.PLACE': { actions: 'place' },
         'SESSION.ATTACH': { actions: 'attach' },
         'SESSION.DETACH': { actions: 'forwardToHolder' },

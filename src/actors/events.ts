@@ -2,6 +2,7 @@
 // caller needs an answer (the HTTP facade), a `reply` callback: the actors process a sent event synchronously
 // when idle, so the facade gets its answer before `send` returns (see facade.ts). An actor never reads or
 // writes another actor's context: what one needs from another travels in these events.
+import type { MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import type { SessionTransport } from '../push/transport.ts';
@@ -17,6 +18,8 @@ export type AttachResult =
 
 // ---- main publisher → supervisor ----
 export interface WindowReceived { type: 'WINDOW.RECEIVED'; window: WindowRecord }
+/** A moment read from emoji-moments: delivered like a window (same viewers, same history for replay). */
+export interface MomentReceived { type: 'MOMENT.RECEIVED'; moment: MomentRecord }
 
 // ---- what the actors report about themselves (BROADCAST.INSPECT → CLUSTER.INSPECT → SUBSCRIBER.INSPECT) ----
 export interface SubscriberReport {
@@ -72,6 +75,7 @@ export interface ClusterRestart { type: 'CLUSTER.RESTART'; clusterId: string }
 
 // ---- supervisor → cluster ----
 export interface WindowPublish { type: 'WINDOW.PUBLISH'; window: WindowRecord }
+export interface MomentPublish { type: 'MOMENT.PUBLISH'; moment: MomentRecord }
 export interface SubscriptionPlace {
   type: 'SUBSCRIPTION.PLACE';
   subscriptionId: string;
@@ -127,6 +131,7 @@ export interface SubscriptionEnded { type: 'SUBSCRIPTION.ENDED'; subscriptionId:
 
 export type SupervisorEvent =
   | WindowReceived
+  | MomentReceived
   | SubscriptionCreate
   | SubscriptionDelete
   | SessionAttachRequest
@@ -139,6 +144,7 @@ export type SupervisorEvent =
 
 export type ClusterEvent =
   | WindowPublish
+  | MomentPublish
   | SubscriptionPlace
   | SubscriptionRelease
   | ClusterAttach

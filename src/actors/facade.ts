@@ -4,6 +4,7 @@
 // (clusters(), stats()) are what the actors report about themselves (BROADCAST.INSPECT), never read from
 // their contexts.
 import type { Actor } from 'xstate';
+import type { MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import type { AttachResult, BroadcastReport, PlaceResult } from './events.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
@@ -52,6 +53,8 @@ export interface AttachRequest {
 export interface BroadcastFacade {
   /** Hand a window to the supervisor (what the Kafka consumer does); false when it was a duplicate. */
   publish(window: WindowRecord): boolean;
+  /** Hand a moment to the supervisor (what the consumer of emoji-moments does). */
+  publishMoment(moment: MomentRecord): void;
   subscribe(req: { matchId?: string | null; clusterId?: string | null }): PlaceResult;
   unsubscribe(subscriptionId: string): boolean;
   attach(req: AttachRequest): AttachResult;
@@ -89,6 +92,10 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
       actor.send({ type: 'WINDOW.RECEIVED', window });
       seen.unsubscribe();
       return fresh;
+    },
+
+    publishMoment(moment) {
+      actor.send({ type: 'MOMENT.RECEIVED', moment });
     },
 
     subscribe({ matchId = null, clusterId = null }) {

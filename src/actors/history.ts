@@ -29,7 +29,8 @@ export class WindowHistory {
     return this.entries.length - this.head;
   }
 
-  push(id: string, w: WindowRecord, frame: Buffer, at: number): HistoryEntry {
+  /** A window, or a moment (`moment:<match>:<start>`; it has a match_id and window_start too). */
+  push(id: string, w: Pick<WindowRecord, 'match_id' | 'window_start'>, frame: Buffer, at: number): HistoryEntry {
     const e: HistoryEntry = { seq: this.nextSeq++, id, matchId: w.match_id, startMs: Date.parse(w.window_start), at, frame };
     this.entries.push(e);
     this.byId.set(id, e);
@@ -72,10 +73,14 @@ export class WindowHistory {
     const parsed = parseWindowId(lastEventId);
     const oldest = this.entries[this.head];
     const spanned = parsed !== null && oldest !== undefined && parsed.windowStartMs >= oldest.startMs;
+    // the moment of a window comes after that window: after a window's id, its moment is still owed
+    const afterWindow = !lastEventId.startsWith('moment:');
+    const after = (e: HistoryEntry) =>
+      e.startMs > parsed!.windowStartMs || (afterWindow && e.startMs === parsed!.windowStartMs && e.id.startsWith('moment:'));
     const frames: Buffer[] = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (wanted(e) && (!spanned || e.startMs > parsed!.windowStartMs)) frames.push(e.frame);
+      if (wanted(e) && (!spanned || after(e))) frames.push(e.frame);
     }
     return { reset: !spanned, frames };
   }

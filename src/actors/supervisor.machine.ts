@@ -10,6 +10,7 @@
 // Every change to the context happens in an `assign`; the registries that grow with viewers (subscriptions,
 // recent windows) are updated in place there, since copying them per event would cost O(viewers).
 import { assign, enqueueActions, fromCallback, setup, type ErrorActorEvent } from 'xstate';
+import { momentId } from '../domain/moment.ts';
 import { clusterMachine, type ClusterParams } from './cluster.machine.ts';
 import type { BroadcastReport, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
 import { chooseCluster, Subscriptions, type ClusterState } from './placement.ts';
@@ -34,7 +35,9 @@ export interface SupervisorContext extends SupervisorInput {
   records: Record<string, ClusterRecord>;
   subscriptions: Subscriptions;
   recent: RecentWindows;
-  stats: { windows: number; duplicates: number; clusterFailures: number };
+  /** Moment ids already fanned out (a re-read of emoji-moments is dropped); insertion order, bounded. */
+  momentIds: Set<string>;
+  stats: { windows: number; duplicates: number; clusterFailures: number; moments: number };
 }
 
 type Event = SupervisorEvent | ErrorActorEvent;
@@ -57,6 +60,7 @@ export const supervisorMachine = setup({
   },
   guards: {
     isDuplicate: ({ context, event }) => event.type === 'WINDOW.RECEIVED' && context.recent.has(event.window),
+    isRepeatedMoment: ({ context, event }) => event.type === 'MOMENT.RECEIVED' && context.momentIds.has(momentId(event.moment)),
   },
   actions: {
     countDuplicate: enqueueActions(({ event, enqueue }) => {
@@ -83,6 +87,23 @@ export const supervisorMachine = setup({
       }
       // after the sends: the clusters have written the window to every viewer when this is seen
       enqueue.emit({ type: 'window.received', window, fresh: true, clusters });
+    }),
+
+    countRepeatedMoment: assign(({ context }) => ({ stats: { ...context.stats, duplicates: context.stats.duplicates + 1 } })),
+
+    /** Remember the moment's id, and hand the moment to every cluster that is up (they deliver it like a window). */
+    publishMoment: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'MOMENT.RECEIVED') return;
+      const moment = event.moment;
+      enqueue.assign(({ context }) => {
+        context.momentIds.add(momentId(moment));
+        if (context.momentIds.size > 10_000) context.momentIds.delete(context.momentIds.values().next().value!);
+        return { stats: { ...context.stats, moments: context.stats.moments + 1 } };
+      });
+      for (const id of context.clusterIds) {
+        const rec = context.records[id]!;
+        if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'MOMENT.PUBLISH', moment });
+      }
     }),
 
     /** Choose a cluster and ask it to place the subscription; its SUBSCRIPTION.PLACED comes back here. */
@@ -256,7 +277,8 @@ export const supervisorMachine = setup({
       records,
       subscriptions: new Subscriptions(),
       recent: new RecentWindows(Math.max(input.dedupMs, input.params.historyMs)),
-      stats: { windows: 0, duplicates: 0, clusterFailures: 0 },
+      momentIds: new Set(),
+      stats: { windows: 0, duplicates: 0, clusterFailures: 0, moments: 0 },
     };
   },
   invoke: { src: 'windowSource', id: 'windowSource' },
@@ -265,6 +287,7 @@ export const supervisorMachine = setup({
     running: {
       on: {
         'WINDOW.RECEIVED': [{ guard: 'isDuplicate', actions: 'countDuplicate' }, { actions: 'publishWindow' }],
+        'MOMENT.RECEIVED': [{ guard: 'isRepeatedMoment', actions: 'countRepeatedMoment' }, { actions: 'publishMoment' }],
         'SUBSCRIPTION.CREATE': { actions: 'requestPlacement' },
         'SUBSCRIPTION.PLACED': { actions: 'recordPlacement' },
         'SUBSCRIPTION.DELETE': { actions: 'deleteSubscription' },

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, type SimulatedClock } from 'xstate';
 import type { Config } from '../config.ts';
+import type { MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { createFacade, type BroadcastFacade, type SupervisorActor } from './facade.ts';
 import { supervisorMachine, type SupervisorInput } from './supervisor.machine.ts';
@@ -31,20 +32,27 @@ export function supervisorInput(b: BroadcastConfig, now: () => number, newId: ()
 
 /** Something that pushes windows (the Kafka consumer, or a test): returns an unsubscribe function. */
 export type WindowFeed = (onWindow: (w: WindowRecord) => void) => () => void;
+/** Something that pushes moments (the consumer of emoji-moments, or a test). */
+export type MomentFeed = (onMoment: (m: MomentRecord) => void) => () => void;
 
 export interface BroadcastSystem {
   actor: SupervisorActor;
   facade: BroadcastFacade;
 }
 
-export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: SimulatedClock; feed?: WindowFeed; newId?: () => string }): BroadcastSystem {
+export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: SimulatedClock; feed?: WindowFeed; momentFeed?: MomentFeed; newId?: () => string }): BroadcastSystem {
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const feed = o.feed;
   const machine = supervisorMachine.provide({
     actors: {
-      windowSource: fromCallback(({ sendBack }) =>
-        feed ? feed((window) => sendBack({ type: 'WINDOW.RECEIVED', window })) : () => {},
-      ),
+      windowSource: fromCallback(({ sendBack }) => {
+        const offWindows = feed ? feed((window) => sendBack({ type: 'WINDOW.RECEIVED', window })) : () => {};
+        const offMoments = o.momentFeed ? o.momentFeed((moment) => sendBack({ type: 'MOMENT.RECEIVED', moment })) : () => {};
+        return () => {
+          offWindows();
+          offMoments();
+        };
+      }),
     },
   });
   const actor = createActor(machine, {

@@ -1,9 +1,10 @@
 // The broadcast half of the platform: the actor system (src/actors/) fed by the main publisher, a Kafka
 // consumer of emoji-windows of its own (src/kafka/window-consumer.ts), with its figures in /metrics.
 import type { Kafka } from 'kafkajs';
-import { createBroadcastSystem, type WindowFeed } from '../actors/system.ts';
+import { createBroadcastSystem, type MomentFeed, type WindowFeed } from '../actors/system.ts';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
+import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, type WindowConsumer } from '../kafka/window-consumer.ts';
 import { observeBroadcast } from './instrument.ts';
@@ -23,12 +24,18 @@ export interface BroadcastHandle {
  */
 export async function startBroadcast(config: Config, kafka: Kafka | null, log: (msg: string) => void = () => {}): Promise<BroadcastHandle> {
   let consumer: WindowConsumer | null = null;
+  let momentConsumer: WindowConsumer | null = null;
   const listeners = new Set<(w: WindowRecord) => void>();
   const feed: WindowFeed = (fn) => {
     listeners.add(fn);
     return () => listeners.delete(fn);
   };
-  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed });
+  const momentListeners = new Set<(m: MomentRecord) => void>();
+  const momentFeed: MomentFeed = (fn) => {
+    momentListeners.add(fn);
+    return () => momentListeners.delete(fn);
+  };
+  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed, momentFeed });
   const unobserve = observeBroadcast(actor, facade); // viewers, windows and delivery latency in /metrics
   if (kafka) {
     consumer = await startWindowConsumer({
@@ -37,6 +44,18 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
       groupPrefix: `${config.kafka.clientId}-broadcast`,
       onWindow: (w) => {
         for (const l of listeners) l(w);
+      },
+      log,
+    });
+    // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`
+    momentConsumer = await startWindowConsumer<MomentRecord>({
+      kafka,
+      topic: config.topics.moments,
+      groupPrefix: `${config.kafka.clientId}-moments`,
+      parse: parseMomentRecord,
+      lagName: 'moments-publisher',
+      onWindow: (m) => {
+        for (const l of momentListeners) l(m);
       },
       log,
     });
@@ -52,6 +71,7 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
       facade.stop('shutdown');
       unobserve();
       if (consumer) await consumer.stop();
+      if (momentConsumer) await momentConsumer.stop();
     },
   };
 }

@@ -23,19 +23,24 @@ export interface WindowConsumer {
   stop(): Promise<void>;
 }
 
-export interface WindowConsumerOptions {
+export interface WindowConsumerOptions<T = WindowRecord> {
   kafka: Kafka;
   topic: string;
   /** group id = `<groupPrefix>-<host>-<pid>-<random>`: unique per instance. */
   groupPrefix: string;
-  onWindow: (w: WindowRecord, meta: { timestampMs: number; partition: number; offset: string }) => void;
+  onWindow: (w: T, meta: { timestampMs: number; partition: number; offset: string }) => void;
+  /** Record value → record, null to count as invalid and skip (default: a window; emoji-moments: parseMomentRecord). */
+  parse?: (text: string) => T | null;
+  /** Name of its lag series in /metrics (default main-publisher). */
+  lagName?: string;
   log?: (msg: string) => void;
   /** resolve after the first fetch round (offsets resolved), at most this long (ms). */
   readyTimeoutMs?: number;
 }
 
 /** Connect, join a group of its own, and resolve once the consumer is fetching from the end of the topic. */
-export async function startWindowConsumer(o: WindowConsumerOptions): Promise<WindowConsumer> {
+export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOptions<T>): Promise<WindowConsumer> {
+  const parse = o.parse ?? (parseWindowRecord as unknown as (text: string) => T | null);
   const log = o.log ?? (() => {});
   const groupId = `${o.groupPrefix}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   const consumer: Consumer = o.kafka.consumer({
@@ -54,7 +59,7 @@ export async function startWindowConsumer(o: WindowConsumerOptions): Promise<Win
     kafkaErrors.inc({ component: 'publisher', kind: 'crash' });
     log(`window consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
   });
-  observeConsumerLag(consumer, 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
+  observeConsumerLag(consumer, o.lagName ?? 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
 
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: false });
@@ -62,7 +67,7 @@ export async function startWindowConsumer(o: WindowConsumerOptions): Promise<Win
     autoCommit: false,
     eachMessage: async ({ message, partition }) => {
       const text = message.value?.toString('utf8') ?? '';
-      const w = parseWindowRecord(text);
+      const w = parse(text);
       if (!w) {
         stats.invalid++;
         return;

@@ -1,5 +1,6 @@
 // The Server-Sent Events wire format, encoded in one place. Every frame is a Buffer built once: a window's
 // frame is encoded once per cluster and the same bytes go to every viewer (no per-viewer encoding).
+import type { MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { DISCONNECT, type DisconnectReason } from './disconnect.ts';
 
@@ -19,6 +20,11 @@ export const retryFrame = (ms: number): Buffer => Buffer.from(`retry: ${ms}\n\n`
 /** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
 export function windowFrame(id: string, w: WindowRecord): Buffer {
   return Buffer.from(`id: ${id}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
+}
+
+/** `id: moment:…\nevent: moment\ndata: <json>\n\n`: a moment (README "Moments"), replayable like a window. */
+export function momentFrame(id: string, m: MomentRecord): Buffer {
+  return Buffer.from(`id: ${id}\nevent: moment\ndata: ${JSON.stringify(m)}\n\n`, 'utf8');
 }
 
 /** The viewer's Last-Event-ID is older than the history: what follows is the whole history, not a resume. */
