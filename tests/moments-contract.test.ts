@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { asciiJson, ensureStreamsJvm, topologyConfig } from '../src/streams/bridge.ts';
-import type { MomentRecord } from '../src/streams/counts.ts';
+import type { MomentRecord } from '../src/domain/moment.ts';
 
 interface Case {
   name: string;
