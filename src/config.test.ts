@@ -14,9 +14,11 @@ describe('loadConfig', () => {
   it("settles Kafka Streams' internal topic replication: 1 on the embedded broker, left to the cluster size otherwise", () => {
     expect(loadConfig({}).streams).toMatchObject({ replicationFactor: 1, minInsyncReplicas: 1 });
     expect(loadConfig({ KAFKA_BROKERS: 'k1:9092' }).streams).toMatchObject({ replicationFactor: null, minInsyncReplicas: null });
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092', TOPIC_REPLICATION_FACTOR: '2', TOPIC_MIN_INSYNC_REPLICAS: '1' }).streams)
+      .toMatchObject({ replicationFactor: 2, minInsyncReplicas: 1 }); // follows the platform's topics
     expect(loadConfig({ KAFKA_BROKERS: 'k1:9092', STREAMS_REPLICATION_FACTOR: '3', STREAMS_MIN_INSYNC_REPLICAS: '2' }).streams)
       .toMatchObject({ replicationFactor: 3, minInsyncReplicas: 2 });
-    expect(() => loadConfig({ STREAMS_REPLICATION_FACTOR: '2', STREAMS_MIN_INSYNC_REPLICAS: '3' })).toThrow(/STREAMS_MIN_INSYNC_REPLICAS/);
+    expect(() => loadConfig({ KAFKA_BROKERS: 'k1:9092', STREAMS_REPLICATION_FACTOR: '2', STREAMS_MIN_INSYNC_REPLICAS: '3' })).toThrow(/STREAMS_MIN_INSYNC_REPLICAS/);
     expect(() => loadConfig({ STREAMS_REPLICATION_FACTOR: '0' })).toThrow(/STREAMS_REPLICATION_FACTOR/);
   });
 

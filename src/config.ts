@@ -96,8 +96,8 @@ const EnvSchema = z.object({
   STREAMS_PARTITIONS: int(2, 1, 1000),
   // where a NEW application id starts reading emoji-events (earliest: the whole retained topic)
   STREAMS_OFFSET_RESET: z.enum(['earliest', 'latest']).default('earliest'),
-  // replication of the topology's internal topics (changelogs, repartition): unset → 1 with the embedded
-  // broker, else min(3, brokers in the cluster), and one fewer in sync (at least 1)
+  // replication of the topology's internal topics (changelogs, repartition): unset → as the platform's
+  // topics (TOPIC_REPLICATION_FACTOR / TOPIC_MIN_INSYNC_REPLICAS; auto = min(3, brokers), one fewer in sync)
   STREAMS_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
   STREAMS_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
 
@@ -307,9 +307,10 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (e.MOMENTS_MIN_HISTORY > e.MOMENTS_BASELINE_WINDOWS) {
     throw new ConfigError('MOMENTS_MIN_HISTORY', 'must be at most MOMENTS_BASELINE_WINDOWS');
   }
+  // Kafka Streams' internal topics follow the platform's topics unless set; null = auto (the Java side asks the cluster)
   const embedded = brokers === null;
-  const replicationFactor = e.STREAMS_REPLICATION_FACTOR ?? (embedded ? 1 : null);
-  const minInsyncReplicas = e.STREAMS_MIN_INSYNC_REPLICAS ?? (embedded ? 1 : null);
+  const replicationFactor = e.STREAMS_REPLICATION_FACTOR ?? (embedded ? 1 : typeof rf === 'number' ? rf : null);
+  const minInsyncReplicas = e.STREAMS_MIN_INSYNC_REPLICAS ?? (embedded ? 1 : typeof isr === 'number' ? isr : null);
   if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
     throw new ConfigError('STREAMS_MIN_INSYNC_REPLICAS', 'must be at most the replication factor');
   }
