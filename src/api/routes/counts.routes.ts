@@ -38,13 +38,10 @@ export function timeParam(field: string, v: string | undefined, def: number): nu
   throw new ApiError(400, 'invalid_format', `${field} must be an ISO-8601 date-time (e.g. 2026-11-28T15:00:00.000Z) or epoch milliseconds`, field);
 }
 
-export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}): Hono {
-  const maxRangeMs = o.maxRangeMs ?? 3_600_000;
-  const defaultRangeMs = o.defaultRangeMs ?? 60_000;
-  const now = o.now ?? Date.now;
-  const retryAfter = String(o.retryAfterS ?? 2);
-
-  const guarded = <T>(fn: () => T): T => {
+/** Run a Kafka Streams query; not queryable (CountsUnavailableError) → 503 with Retry-After. */
+export const unavailableAs503 = (retryAfterS = 2) => {
+  const retryAfter = String(retryAfterS);
+  return <T>(fn: () => T): T => {
     try {
       return fn();
     } catch (err) {
@@ -54,6 +51,13 @@ export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}):
       throw err;
     }
   };
+};
+
+export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}): Hono {
+  const maxRangeMs = o.maxRangeMs ?? 3_600_000;
+  const defaultRangeMs = o.defaultRangeMs ?? 60_000;
+  const now = o.now ?? Date.now;
+  const guarded = unavailableAs503(o.retryAfterS);
 
   return new Hono()
     .get('/', (c) => {

@@ -5,9 +5,9 @@
 // src/domain/mood-curve.ts) so tests pass fakes.
 import { Hono } from 'hono';
 import type { MoodCurves } from '../../domain/mood-curve.ts';
-import { CountsUnavailableError, type CountsFacade, type MomentsFacade } from '../../streams/counts.ts';
+import type { CountsFacade, MomentsFacade } from '../../streams/counts.ts';
 import { ApiError } from '../errors.ts';
-import { timeParam } from './counts.routes.ts';
+import { timeParam, unavailableAs503 } from './counts.routes.ts';
 import { MATCH_ID_RE } from './subscriptions.routes.ts';
 
 export interface MatchesRoutesOptions {
@@ -32,18 +32,7 @@ function intParam(field: string, v: string | undefined, def: number, min: number
 
 export function matchesRoutes(o: MatchesRoutesOptions): Hono {
   const now = o.now ?? Date.now;
-  const retryAfter = String(o.retryAfterS ?? 2);
-
-  const guarded = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof CountsUnavailableError) {
-        throw new ApiError(503, 'unavailable', `${err.message}; retry after ${retryAfter} s`, undefined, undefined, { 'Retry-After': retryAfter });
-      }
-      throw err;
-    }
-  };
+  const guarded = unavailableAs503(o.retryAfterS);
 
   /** The path's match id, known to the exact counts (404 otherwise). */
   const knownMatch = (id: string): string => {
