@@ -1,18 +1,19 @@
 // `npm test`: every test, JVM and TypeScript, against real components.
-//   1. prepare (npm deps, Gradle build of the three runtimes), then the TypeScript type check
+//   1. prepare (a supported Node, npm deps, Gradle build of the three runtimes), then the TypeScript type check
 //   2. Gradle tests (JUnit: broker-free topology and aggregation tests)
 //   3. vitest (unit tests, then integration tests against a real broker that tests/setup/global.ts starts)
 // Extra arguments go to vitest (e.g. `npm test -- tests/ingest.test.ts`); SKIP_JVM_TESTS=1 skips step 2.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureJvmBuild, ensureNodeModules, ROOT } from './prepare.mjs';
+import { ensureJvmBuild, ensureNode, ensureNodeModules, ROOT } from './prepare.mjs';
 
 const t0 = Date.now();
 const step = (name, cmd, args) => {
   const s = Date.now();
   process.stderr.write(`\n[test] ${name}: ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  // EMOSTREAM_TEST_NODE: tests/node-runtime.test.ts checks that vitest's workers run on this same binary
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, EMOSTREAM_TEST_NODE: process.execPath } });
   const secs = ((Date.now() - s) / 1000).toFixed(1);
   if (r.status !== 0) {
     process.stderr.write(`[test] ${name} FAILED after ${secs} s (exit ${r.status ?? r.signal})\n`);
@@ -22,6 +23,8 @@ const step = (name, cmd, args) => {
 };
 
 try {
+  await ensureNode(); // on a node older than 22: re-runs this script under the project's Node 24
+  process.stderr.write(`[test] node ${process.version} (${process.execPath})\n`);
   ensureNodeModules();
   ensureJvmBuild();
 } catch (err) {
@@ -44,7 +47,7 @@ if (existsSync(vitestJson)) {
   const v = JSON.parse(readFileSync(vitestJson, 'utf8'));
   add({ passed: v.numPassedTests, failed: v.numFailedTests, skipped: v.numPendingTests + (v.numTodoTests ?? 0) });
 }
-process.stderr.write(`\n[test] all passed in ${((Date.now() - t0) / 1000).toFixed(1)} s (JUnit + vitest)\n`);
+process.stderr.write(`\n[test] all passed in ${((Date.now() - t0) / 1000).toFixed(1)} s (JUnit + vitest, node ${process.version})\n`);
 process.stdout.write(`total: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
 
 function add(c) {

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, parseDotEnv } from './config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, readEnvironment } from './config.ts';
 
 describe('loadConfig', () => {
   it('uses the default topic names of contracts/topics.json (shared with jvm/ and spark/)', () => {
@@ -96,9 +99,18 @@ describe('loadConfig', () => {
   });
 });
 
-describe('parseDotEnv', () => {
-  it('reads KEY=value lines, skipping comments and stripping quotes', () => {
-    expect(parseDotEnv('# c\nPORT=9000\n\nHOST="0.0.0.0"\nbad line\nX = y \n')).toEqual({ PORT: '9000', HOST: '0.0.0.0', X: 'y' });
+describe('readEnvironment', () => {
+  it('reads .env (comments skipped, quotes stripped) and lets the real environment win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emostream-env-'));
+    try {
+      writeFileSync(join(dir, '.env'), '# c\nPORT=9000\n\nHOST="0.0.0.0"\nX = y \nLOG_LEVEL=debug\n');
+      const env = readEnvironment({ LOG_LEVEL: 'warn' }, dir);
+      expect(env).toEqual({ PORT: '9000', HOST: '0.0.0.0', X: 'y', LOG_LEVEL: 'warn' });
+      expect(loadConfig(env).port).toBe(9000);
+      expect(readEnvironment({ PORT: '1' }, join(dir, 'none'))).toEqual({ PORT: '1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

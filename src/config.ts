@@ -3,6 +3,7 @@
 // Every option is documented in README.md ("Configuration"); keep the two in step.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -234,26 +235,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parse `KEY=value` lines (a `.env` file); comments and blank lines are skipped, quotes stripped. */
-export function parseDotEnv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const eq = line.indexOf('=');
-    if (eq <= 0) continue;
-    const key = line.slice(0, eq).trim();
-    let value = line.slice(eq + 1).trim();
-    if (/^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    out[key] = value;
-  }
-  return out;
-}
-
-/** Reads `.env` in `cwd` if present; real environment variables win over it. */
+/** Reads `.env` in `cwd` if present (Node's dotenv parser); real environment variables win over it. */
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Record<string, string | undefined> {
   const file = resolve(cwd, '.env');
-  const fromFile = existsSync(file) ? parseDotEnv(readFileSync(file, 'utf8')) : {};
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
   return { ...fromFile, ...env };
 }
 

@@ -54,7 +54,7 @@ try {
 if (stopping) await new Promise(() => {}); // a signal arrived during start-up; shutdown() exits
 const secs = ((Date.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
-  `\nEmoStream is up in ${secs} s\n` +
+  `\nEmoStream is up in ${secs} s (Node ${process.version})\n` +
     `  API        ${platform.url}  (POST /v1/emoji, /v1/emoji/batch; GET /readyz)\n` +
     (config.compat.paths.length ? `  compat     POST ${config.compat.paths.join(', ')} (clients of the original project)\n` : '') +
     `  dashboard  ${platform.url}/\n` +

@@ -159,7 +159,9 @@ describe('health, 404 and mounting', () => {
       ingest: { submit: async () => {}, readiness: async () => [{ name: 'kafka', ok: kafkaOk }] },
       readiness: [() => ({ name: 'spark', ok: true, detail: 'running' }), async () => { throw new Error('streams down'); }],
     });
-    expect((await app.request('/healthz')).status).toBe(200);
+    const alive = await app.request('/healthz');
+    expect(alive.status).toBe(200);
+    expect(((await alive.json()) as { node: string }).node).toBe(process.version); // the runtime serving, e.g. v24.22.3
     const res = await app.request('/readyz');
     expect(res.status).toBe(503);
     const body = (await res.json()) as { checks: { name: string; ok: boolean; detail?: string }[] };

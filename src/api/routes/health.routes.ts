@@ -21,7 +21,7 @@ export function healthRoutes(checks: ReadinessCheck[], timeoutMs = 3000): Hono {
     }
   };
   return new Hono()
-    .get('/healthz', (c) => c.json({ status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000) }))
+    .get('/healthz', (c) => c.json({ status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000), node: process.version }))
     .get('/readyz', async (c) => {
       const results = (await Promise.all(checks.map(run))).flat();
       const ready = results.every((r) => r.ok);

@@ -134,7 +134,7 @@ export function apiSchemas(config: Pick<Config, 'ingest' | 'compat'>) {
     palette: z
       .object({ palette: z.array(z.string()), default_match_id: z.string(), window_ms: z.int(), scale_factor: z.int(), max_batch_events: z.int() })
       .register(registry, { id: 'Palette' }),
-    health: z.object({ status: z.literal('ok'), uptime_s: z.number() }).register(registry, { id: 'Health' }),
+    health: z.object({ status: z.literal('ok'), uptime_s: z.number(), node: z.string() }).register(registry, { id: 'Health' }),
     ready: z
       .object({ status: z.enum(['ready', 'not_ready']), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })) })
       .register(registry, { id: 'Readiness' }),
