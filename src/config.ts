@@ -307,6 +307,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (new Set(compatPaths).size !== compatPaths.length) throw new ConfigError('COMPAT_PATHS', 'lists a path twice');
   const timeZone = e.COMPAT_TIMEZONE; // kept as given: ICU would rename e.g. Asia/Kolkata to Asia/Calcutta
   try {
+    // Node 22+'s Intl also takes a UTC offset ("+05:30"); an IANA name starts with a letter
+    if (!/^[A-Za-z]/.test(timeZone)) throw new RangeError('an offset, not a name');
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
     throw new ConfigError('COMPAT_TIMEZONE', `"${e.COMPAT_TIMEZONE}" is not an IANA time zone name (e.g. UTC, Asia/Kolkata)`);
