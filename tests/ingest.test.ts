@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/api/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { EmojiEvent } from '../src/domain/event.ts';
-import { createKafka } from '../src/kafka/client.ts';
+import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 
 const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -345,6 +345,27 @@ describe('health', () => {
     expect(body.checks.map((c) => c.name)).toEqual(['kafka', 'ingest']);
     expect(r.status).toBe(200);
     expect(body.status).toBe('ready');
+  });
+});
+
+describe('topic durability', () => {
+  it('creates the platform topics with the configured replicas and an explicit min.insync.replicas; refuses an impossible one', async () => {
+    const names = { TOPIC_EVENTS: `${RUN}-d-events`, TOPIC_WINDOWS: `${RUN}-d-windows`, TOPIC_EXACT: `${RUN}-d-exact`, TOPIC_METRICS: `${RUN}-d-metrics`, TOPIC_MOMENTS: `${RUN}-d-moments` };
+    const c = loadConfig({ KAFKA_BROKERS: BROKERS, ...names });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await clusterTopicDurability(admin, c)).toEqual({ replicationFactor: 1, minInsyncReplicas: 1 }); // auto on one broker
+      expect((await ensureTopics(admin, c)).sort()).toEqual(Object.values(names).sort());
+      for (const topic of Object.values(names)) {
+        expect(await actualTopicDurability(admin, topic)).toEqual({ replicationFactor: 1, minInsyncReplicas: 1, explicitMinInsync: true });
+      }
+      const impossible = loadConfig({ KAFKA_BROKERS: BROKERS, TOPIC_MIN_INSYNC_REPLICAS: '2' });
+      await expect(clusterTopicDurability(admin, impossible)).rejects.toThrow(/exceeds the replication factor \(1\) on this cluster of 1 broker/);
+      await admin.deleteTopics({ topics: Object.values(names) });
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import { createApp } from '../api/app.ts';
 import { MoodCurves } from '../domain/mood-curve.ts';
 import { bootstrapServers, type Config } from '../config.ts';
 import { startEmbeddedBroker } from '../kafka/broker.ts';
-import { clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
+import { actualTopicDurability, clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
 import { startIngest, type IngestService } from '../kafka/producer.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { startLagPoller } from '../metrics/lag.ts';
@@ -93,7 +93,15 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     parts.push({ name: 'Kafka admin', stop: () => admin.disconnect() });
     const created = await ensureTopics(admin, config);
     log.info(created.length ? `created topics: ${created.join(', ')}` : 'topics present');
-    log.info(durabilityStatement(await clusterTopicDurability(admin, config), !config.kafka.brokers));
+    // what a 202 guarantees: said from the events topic as it is (an older topic keeps its own settings)
+    const wanted = await clusterTopicDurability(admin, config);
+    const actual = await actualTopicDurability(admin, config.topics.events);
+    log.info(durabilityStatement(actual, !config.kafka.brokers));
+    if (actual.replicationFactor < wanted.replicationFactor || actual.minInsyncReplicas < wanted.minInsyncReplicas) {
+      log.warn(
+        `${config.topics.events} has ${actual.replicationFactor} replica(s) and min.insync.replicas ${actual.minInsyncReplicas}, below the configured ${wanted.replicationFactor} / ${wanted.minInsyncReplicas} (existing topics are not altered)`,
+      );
+    }
 
     const readiness: ReadinessCheck[] = [];
 

@@ -1,6 +1,6 @@
 // kafkajs client construction and topic set-up. Topic names come from Config (defaults in
 // contracts/topics.json); nothing here reads the environment.
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import { bootstrapServers, type Config } from '../config.ts';
 
 export function createKafka(config: Config, clientSuffix = 'api'): Kafka {
@@ -56,7 +56,28 @@ export function topicSpecs(config: Config, d: TopicDurability = topicDurability(
 /** Decide the durability of the platform's topics for the cluster `admin` talks to. */
 export async function clusterTopicDurability(admin: Admin, config: Config): Promise<TopicDurability> {
   const brokers = config.kafka.brokers ? (await admin.describeCluster()).brokers.length : 1;
-  return topicDurability(config, brokers);
+  const d = topicDurability(config, brokers);
+  if (d.minInsyncReplicas > d.replicationFactor) {
+    throw new Error(
+      `TOPIC_MIN_INSYNC_REPLICAS (${d.minInsyncReplicas}) exceeds the replication factor (${d.replicationFactor}) on this cluster of ${brokers} broker(s): no write could be acknowledged`,
+    );
+  }
+  return d;
+}
+
+/**
+ * The durability `topic` really has (it may predate the configuration: existing topics are never altered):
+ * the fewest replicas of any partition, and its min.insync.replicas.
+ */
+export async function actualTopicDurability(admin: Admin, topic: string): Promise<TopicDurability & { explicitMinInsync: boolean }> {
+  const md = await admin.fetchTopicMetadata({ topics: [topic] });
+  const replicationFactor = Math.min(...md.topics[0]!.partitions.map((p) => p.replicas.length));
+  const cfg = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+    includeSynonyms: false,
+  });
+  const entry = cfg.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas');
+  return { replicationFactor, minInsyncReplicas: Number(entry?.configValue ?? 1), explicitMinInsync: entry ? !entry.isDefault : false };
 }
 
 /**
