@@ -5,7 +5,9 @@
 //    (--batch N > 1: N events per request to /v1/emoji/batch);
 //  - viewer clients register (POST /v1/subscriptions) and read their SSE stream;
 //  - --burst EMOJI:COUNT@SECONDs (comma-separated for several): a sudden spike of one emoji (a wicket!),
-//    sent as batches to the first match at that second;
+//    sent as batches to the first match at that second; the summary reports the moment(s) it caused
+//    (GET /v1/matches/:id/moments for the windows the burst was sent in, polled up to --settle seconds) and
+//    how many `event: moment` the viewers received;
 //  - a live progress line; at the end a summary (sent, accepted, refused by status, request latency
 //    p50/p99, windows per viewer, window end → viewer latency p50/p99) and a check that every accepted
 //    reaction shows up in GET /v1/counts (polled until equal or --settle seconds pass).
@@ -55,6 +57,20 @@ export interface SimulationSummary {
   requestLatencyMs: { p50: number; p99: number; max: number };
   viewers: { registered: number; failed: number; windowsPerViewer: { min: number; max: number; mean: number }; latencyMs: { p50: number; p99: number; max: number; samples: number } };
   counts: { checked: boolean; ok: boolean; detail: Record<string, { expected: Record<string, number>; got: Record<string, number> }>; waitedMs: number };
+  /** Each burst and the moments of its match whose window starts between its first and last request. */
+  bursts: BurstReport[];
+  /** `event: moment` frames the viewers received (each viewer counts each moment once). */
+  momentsToViewers: number;
+}
+
+export interface BurstReport extends Burst {
+  match: string;
+  sentAtMs: number;
+  doneAtMs: number;
+  accepted: number;
+  /** null: the moments route did not answer (no Kafka Streams, or an older API) */
+  moments: { window_start: string; peak_emoji: string; peak_count: number; peak_baseline: number; trigger: string; score: number }[] | null;
+  waitedMs: number;
 }
 
 export function parseBursts(spec: string | undefined): Burst[] {
@@ -184,7 +200,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     acceptedEvents += events.length;
   };
 
-  const post = async (match: string, events: { user_id: string; emoji_type: string; timestamp: number; match_id: string }[]) => {
+  /** true when the request was answered 202 */
+  const post = async (match: string, events: { user_id: string; emoji_type: string; timestamp: number; match_id: string }[]): Promise<boolean> => {
     const single = events.length === 1;
     const body = JSON.stringify(single ? events[0] : events);
     sentEvents += events.length;
@@ -193,17 +210,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
     try {
       const r = await request(agent, new URL(single ? '/v1/emoji' : '/v1/emoji/batch', base), 'POST', body);
       latencies.push(performance.now() - t0);
-      if (r.status === 202) addAccepted(match, events);
-      else refusedByStatus[r.status] = (refusedByStatus[r.status] ?? 0) + 1;
+      if (r.status === 202) {
+        addAccepted(match, events);
+        return true;
+      }
+      refusedByStatus[r.status] = (refusedByStatus[r.status] ?? 0) + 1;
     } catch {
       errors++;
     }
+    return false;
   };
 
   // viewers
   interface Viewer {
     subscriptionId: string | null;
     windows: number;
+    moments: number;
     seen: Set<string>;
     close: () => void;
     ended: string | null;
@@ -218,11 +240,15 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         const r = await request(agent, new URL('/v1/subscriptions', base), 'POST', JSON.stringify({ match_id: match }));
         if (r.status !== 201) throw new Error(`HTTP ${r.status}`);
         const sub = JSON.parse(r.body) as { subscription_id: string; stream_url: string };
-        const v: Viewer = { subscriptionId: sub.subscription_id, windows: 0, seen: new Set(), close: () => {}, ended: null };
+        const v: Viewer = { subscriptionId: sub.subscription_id, windows: 0, moments: 0, seen: new Set(), close: () => {}, ended: null };
         v.close = readSse(
           new URL(sub.stream_url, base),
           sseAgent,
           (e) => {
+            if (e.event === 'moment' && !v.seen.has(e.id)) {
+              v.seen.add(e.id);
+              v.moments++;
+            }
             if (e.event !== 'window' || v.seen.has(e.id)) return;
             v.seen.add(e.id);
             v.windows++;
@@ -280,18 +306,22 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       else next = Date.now(); // fell behind: do not try to catch up in a rush
     }
   });
+  const burstReports: BurstReport[] = [];
   const bursts = o.bursts.map(async (b) => {
     await sleep(Math.max(0, b.atMs - (Date.now() - t0)));
     if (Date.now() >= deadline) return;
     const match = matchIds[0]!;
+    const report: BurstReport = { ...b, match, sentAtMs: Date.now(), doneAtMs: 0, accepted: 0, moments: null, waitedMs: 0 };
+    burstReports.push(report);
     const chunks: Promise<void>[] = [];
     for (let left = b.count; left > 0; left -= maxBatch) {
       const n = Math.min(maxBatch, left);
       const events = Array.from({ length: n }, (_, i) => ({ user_id: `sim-${run}-burst${i % 97}`, emoji_type: b.emoji, timestamp: Date.now(), match_id: match }));
-      chunks.push(post(match, events));
+      chunks.push(post(match, events).then((ok) => void (report.accepted += ok ? n : 0)));
       if (chunks.length >= 4) await Promise.all(chunks.splice(0));
     }
     await Promise.all(chunks);
+    report.doneAtMs = Date.now();
   });
   await Promise.all([...emitters, ...bursts]);
   const elapsed = Date.now() - t0;
@@ -332,6 +362,27 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       await sleep(500);
     }
   }
+  // the moments each burst caused: windows starting from the burst's first request's window to its last request
+  for (const r of burstReports) {
+    const c0 = Date.now();
+    const from = r.sentAtMs - (r.sentAtMs % 100) - 2000; // the window holding the first request (windows ≤ 2 s here, a multiple of 100 ms)
+    for (;;) {
+      try {
+        const q = new URL(`/v1/matches/${encodeURIComponent(r.match)}/moments?from=${Math.max(0, from)}&to=${r.doneAtMs + 1}`, base);
+        const res = await request(agent, q, 'GET');
+        if (res.status === 200) {
+          const all = (JSON.parse(res.body) as { moments: (NonNullable<BurstReport['moments']>[number] & { window_end: string })[] }).moments;
+          // only windows that hold part of the burst: they end after its first request
+          r.moments = all.filter((m) => Date.parse(m.window_end) > r.sentAtMs).reverse();
+        }
+      } catch {
+        /* retry */
+      }
+      r.waitedMs = Date.now() - c0;
+      if ((r.moments && r.moments.length > 0) || Date.now() - c0 > Math.max(o.settleMs, 5000)) break;
+      await sleep(500);
+    }
+  }
   agent.destroy();
   sseAgent.destroy();
 
@@ -359,6 +410,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
       latencyMs: { p50: percentile(wl, 50), p99: percentile(wl, 99), max: wl.length ? wl[wl.length - 1]! : NaN, samples: wl.length },
     },
     counts,
+    bursts: burstReports,
+    momentsToViewers: viewerList.reduce((a, v) => a + v.moments, 0),
   };
 }
 
@@ -380,6 +433,18 @@ export function formatSummary(s: SimulationSummary): string {
     L.push(`  counts     MISMATCH after ${(s.counts.waitedMs / 1000).toFixed(1)} s:`);
     for (const [m, d] of Object.entries(s.counts.detail)) L.push(`    ${m}: expected ${JSON.stringify(d.expected)} got ${JSON.stringify(d.got)}`);
   }
+  for (const b of s.bursts) {
+    const head = `  burst      ${b.emoji}×${b.count} at ${(b.atMs / 1000).toFixed(1)} s to ${b.match} (${b.accepted} accepted in ${((b.doneAtMs - b.sentAtMs) / 1000).toFixed(2)} s)`;
+    if (b.moments === null) L.push(`${head}: no moments route (Kafka Streams off?)`);
+    else if (b.moments.length === 0) L.push(`${head}: NO moment after ${(b.waitedMs / 1000).toFixed(1)} s`);
+    else {
+      L.push(`${head}: ${b.moments.length} moment${b.moments.length > 1 ? 's' : ''}`);
+      for (const m of b.moments) {
+        L.push(`    moment   window ${m.window_start}: peak ${m.peak_emoji} ${m.peak_count} (baseline ${m.peak_baseline}), trigger ${m.trigger}, score ${m.score}`);
+      }
+    }
+  }
+  if (s.bursts.length) L.push(`  moments    ${s.momentsToViewers} \`event: moment\` received by the ${s.viewers.registered} viewers`);
   return L.join('\n');
 }
 

@@ -38,9 +38,17 @@ describe('simulate', () => {
     const match = `t-sim-${Math.random().toString(36).slice(2, 8)}`;
     // stand-in for the Spark job: a window for the match every 250 ms, each ending 100 ms before it is published
     const facade = platform.broadcast!;
+    let published = 0;
     const timer = setInterval(() => {
       const end = Date.now() - 100;
       facade.publish(makeWindow(match, end - 2000, 2000, { '🔥': 1500, '😀': 3 }, 1000));
+      // stand-in for Kafka Streams: one moment (every viewer of the match must count it once)
+      if (++published === 6) {
+        facade.publishMoment({
+          match_id: match, window_start: new Date(end - 2000).toISOString(), window_end: new Date(end).toISOString(),
+          peak_emoji: '🔥', peak_count: 1500, peak_baseline: 3, total: 1503, total_baseline: 4, trigger: '🔥', score: 80, baseline_windows: 5, counts: { '🔥': 1500, '😀': 3 },
+        });
+      }
     }, 250);
     const s = await runSimulation({
       url: platform.url,
@@ -70,7 +78,14 @@ describe('simulate', () => {
     expect(s.viewers.latencyMs.p50).toBeGreaterThanOrEqual(100);
     expect(s.viewers.latencyMs.p99).toBeLessThan(1000);
     expect(s.counts.checked).toBe(false);
+    expect(s.momentsToViewers).toBe(4);
+    // the burst is reported; without Kafka Streams there is no moments route to ask
+    expect(s.bursts).toHaveLength(1);
+    expect(s.bursts[0]).toMatchObject({ emoji: '🔥', count: 1500, accepted: 1500, match, moments: null });
     const text = formatSummary(s);
+    expect(text).toContain('burst      🔥×1500 at 1.0 s');
+    expect(text).toContain('no moments route');
+    expect(text).toContain('4 `event: moment` received by the 4 viewers');
     expect(text).toContain(`accepted   ${s.acceptedEvents}`);
     expect(text).toContain('refused    none');
   }, 60_000);
