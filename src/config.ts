@@ -81,6 +81,7 @@ const EnvSchema = z.object({
   SPARK_HEAP: heap('1g'),
   SPARK_TRIGGER_MS: int(250, 0), // = the tick interval: each trigger sees fresh ticks; see README "Spark job"
   SPARK_WATERMARK_MS: int(500, 0),
+  SPARK_DEDUP_RETENTION_MS: int(600_000, 0), // keep equal to STREAMS_DEDUP_RETENTION_MS: both count a retried id once
   SPARK_SHUFFLE_PARTITIONS: int(1, 1), // frozen into the checkpoint at its first run; see README "Spark job"
   SPARK_UI_PORT: int(4040, 0, 65535),
 
@@ -194,6 +195,7 @@ export interface Config {
     heap: string;
     triggerMs: number;
     watermarkMs: number;
+    dedupRetentionMs: number;
     shufflePartitions: number;
     uiPort: number;
   };
@@ -360,6 +362,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       heap: e.SPARK_HEAP,
       triggerMs: e.SPARK_TRIGGER_MS,
       watermarkMs: e.SPARK_WATERMARK_MS,
+      dedupRetentionMs: e.SPARK_DEDUP_RETENTION_MS,
       shufflePartitions: e.SPARK_SHUFFLE_PARTITIONS,
       uiPort: e.SPARK_UI_PORT,
     },

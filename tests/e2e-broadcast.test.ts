@@ -30,7 +30,8 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       SPARK_ENABLED: 'false', // started below, so this file does not depend on how the platform wires Spark
       STREAMS_ENABLED: 'false',
     });
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000 });
+    // 'latest': the shared test broker holds earlier tests' events; this test needs only its own
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000, startingOffsets: 'latest' });
     platform = await startPlatform(config, { spark: false, streams: false });
     await job.ready;
   }, 200_000);

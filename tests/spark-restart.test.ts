@@ -67,7 +67,8 @@ describe('Spark job restart from its checkpoint', () => {
 
   it('resumes from the checkpoint after a stop mid-batch: nothing lost, repeats are identical', async () => {
     const t0 = Date.now();
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000 });
+    // 'latest' on the first run: the shared test broker holds earlier tests' events; this test needs only its own
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000, startingOffsets: 'latest' });
     const startup1 = await job.ready;
 
     // A: closed and emitted by the first run
@@ -109,7 +110,7 @@ describe('Spark job restart from its checkpoint', () => {
 
     // the same data dir → the same checkpoint
     const t1 = Date.now();
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000 });
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000, startingOffsets: 'latest' });
     const startup2 = await job.ready;
 
     // B: after the restart

@@ -67,7 +67,8 @@ const batches: { at: number; ms: number; rows: number; parts: Record<string, num
 const rss: number[] = [];
 let startupMs = NaN;
 if (!a['no-job']) {
-  job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m), libDir: a['lib-dir'] });
+  // 'latest': steady state only, not the topic's backlog; start-up under load can take minutes
+  job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m), libDir: a['lib-dir'], startingOffsets: 'latest', readyTimeoutMs: 300_000 });
   job.onProgress((p) => batches.push({ at: Date.now(), ms: p.batch_duration_ms, rows: Number(p.input_rows), parts: (p.durations_ms ?? {}) as Record<string, number> }));
   startupMs = await job.ready;
 }

@@ -11,6 +11,11 @@ export interface WindowRecord {
   counts: Record<string, number>;
   swarm: Record<string, number>;
   total: number;
+  /**
+   * Spark only, present when > 0: the match's events that arrived after their own window had closed (behind the
+   * watermark), counted here, in the match's next window, instead of being dropped silently. Not in `counts`/`total`.
+   */
+  late?: number;
 }
 
 /** swarm size for `count` events of one emoji in one window: max(1, floor(count / factor)); 0 → 0 (absent). */
@@ -70,5 +75,6 @@ export function parseWindowRecord(text: string): WindowRecord | null {
   if (Number.isNaN(Date.parse(w.window_start)) || Number.isNaN(Date.parse(w.window_end))) return null;
   if (typeof w.counts !== 'object' || w.counts === null || typeof w.swarm !== 'object' || w.swarm === null) return null;
   if (typeof w.total !== 'number') return null;
+  if (w.late !== undefined && typeof w.late !== 'number') return null;
   return w as unknown as WindowRecord;
 }

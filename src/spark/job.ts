@@ -44,7 +44,7 @@ export interface SparkJobOptions {
   libDir?: string;
   /** Checkpoint folder; default <dataDir>/spark/checkpoint. */
   checkpointDir?: string;
-  /** Where to start on the first run (no checkpoint yet): 'latest' (default) or 'earliest'. */
+  /** Where to start on the first run (no checkpoint yet): 'earliest' (the job's default: nothing accepted before it first ran is missed) or 'latest'. */
   startingOffsets?: 'latest' | 'earliest';
   /** How long `ready` waits for the first progress report. */
   readyTimeoutMs?: number;
@@ -77,6 +77,7 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'window-ms': config.windows.windowMs,
     'scale-factor': config.windows.scaleFactor,
     'watermark-ms': s.watermarkMs,
+    'dedup-retention-ms': s.dedupRetentionMs,
     'trigger-ms': s.triggerMs,
     'shuffle-partitions': s.shufflePartitions,
     'ui-port': s.uiPort,

@@ -7,11 +7,11 @@ import { startTickWriter, type TickWriter } from '../kafka/ticks.ts';
 
 let seq = 0;
 
-/** One event as the API writes it to emoji-events (key = user_id). */
-export function eventMessage(matchId: string, emoji: string, receivedAtMs: number, userId = `u-${seq % 1000}`) {
+/** One event as the API writes it to emoji-events (key = user_id); a retry repeats user_id and event_id. */
+export function eventMessage(matchId: string, emoji: string, receivedAtMs: number, userId = `u-${seq % 1000}`, eventId?: string) {
   seq++;
   const value = JSON.stringify({
-    event_id: `e-${process.pid}-${seq}`,
+    event_id: eventId ?? `e-${process.pid}-${seq}`,
     user_id: userId,
     emoji_type: emoji,
     timestamp: new Date(receivedAtMs - 20).toISOString(),

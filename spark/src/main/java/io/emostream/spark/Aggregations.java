@@ -5,12 +5,19 @@ import static org.apache.spark.sql.functions.*;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.streaming.GroupStateTimeout;
+import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The aggregation core as pure {@code Dataset → Dataset} functions (no sources, sinks or side effects):
@@ -42,16 +49,20 @@ import org.apache.spark.sql.Row;
 public final class Aggregations {
     private Aggregations() {}
 
-    /** Window length, watermark delay and swarm scale factor. */
-    public record Settings(long windowMs, long watermarkMs, long scaleFactor) {
+    /** Window length, watermark delay, swarm scale factor, how long a repeated (user_id, event_id) is dropped. */
+    public record Settings(long windowMs, long watermarkMs, long scaleFactor, long dedupRetentionMs) {
+        /** The same default as the Kafka Streams dedup store (STREAMS_DEDUP_RETENTION_MS). */
+        public static final long DEFAULT_DEDUP_RETENTION_MS = 600_000;
+
         public Settings {
             if (windowMs < 1) throw new IllegalArgumentException("windowMs must be >= 1");
             if (watermarkMs < 0) throw new IllegalArgumentException("watermarkMs must be >= 0");
             if (scaleFactor < 1) throw new IllegalArgumentException("scaleFactor must be >= 1");
+            if (dedupRetentionMs < 0) throw new IllegalArgumentException("dedupRetentionMs must be >= 0");
         }
 
         public static Settings defaults() {
-            return new Settings(2000, 500, 1000);
+            return new Settings(2000, 500, 1000, DEFAULT_DEDUP_RETENTION_MS);
         }
     }
 
@@ -64,7 +75,8 @@ public final class Aggregations {
     /**
      * Parse and classify raw records. Input: {@code value} (binary or string) and optionally {@code partition},
      * {@code offset} (kept to report invalid records). Output columns: kind, event_time (timestamp = received_at;
-     * null for invalid), match_id, emoji_type (null unless kind = event), partition, offset, raw (the value as text).
+     * null for invalid), match_id, emoji_type, user_id, event_id (null unless kind = event), partition, offset, raw
+     * (the value as text).
      * Never throws on a bad value.
      */
     public static Dataset<Row> classify(Dataset<Row> raw) {
@@ -96,23 +108,63 @@ public final class Aggregations {
                 when(col("kind").notEqual(lit(Schemas.KIND_INVALID)), receivedAt).as("event_time"),
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("match_id")).as("match_id"),
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("emoji_type")).as("emoji_type"),
+                when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("user_id")).as("user_id"),
+                when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("event_id")).as("event_id"),
                 col("partition"),
                 col("offset"),
                 col("raw"));
     }
 
     /**
-     * Counts per (window, match_id, emoji_type) on event time with a watermark; works on a streaming frame in append
-     * mode (a window's rows appear once, when the watermark passes its end) and on a static one (all windows).
-     * Invalid rows are dropped first so they never move the clock. Ticks appear as rows with null match_id.
+     * Spark setting that must be false for {@link #windowCounts} on a stream: a stateful operator after
+     * flatMapGroupsWithState is refused otherwise, since such a function may emit rows older than the watermark,
+     * which the next operator would drop. {@link FirstOccurrence} never does (late rows are re-timed past it).
+     */
+    public static final String CHECK_CORRECTNESS = "spark.sql.streaming.statefulOperator.checkCorrectness.enabled";
+
+    /** Output of {@link #firstOccurrences}. */
+    static final StructType FIRST_OCCURRENCES = new StructType()
+        .add("kind", DataTypes.StringType, false)
+        .add("event_time", DataTypes.TimestampType, true)
+        .add("match_id", DataTypes.StringType, true)
+        .add("emoji_type", DataTypes.StringType, true);
+
+    /**
+     * The first occurrence of each (user_id, event_id) within the retention period, late events marked (see
+     * {@link FirstOccurrence}); on a streaming frame with a watermark on event_time (the same delay as the windows).
+     * Invalid rows are dropped first. Output columns: kind (event | tick | late | duplicate), event_time, match_id,
+     * emoji_type (null unless kind = event).
+     */
+    public static Dataset<Row> firstOccurrences(Dataset<Row> classified, Settings s) {
+        Dataset<Row> in = classified
+            .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
+            .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"))
+            .withWatermark("event_time", s.watermarkMs() + " milliseconds");
+        return in
+            .groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING())
+            .flatMapGroupsWithState(
+                new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), classified.isStreaming()),
+                OutputMode.Append(), Encoders.LONG(), Encoders.row(FIRST_OCCURRENCES), GroupStateTimeout.ProcessingTimeTimeout());
+    }
+
+    /**
+     * Counts per (window, match_id, emoji_type) on event time with a watermark, from {@link #firstOccurrences}
+     * (duplicates dropped); works on a streaming frame in append mode (a window's rows appear once, when the
+     * watermark passes its end) and on a static one (all windows). Ticks appear as rows with null match_id; late
+     * events as rows with a match_id and a null emoji_type (their count is the match's {@code late}).
      * Output columns: window (struct start, end), match_id, emoji_type, count.
      */
-    public static Dataset<Row> windowCounts(Dataset<Row> classified, Settings s) {
-        return classified
-            .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
+    public static Dataset<Row> countWindows(Dataset<Row> firstOccurrences, Settings s) {
+        return firstOccurrences
+            .filter(col("kind").notEqual(lit(FirstOccurrence.KIND_DUPLICATE)))
             .withWatermark("event_time", s.watermarkMs() + " milliseconds")
             .groupBy(window(col("event_time"), s.windowMs() + " milliseconds").as("window"), col("match_id"), col("emoji_type"))
             .agg(count(lit(1)).as("count"));
+    }
+
+    /** {@link #countWindows} of {@link #firstOccurrences}: classified rows → counts per (window, match, emoji). */
+    public static Dataset<Row> windowCounts(Dataset<Row> classified, Settings s) {
+        return countWindows(firstOccurrences(classified, s), s);
     }
 
     /** swarm map from a counts map column: max(1, floor(count / factor)) per emoji (counts here are >= 1; exact up to 2^53). */
@@ -127,13 +179,15 @@ public final class Aggregations {
      */
     public static Dataset<Row> toWindowRecords(Dataset<Row> counts, Settings s) {
         requireUtc(counts);
+        Column isLate = col("emoji_type").isNull();
         return counts
-            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
+            .filter(col("match_id").isNotNull())
             .groupBy(col("window"), col("match_id"))
             .agg(
-                // sorted by emoji: the same window always serializes to the same bytes
-                map_from_entries(array_sort(collect_list(struct(col("emoji_type"), col("count"))))).as("counts"),
-                sum(col("count")).cast("long").as("total"))
+                // sorted by emoji: the same window always serializes to the same bytes (collect_list skips nulls)
+                map_from_entries(array_sort(collect_list(when(not(isLate), struct(col("emoji_type"), col("count")))))).as("counts"),
+                coalesce(sum(when(not(isLate), col("count"))), lit(0L)).cast("long").as("total"),
+                coalesce(sum(when(isLate, col("count"))), lit(0L)).cast("long").as("late"))
             .select(
                 col("match_id").as("key"),
                 to_json(struct(
@@ -142,7 +196,9 @@ public final class Aggregations {
                     date_format(col("window.end"), WindowFormat.ISO_PATTERN).as("window_end"),
                     col("counts"),
                     swarm(col("counts"), s.scaleFactor()).as("swarm"),
-                    col("total"))).as("value"),
+                    col("total"),
+                    // only when there were late events: the record is otherwise the shared one (Kafka Streams' too)
+                    when(col("late").gt(0), col("late")).as("late"))).as("value"),
                 col("match_id"),
                 unix_millis(col("window.start")).as("window_start_ms"));
     }
@@ -157,20 +213,27 @@ public final class Aggregations {
      */
     public static List<String[]> closedWindows(Dataset<Row> batch, Settings s) {
         List<Row> rows = batch
-            .filter(col("match_id").isNotNull().and(col("emoji_type").isNotNull()))
+            .filter(col("match_id").isNotNull())
             .select(col("match_id"), unix_millis(col("window.start")), unix_millis(col("window.end")), col("emoji_type"), col("count"))
             .collectAsList();
         Map<List<Object>, Map<String, Long>> byWindow = new TreeMap<>(
             Comparator.comparing((List<Object> k) -> (Long) k.get(1)).thenComparing(k -> (String) k.get(0)));
+        Map<List<Object>, Long> late = new HashMap<>();
         for (Row r : rows) {
-            byWindow.computeIfAbsent(List.of(r.getString(0), r.getLong(1), r.getLong(2)), k -> new TreeMap<>())
-                .merge(r.getString(3), r.getLong(4), Long::sum);
+            List<Object> k = List.of(r.getString(0), r.getLong(1), r.getLong(2));
+            Map<String, Long> counts = byWindow.computeIfAbsent(k, x -> new TreeMap<>());
+            if (r.isNullAt(3)) {
+                late.merge(k, r.getLong(4), Long::sum);
+            } else {
+                counts.merge(r.getString(3), r.getLong(4), Long::sum);
+            }
         }
         List<String[]> out = new ArrayList<>(byWindow.size());
         for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
             String matchId = (String) w.getKey().get(0);
             long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
-            out.add(new String[] {matchId, WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor()), String.valueOf(end)});
+            String json = WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor(), late.getOrDefault(w.getKey(), 0L));
+            out.add(new String[] {matchId, json, String.valueOf(end)});
         }
         return out;
     }

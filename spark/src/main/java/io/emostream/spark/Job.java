@@ -38,6 +38,7 @@ public final class Job {
     private static final Logger LOG = LoggerFactory.getLogger(Job.class);
     /** Observed-metric names (per micro-batch, exact): see MetricsListener. */
     public static final String OBSERVED_INPUT = "input";
+    public static final String OBSERVED_DEDUP = "dedup";
     public static final String OBSERVED_OUTPUT = "output";
     public static final String QUERY_NAME = "emoji-windows";
 
@@ -54,6 +55,7 @@ public final class Job {
         staticFields.put("window_ms", c.windowMs());
         staticFields.put("watermark_delay_ms", c.watermarkMs());
         staticFields.put("trigger_ms", c.triggerMs());
+        staticFields.put("dedup_retention_ms", c.dedupRetentionMs());
         MetricsListener metrics = MetricsListener.toKafka(c.brokers(), c.metricsTopic(), staticFields);
         spark.streams().addListener(metrics);
         WindowProducer windows = new WindowProducer(c.brokers(), c.windowsTopic());
@@ -134,6 +136,9 @@ public final class Job {
             // even when no new records came (a quiet stream still gets its last window)
             .set("spark.sql.streaming.noDataMicroBatches.enabled", "true")
             .set("spark.sql.streaming.minBatchesToRetain", "20")
+            // Spark refuses a stateful operator (the window counts) after flatMapGroupsWithState (the dedup) unless
+            // told the first never emits rows older than the watermark: FirstOccurrence re-times late rows past it.
+            .set(Aggregations.CHECK_CORRECTNESS, "false")
             // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
             .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")
@@ -165,7 +170,7 @@ public final class Job {
     /** Logs an invalid record with its partition and offset; returns false so that a filter drops it. */
     private static final UserDefinedFunction SET_ASIDE = udf(
         (UDF3<Integer, Long, String, Boolean>) (partition, offset, raw) -> {
-            InvalidRecords.log(partition, offset, raw);
+            SetAside.invalid(partition, offset, raw);
             return false;
         },
         DataTypes.BooleanType).asNondeterministic();
@@ -193,7 +198,12 @@ public final class Job {
             // invalid records are logged with their offset and set aside; they never reach the watermark
             .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)).or(SET_ASIDE.apply(col("partition"), col("offset"), col("raw"))));
 
-        Dataset<Row> counts = Aggregations.windowCounts(classified, s)
+        Dataset<Row> first = Aggregations.firstOccurrences(classified, s)
+            .observe(OBSERVED_DEDUP,
+                count(when(col("kind").equalTo(FirstOccurrence.KIND_DUPLICATE), 1)).as("duplicates"),
+                count(when(col("kind").equalTo(FirstOccurrence.KIND_LATE), 1)).as("late"));
+
+        Dataset<Row> counts = Aggregations.countWindows(first, s)
             .observe(OBSERVED_OUTPUT,
                 count(when(col("emoji_type").isNotNull(), 1)).as("emoji_rows"),
                 sum(when(col("emoji_type").isNotNull(), col("count"))).as("window_events"),

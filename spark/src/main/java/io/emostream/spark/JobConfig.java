@@ -23,6 +23,8 @@ public record JobConfig(
         long watermarkMs,
         long scaleFactor,
         long triggerMs,
+        /** A repeated (user_id, event_id) within this time of its first occurrence is counted once. */
+        long dedupRetentionMs,
         int shufflePartitions,
         /** 0 → Spark UI disabled. */
         int uiPort,
@@ -39,7 +41,7 @@ public record JobConfig(
     public static final long DEFAULT_WATERMARK_MS = 500;
 
     public Aggregations.Settings settings() {
-        return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor);
+        return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor, dedupRetentionMs);
     }
 
     public static JobConfig parse(String[] args) {
@@ -77,14 +79,21 @@ public record JobConfig(
             num(get.apply("watermark-ms", String.valueOf(DEFAULT_WATERMARK_MS)), "watermark-ms", 0),
             num(get.apply("scale-factor", "1000"), "scale-factor", 1),
             num(get.apply("trigger-ms", String.valueOf(DEFAULT_TRIGGER_MS)), "trigger-ms", 0),
+            num(get.apply("dedup-retention-ms", String.valueOf(Aggregations.Settings.DEFAULT_DEDUP_RETENTION_MS)), "dedup-retention-ms", 0),
             (int) num(get.apply("shuffle-partitions", "1"), "shuffle-partitions", 1),
             (int) num(get.apply("ui-port", "4040"), "ui-port", 0),
-            get.apply("starting-offsets", "latest"),
+            startingOffsets(get.apply("starting-offsets", "earliest")),
             num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
             get.apply("app-name", "emostream-spark"),
             num(get.apply("parent-pid", "0"), "parent-pid", 0));
         if (!m.isEmpty()) throw new IllegalArgumentException("unknown option(s): " + m.keySet() + "; known: " + known.keySet());
         return c;
+    }
+
+    /** Where a query without a checkpoint starts: earliest (default: nothing accepted before the first run is missed) or latest. */
+    private static String startingOffsets(String v) {
+        if (!v.equals("earliest") && !v.equals("latest")) throw new IllegalArgumentException("--starting-offsets must be earliest or latest: " + v);
+        return v;
     }
 
     private static String require(String v, String key) {

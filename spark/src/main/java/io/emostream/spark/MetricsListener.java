@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Turns each query progress report into one JSON record on emoji-metrics (key "spark") and one log line
  * ({@code progress {...}}; src/spark/job.ts reads these lines to know the job is up). Record counts come from the
- * query's observed metrics ({@code Job.OBSERVED_INPUT}, {@code Job.OBSERVED_OUTPUT}), so they are exact per batch.
+ * query's observed metrics ({@code Job.OBSERVED_INPUT}, {@code OBSERVED_DEDUP}, {@code OBSERVED_OUTPUT}), so they are exact per batch.
  */
 public final class MetricsListener extends StreamingQueryListener implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsListener.class);
@@ -31,6 +31,8 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
     private final Map<String, Object> static_;
     private final AtomicLong invalidTotal = new AtomicLong();
     private final AtomicLong droppedTotal = new AtomicLong();
+    private final AtomicLong duplicatesTotal = new AtomicLong();
+    private final AtomicLong lateTotal = new AtomicLong();
     private final AtomicLong windowsTotal = new AtomicLong();
 
     /** @param sink receives each JSON report (besides the log); {@code staticFields} are added to every report. */
@@ -118,6 +120,12 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         o.put("ticks", longOf(in, "ticks"));
         o.put("invalid", invalid);
         o.put("invalid_total", invalidTotal.addAndGet(invalid));
+        Row dedup = p.observedMetrics().get(Job.OBSERVED_DEDUP);
+        long duplicates = longOf(dedup, "duplicates"), late = longOf(dedup, "late");
+        o.put("duplicates", duplicates);
+        o.put("duplicates_total", duplicatesTotal.addAndGet(duplicates));
+        o.put("late", late);
+        o.put("late_total", lateTotal.addAndGet(late));
         Row out = p.observedMetrics().get(Job.OBSERVED_OUTPUT);
         long windows = BatchStats.take(p.batchId());
         o.put("windows", windows);

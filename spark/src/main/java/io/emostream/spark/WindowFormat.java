@@ -43,6 +43,14 @@ public final class WindowFormat {
      * contract's order; emojis in the map's order (pass a sorted map for stable bytes).
      */
     public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor) {
+        return recordJson(matchId, windowStartMs, windowEndMs, counts, factor, 0);
+    }
+
+    /**
+     * The same, with the match's late events counted in this window ({@code late}: events that arrived after their
+     * own window had closed; the field is written only when > 0).
+     */
+    public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor, long late) {
         ObjectNode o = JSON.createObjectNode();
         o.put("match_id", matchId);
         o.put("window_start", iso(windowStartMs));
@@ -58,6 +66,7 @@ public final class WindowFormat {
             total += n;
         }
         o.put("total", total);
+        if (late > 0) o.put("late", late);
         return o.toString();
     }
 

@@ -157,6 +157,59 @@ public class AggregationsTest {
     }
 
     @Test
+    public void aRetrySecondsLaterInALaterWindowIsNotCountedAgain() throws Exception {
+        List<String> values = new ArrayList<>();
+        values.add(event("m", "🔥", T0 + 100, "u-1", "e-1"));
+        values.add(event("m", "😀", T0 + 200, "u-2", "e-2"));
+        // the same two events again, admitted again by the API 7.9 s and 95 s later (new received_at)
+        values.add(event("m", "🔥", T0 + 8000, "u-1", "e-1"));
+        values.add(event("m", "😀", T0 + 95_000, "u-2", "e-2"));
+        values.add(event("m", "😀", T0 + 8100, "u-3", "e-3"));
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        assertEquals("the first occurrences' window and the one fresh event's: " + got.keySet(), 2, got.size());
+        JsonNode w0 = got.get("m:" + T0);
+        assertEquals(1, w0.get("counts").get("🔥").asLong());
+        assertEquals(1, w0.get("counts").get("😀").asLong());
+        assertEquals(2, w0.get("total").asLong());
+        JsonNode w4 = got.get("m:" + (T0 + 8000));
+        assertEquals(1, w4.get("total").asLong());
+        assertEquals(1, w4.get("counts").get("😀").asLong());
+        assertEquals(null, w4.get("late"));
+    }
+
+    @Test
+    public void theFirstOccurrenceByOffsetIsTheOneCounted() throws Exception {
+        // offsets follow list order: the earlier offset wins even when its received_at is later (clock skew)
+        List<String> values = Arrays.asList(event("m", "🔥", T0 + 2500, "u-1", "e-1"), event("m", "🔥", T0 + 100, "u-1", "e-1"));
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), S));
+        assertEquals(Collections.singleton("m:" + (T0 + 2000)), got.keySet());
+        assertEquals(1, got.get("m:" + (T0 + 2000)).get("total").asLong());
+    }
+
+    @Test
+    public void differentUsersWithTheSameEventIdAllCount() throws Exception {
+        List<String> values = Arrays.asList(
+            event("m", "🔥", T0 + 100, "u-1", "e-1"), event("m", "🔥", T0 + 150, "u-2", "e-1"), event("m", "😡", T0 + 300, "u-3", "e-1"),
+            // and one user's different event ids
+            event("m", "🔥", T0 + 400, "u-1", "e-2"));
+        JsonNode w = windows(Aggregations.aggregate(TestSpark.raw(values), S)).get("m:" + T0);
+        assertEquals(3, w.get("counts").get("🔥").asLong());
+        assertEquals(1, w.get("counts").get("😡").asLong());
+        assertEquals(4, w.get("total").asLong());
+    }
+
+    @Test
+    public void aRepeatAfterTheRetentionPeriodIsANewEvent() throws Exception {
+        Aggregations.Settings shortRetention = new Aggregations.Settings(2000, 500, 1000, 5000);
+        List<String> values = Arrays.asList(
+            event("m", "🔥", T0 + 100, "u-1", "e-1"), event("m", "🔥", T0 + 5100, "u-1", "e-1"), event("m", "🔥", T0 + 5101, "u-1", "e-1"));
+        Map<String, JsonNode> got = windows(Aggregations.aggregate(TestSpark.raw(values), shortRetention));
+        assertEquals(2, got.size());
+        assertEquals(1, got.get("m:" + T0).get("total").asLong());
+        assertEquals("5001 ms after the first: counted again, once", 1, got.get("m:" + (T0 + 4000)).get("total").asLong());
+    }
+
+    @Test
     public void invalidRecordsAreClassifiedAndSetAsideWithoutFailing() throws Exception {
         List<String> bad = Arrays.asList(
             "not json",

@@ -20,7 +20,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.streaming.StateOperatorProgress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryListener;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.streaming.StreamingQueryProgress;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
@@ -28,8 +32,11 @@ import org.junit.Test;
 
 /**
  * The streaming behaviour the static tests cannot show: a window appears once, only after the watermark passes its
- * end; ticks alone move the watermark (a quiet stream still closes its last window); late events are dropped.
- * File source → Aggregations → memory sink, driven with processAllAvailable().
+ * end; ticks alone move the watermark (a quiet stream still closes its last window); a retry in a later micro-batch
+ * is not counted again; a late event is counted as {@code late} in its match's next window, not dropped silently.
+ * File source → Aggregations → memory sink, every 100 ms; each step waits until its records are read and a few
+ * batches ran after them (processAllAvailable() never returns here: with the dedup's processing-time timeout, every
+ * trigger runs a batch).
  */
 public class StreamingQueryTest {
     static final long T0 = AggregationsTest.T0;
@@ -49,11 +56,30 @@ public class StreamingQueryTest {
         }
     }
 
+    static final AtomicLong rowsRead = new AtomicLong();
+    static final AtomicLong lastBatch = new AtomicLong(-1);
+    static long rowsWritten;
+
     /** Add one file of records atomically (written beside the folder, then moved in). */
     static void append(List<String> lines) throws IOException {
+        rowsWritten += lines.size();
         Path tmp = dir.resolve("part-" + (++files) + ".tmp");
         Files.write(tmp, lines, StandardCharsets.UTF_8);
         Files.move(tmp, dir.resolve("in").resolve("part-" + files + ".txt"), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Wait until every record written so far was read, then for three more batches (the watermark moves on). */
+    static void settle(StreamingQuery q) throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (rowsRead.get() < rowsWritten) {
+            if (System.currentTimeMillis() > deadline || q.exception().isDefined()) throw new AssertionError("records not read: " + q.exception());
+            Thread.sleep(20);
+        }
+        long after = lastBatch.get() + 3;
+        while (lastBatch.get() < after) {
+            if (System.currentTimeMillis() > deadline || q.exception().isDefined()) throw new AssertionError("no batches: " + q.exception());
+            Thread.sleep(20);
+        }
     }
 
     static Map<String, JsonNode> emitted(SparkSession spark) throws Exception {
@@ -61,8 +87,23 @@ public class StreamingQueryTest {
     }
 
     @Test
-    public void windowsCloseOnTheWatermarkTicksMoveItAndLateEventsAreDropped() throws Exception {
+    public void windowsCloseOnTheWatermarkTicksMoveItRetriesCountOnceAndLateEventsAreCountedAsLate() throws Exception {
         SparkSession spark = TestSpark.session();
+        StreamingQueryListener counter = new StreamingQueryListener() {
+            @Override
+            public void onQueryStarted(QueryStartedEvent e) {}
+
+            @Override
+            public void onQueryProgress(QueryProgressEvent e) {
+                if (!"window_counts".equals(e.progress().name())) return;
+                rowsRead.addAndGet(e.progress().numInputRows());
+                lastBatch.set(e.progress().batchId());
+            }
+
+            @Override
+            public void onQueryTerminated(QueryTerminatedEvent e) {}
+        };
+        spark.streams().addListener(counter);
         Dataset<Row> raw = spark.readStream().text(dir.resolve("in").toString())
             .withColumn("partition", functions.lit(0))
             .withColumn("offset", functions.lit(-1L));
@@ -71,6 +112,7 @@ public class StreamingQueryTest {
             .format("memory")
             .queryName("window_counts")
             .outputMode("append")
+            .trigger(Trigger.ProcessingTime(100, TimeUnit.MILLISECONDS))
             .option("checkpointLocation", dir.resolve("checkpoint").toString())
             .start();
         try {
@@ -78,21 +120,23 @@ public class StreamingQueryTest {
             List<String> first = new ArrayList<>();
             for (int i = 0; i < 30; i++) first.add(event("m-1", i % 3 == 0 ? "😀" : "🔥", T0 + 100 + i * 60));
             first.add(event("m-2", "😡", T0 + 1500));
+            first.add(event("m-1", "🔥", T0 + 50, "u-retry", "e-retry"));
             first.add("garbage");
             first.add(tick(T0 + 2200));
             append(first);
-            q.processAllAvailable();
+            settle(q);
             assertEquals(0, emitted(spark).size());
 
             // 2. only a tick at +2.6 s (the quiet stream): watermark +2.1 s passes the window's end, it closes
             append(Arrays.asList(tick(T0 + 2600)));
-            q.processAllAvailable();
+            settle(q);
             Map<String, JsonNode> got = emitted(spark);
             assertEquals(2, got.size());
             JsonNode m1 = got.get("m-1:" + T0);
-            assertEquals(20, m1.get("counts").get("🔥").asLong());
+            assertEquals(21, m1.get("counts").get("🔥").asLong());
             assertEquals(10, m1.get("counts").get("😀").asLong());
-            assertEquals(30, m1.get("total").asLong());
+            assertEquals(31, m1.get("total").asLong());
+            assertEquals(null, m1.get("late"));
             assertEquals(1, got.get("m-2:" + T0).get("counts").get("😡").asLong());
             // the driver-side fold (what the Job writes) gives the same records as the Dataset function
             List<String[]> folded = Aggregations.closedWindows(spark.table("window_counts"), AggregationsTest.S);
@@ -103,27 +147,32 @@ public class StreamingQueryTest {
                 assertEquals(got.get(kv[0] + ":" + T0), v);
             }
 
-            // 3. a late event for the closed window is dropped; the next window waits for its own watermark
-            append(Arrays.asList(event("m-1", "🔥", T0 + 1900), event("m-1", "🔥", T0 + 2700)));
-            q.processAllAvailable();
+            // 3. a late event for the closed window, and a retry (new received_at) of an event already counted
+            append(Arrays.asList(event("m-1", "🔥", T0 + 1900), event("m-1", "🔥", T0 + 2700), event("m-1", "😀", T0 + 2800, "u-retry", "e-retry")));
+            settle(q);
             got = emitted(spark);
             assertEquals("the closed window is not emitted again, the open one not yet", 2, got.size());
-            assertEquals(30, got.get("m-1:" + T0).get("total").asLong());
+            assertEquals(31, got.get("m-1:" + T0).get("total").asLong());
             long dropped = 0;
             for (StreamingQueryProgress p : q.recentProgress()) {
                 for (StateOperatorProgress s : p.stateOperators()) dropped += s.numRowsDroppedByWatermark();
             }
-            assertEquals("the late event is counted as dropped", 1, dropped);
+            assertEquals("nothing is dropped silently by the aggregation", 0, dropped);
 
-            // 4. ticks close the second window too
+            // 4. ticks close the second window: the late event is counted there as late, the retry not at all
             append(Arrays.asList(tick(T0 + 4000), tick(T0 + 4600)));
-            q.processAllAvailable();
+            settle(q);
             got = emitted(spark);
             assertEquals(3, got.size());
-            assertEquals(1, got.get("m-1:" + (T0 + 2000)).get("total").asLong());
+            JsonNode w2 = got.get("m-1:" + (T0 + 2000));
+            assertEquals(1, w2.get("total").asLong());
+            assertEquals(1, w2.get("counts").get("🔥").asLong());
+            assertEquals(null, w2.get("counts").get("😀"));
+            assertEquals(1, w2.get("late").asLong());
             assertTrue(q.exception().isEmpty());
         } finally {
             q.stop();
+            spark.streams().removeListener(counter);
         }
     }
 }

@@ -33,6 +33,7 @@ final class TestSpark {
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.streaming.noDataMicroBatches.enabled", "true")
+                .config(Aggregations.CHECK_CORRECTNESS, "false") // as the Job sets it
                 .getOrCreate();
         }
         return session;
@@ -57,9 +58,15 @@ final class TestSpark {
     private static long seq;
 
     static String event(String matchId, String emoji, long receivedAtMs) {
+        seq++;
+        return event(matchId, emoji, receivedAtMs, "u-" + (seq % 97), "e-" + seq);
+    }
+
+    /** An event with the given ids (a client's retry repeats both; the API stamps a new received_at). */
+    static String event(String matchId, String emoji, long receivedAtMs, String userId, String eventId) {
         return String.format(
-            "{\"event_id\":\"e-%d\",\"user_id\":\"u-%d\",\"emoji_type\":\"%s\",\"timestamp\":\"%s\",\"match_id\":\"%s\",\"received_at\":\"%s\"}",
-            ++seq, seq % 97, emoji, WindowFormat.iso(receivedAtMs - 15), matchId, WindowFormat.iso(receivedAtMs));
+            "{\"event_id\":\"%s\",\"user_id\":\"%s\",\"emoji_type\":\"%s\",\"timestamp\":\"%s\",\"match_id\":\"%s\",\"received_at\":\"%s\"}",
+            eventId, userId, emoji, WindowFormat.iso(receivedAtMs - 15), matchId, WindowFormat.iso(receivedAtMs));
     }
 
     static String tick(long receivedAtMs) {
