@@ -1,15 +1,17 @@
 // The real Spark job (started through src/spark/job.ts, own checkpoint under a temp data dir, UI off) against the
-// real broker: a known distribution inside one 2 s window comes out as exactly one record on emoji-windows with
-// the right counts and swarm, although nothing but ticks follows it (the quiet-stream case). Invalid records
-// written before it are set aside without stopping the query.
+// real broker, on an events topic of its own: a known distribution inside one 2 s window comes out as exactly one
+// record on emoji-windows with the right counts and swarm, although nothing but ticks follows it (the quiet-stream
+// case). Invalid records written before it are set aside without stopping the query. Events written before the
+// job's first run are counted (it starts from earliest); a retried (user_id, event_id) is counted once, in its
+// first occurrence's window, however much later the retry was stamped; a late event is counted as `late`.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
-import { windowStartOf } from '../src/domain/window.ts';
-import { createKafka } from '../src/kafka/client.ts';
+import { windowStartOf, type WindowRecord } from '../src/domain/window.ts';
+import { createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
 import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
 
@@ -19,6 +21,10 @@ describe('Spark job on the real broker', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'emostream-spark-'));
   const runId = Math.random().toString(36).slice(2, 8);
   const matchId = `t-spark-${runId}`;
+  const matchBefore = `t-spark-before-${runId}`;
+  const matchLive = `t-spark-live-${runId}`;
+  const ours = new Set([matchId, matchBefore, matchLive]);
+  let backlogStart = 0;
   let config: Config;
   let kafka: Kafka;
   let producer: Producer;
@@ -28,19 +34,47 @@ describe('Spark job on the real broker', () => {
   let startupMs = 0;
 
   beforeAll(async () => {
-    config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092', DATA_DIR: dataDir, SPARK_UI_PORT: '0' });
+    // a topic of its own: the job starts from earliest, and the shared test broker holds earlier tests' events
+    config = loadConfig({
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
+      DATA_DIR: dataDir,
+      SPARK_UI_PORT: '0',
+      TOPIC_EVENTS: `emoji-events-spark-${runId}`,
+    });
     kafka = createKafka(config, `spark-test-${runId}`);
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, config).finally(() => admin.disconnect());
     writer = await startDirectWriter(kafka, config.topics.events);
     producer = writer.producer;
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000 });
-    windows = await readWindows(kafka, config.topics.windows, `spark-test-${runId}`, (m) => m === matchId);
+
+    // Before the job's first run: a window of 10 🔥 (ids b-0…b-9), two other users reusing id b-0 (other events,
+    // counted), and retries of b-1…b-3 stamped 2.5 s later, in the next window, beside one fresh 😀 there.
+    const windowMs = config.windows.windowMs;
+    backlogStart = windowStartOf(Date.now(), windowMs) - 3 * windowMs;
+    const backlog = [
+      ...Array.from({ length: 10 }, (_, i) => eventMessage(matchBefore, '🔥', backlogStart + 100 + i, `u-b${i}`, `b-${i}`)),
+      eventMessage(matchBefore, '🔥', backlogStart + 200, 'u-other-1', 'b-0'),
+      eventMessage(matchBefore, '🔥', backlogStart + 300, 'u-other-2', 'b-0'),
+      ...[1, 2, 3].map((i) => eventMessage(matchBefore, '🔥', backlogStart + windowMs + 500 + i, `u-b${i}`, `b-${i}`)),
+      eventMessage(matchBefore, '😀', backlogStart + windowMs + 600, 'u-b20', 'b-20'),
+    ];
+    await producer.send({ topic: config.topics.events, acks: -1, messages: backlog });
+
+    windows = await readWindows(kafka, config.topics.windows, `spark-test-${runId}`, (m) => ours.has(m));
+    // start-up takes 30-60 s on an idle 2-core machine and minutes under the load of parallel test runs
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 300_000 });
     startupMs = await job.ready;
-  }, 200_000);
+  }, 360_000);
 
   afterAll(async () => {
     await writer?.stop();
     await windows?.stop();
     await job?.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [config.topics.events] }).catch(() => {});
+    await admin.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -80,6 +114,57 @@ describe('Spark job on the real broker', () => {
 
     // exactly one record for the match: ticks keep the clock running but make no windows
     await sleep(3 * windowMs);
-    expect(windows!.arrived.map((a) => a.record.window_start)).toEqual([new Date(start).toISOString()]);
+    expect(windows!.arrived.filter((a) => a.record.match_id === matchId).map((a) => a.record.window_start)).toEqual([new Date(start).toISOString()]);
   }, 120_000);
+
+  const recordOf = (m: string, start: number, counts: Record<string, number>, extra: Partial<WindowRecord> = {}): WindowRecord => ({
+    match_id: m,
+    window_start: new Date(start).toISOString(),
+    window_end: new Date(start + config.windows.windowMs).toISOString(),
+    counts,
+    swarm: Object.fromEntries(Object.keys(counts).map((k) => [k, 1])),
+    total: Object.values(counts).reduce((a, b) => a + b, 0),
+    ...extra,
+  });
+
+  it('counts what was written before its first run, each retried (user_id, event_id) once', async () => {
+    const windowMs = config.windows.windowMs;
+    const first = await windows!.waitFor((w) => w.match_id === matchBefore && Date.parse(w.window_start) === backlogStart, 60_000);
+    expect(first.record).toEqual(recordOf(matchBefore, backlogStart, { '🔥': 12 }));
+    const next = await windows!.waitFor((w) => w.match_id === matchBefore && Date.parse(w.window_start) === backlogStart + windowMs, 60_000);
+    expect(next.record).toEqual(recordOf(matchBefore, backlogStart + windowMs, { '😀': 1 }));
+  }, 120_000);
+
+  it('live: a retry stamped in a later window is not counted again; a late event is counted as late', async () => {
+    const windowMs = config.windows.windowMs;
+    while (Date.now() - windowStartOf(Date.now(), windowMs) > 300) await sleep(20);
+    const startA = windowStartOf(Date.now(), windowMs);
+    const firsts = Array.from({ length: 20 }, (_, i) => eventMessage(matchLive, '🔥', startA + 10 + i, `u-l${i}`, `l-${i}`));
+    await producer.send({ topic: config.topics.events, acks: -1, messages: firsts });
+    const a = await windows!.waitFor((w) => w.match_id === matchLive && Date.parse(w.window_start) === startA, 60_000);
+    expect(a.record).toEqual(recordOf(matchLive, startA, { '🔥': 20 }));
+
+    // window A is closed: retries of l-0…l-4 stamped now, three fresh 😀, and one event stamped inside window A
+    const now = Date.now();
+    const startB = windowStartOf(now, windowMs);
+    await producer.send({
+      topic: config.topics.events,
+      acks: -1,
+      messages: [
+        ...Array.from({ length: 5 }, (_, i) => eventMessage(matchLive, '🔥', now, `u-l${i}`, `l-${i}`)),
+        ...Array.from({ length: 3 }, (_, i) => eventMessage(matchLive, '😀', now, `u-m${i}`, `m-${i}`)),
+        eventMessage(matchLive, '😡', startA + 100, 'u-late', 'late-1'),
+      ],
+    });
+    await windows!.waitFor((w) => w.match_id === matchLive && Date.parse(w.window_start) === startB, 60_000);
+    await sleep(3 * windowMs); // the late event may be counted in the window after B (re-timed past the watermark)
+    const live = windows!.arrived.map((x) => x.record).filter((w) => w.match_id === matchLive);
+    const sum = (f: (w: WindowRecord) => number) => live.reduce((n, w) => n + f(w), 0);
+    expect(live.filter((w) => Date.parse(w.window_start) === startA)).toHaveLength(1); // never emitted again
+    expect(sum((w) => w.counts['🔥'] ?? 0)).toBe(20);
+    expect(sum((w) => w.counts['😀'] ?? 0)).toBe(3);
+    expect(sum((w) => w.counts['😡'] ?? 0)).toBe(0);
+    expect(sum((w) => w.late ?? 0)).toBe(1);
+    expect(live.find((w) => Date.parse(w.window_start) === startB)!.counts).toEqual({ '😀': 3 });
+  }, 150_000);
 });
