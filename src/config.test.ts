@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, readEnvironment } from './config.ts';
+import { ConfigError, DEFAULT_PALETTE, bootstrapServers, loadConfig, moodTableSpec, parseMoodTable, readEnvironment } from './config.ts';
+import { DEFAULT_MOOD_TABLE } from './mood.ts';
 
 describe('loadConfig', () => {
   it('uses the default topic names of contracts/topics.json (shared with jvm/ and spark/)', () => {
@@ -42,9 +43,16 @@ describe('loadConfig', () => {
     expect(c.ingest.flushIntervalMs).toBe(500);
     expect(c.ingest.batchMaxEvents).toBe(20_000);
     expect(c.ingest.maxBatchEvents).toBe(1000);
-    expect(c.windows).toEqual({ windowMs: 2000, scaleFactor: 1000 });
+    expect(c.windows).toEqual({ windowMs: 2000, scaleFactor: 1000, mood: DEFAULT_MOOD_TABLE });
     expect(c.broadcast.clusters).toBe(3);
     expect(c.broadcast.subscribersPerCluster).toBe(3);
+  });
+
+  it('reads a mood table from EMOJI_MOOD, and gives it to the Spark job in the same form', () => {
+    const c = loadConfig({ EMOJI_MOOD: '🔥:0.5:1:hype, 😡:-1:0.25:anger' });
+    expect(c.windows.mood).toEqual({ '🔥': { valence: 0.5, intensity: 1, feeling: 'hype' }, '😡': { valence: -1, intensity: 0.25, feeling: 'anger' } });
+    expect(parseMoodTable(moodTableSpec(c.windows.mood))).toEqual(c.windows.mood);
+    expect(parseMoodTable(moodTableSpec(DEFAULT_MOOD_TABLE))).toEqual(DEFAULT_MOOD_TABLE);
   });
 
   it('points at an existing cluster with KAFKA_BROKERS', () => {
@@ -60,6 +68,10 @@ describe('loadConfig', () => {
     [{ EMOJI_PALETTE: '🔥,abc' }, 'EMOJI_PALETTE'],
     [{ EMOJI_PALETTE: '🔥,🔥' }, 'EMOJI_PALETTE'],
     [{ EMOJI_PALETTE: '🔥😀' }, 'EMOJI_PALETTE'],
+    [{ EMOJI_MOOD: '🔥:0.8:1' }, 'EMOJI_MOOD'],
+    [{ EMOJI_MOOD: '🔥:1.5:1:hype' }, 'EMOJI_MOOD'],
+    [{ EMOJI_MOOD: '🔥:0.5:0:hype' }, 'EMOJI_MOOD'],
+    [{ EMOJI_MOOD: '🔥:0.5:1:hype,🔥:0.1:1:calm' }, 'EMOJI_MOOD'],
     [{ SPARK_HEAP: 'lots' }, 'SPARK_HEAP'],
     [{ SPARK_ENABLED: 'maybe' }, 'SPARK_ENABLED'],
     [{ KAFKA_PORT: '9000', KAFKA_CONTROLLER_PORT: '9000' }, 'KAFKA_CONTROLLER_PORT'],

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MOOD_TABLE, type MoodEntry, type MoodTable } from './mood.ts';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(def);
@@ -53,6 +54,7 @@ const EnvSchema = z.object({
 
   // ingest contract
   EMOJI_PALETTE: z.string().optional(),
+  EMOJI_MOOD: z.string().optional(), // emoji:valence:intensity:feeling,… (unset: contracts/mood.json)
   DEFAULT_MATCH_ID: str('live'),
   TIMESTAMP_SKEW_MS: int(60_000, 0),
   MAX_BATCH_EVENTS: int(1000, 1, 100_000),
@@ -182,7 +184,7 @@ export interface Config {
     idempotencyTtlMs: number;
     idempotencyMaxKeys: number;
   };
-  windows: { windowMs: number; scaleFactor: number };
+  windows: { windowMs: number; scaleFactor: number; mood: MoodTable };
   compat: {
     /** POST paths taking the original project's body (src/domain/compat.ts); empty: none. */
     paths: string[];
@@ -236,6 +238,27 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** EMOJI_MOOD: `emoji:valence:intensity:feeling` entries, comma-separated (valence in [-1, 1], intensity in (0, 1]). */
+export function parseMoodTable(spec: string): MoodTable {
+  const table: Record<string, MoodEntry> = {};
+  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const f = item.split(':');
+    const valence = Number(f[1]);
+    const intensity = Number(f[2]);
+    if (f.length !== 4 || !f[0] || !f[3]) throw new ConfigError('EMOJI_MOOD', `"${item}" is not emoji:valence:intensity:feeling`);
+    if (!(valence >= -1 && valence <= 1)) throw new ConfigError('EMOJI_MOOD', `"${item}": valence must be in [-1, 1]`);
+    if (!(intensity > 0 && intensity <= 1)) throw new ConfigError('EMOJI_MOOD', `"${item}": intensity must be in (0, 1]`);
+    if (table[f[0]]) throw new ConfigError('EMOJI_MOOD', `lists ${f[0]} twice`);
+    table[f[0]] = { valence, intensity, feeling: f[3] };
+  }
+  if (Object.keys(table).length === 0) throw new ConfigError('EMOJI_MOOD', 'must list one or more entries');
+  return table;
+}
+
+/** The mood table in EMOJI_MOOD's form (the Spark job's --mood argument). */
+export const moodTableSpec = (t: MoodTable): string =>
+  Object.entries(t).map(([emoji, m]) => `${emoji}:${m.valence}:${m.intensity}:${m.feeling}`).join(',');
 
 /** Reads `.env` in `cwd` if present (Node's dotenv parser); real environment variables win over it. */
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Record<string, string | undefined> {
@@ -354,7 +377,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
       idempotencyMaxKeys: e.IDEMPOTENCY_MAX_KEYS,
     },
-    windows: { windowMs: e.WINDOW_MS, scaleFactor: e.SCALE_FACTOR },
+    windows: { windowMs: e.WINDOW_MS, scaleFactor: e.SCALE_FACTOR, mood: e.EMOJI_MOOD ? parseMoodTable(e.EMOJI_MOOD) : DEFAULT_MOOD_TABLE },
     compat: { paths: compatPaths, timeZone },
     spark: {
       enabled: e.SPARK_ENABLED,

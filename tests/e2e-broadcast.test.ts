@@ -94,6 +94,7 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       counts: { '🔥': 2500, '😀': 3 },
       swarm: { '🔥': 2, '😀': 1 },
       total: 2503,
+      mood: { score: 0.8, feeling: 'hype' }, // computed by the Spark job (contracts/mood.json)
     });
   }, 90_000);
 });

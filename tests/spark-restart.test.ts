@@ -68,7 +68,7 @@ describe('Spark job restart from its checkpoint', () => {
   it('resumes from the checkpoint after a stop mid-batch: nothing lost, repeats are identical', async () => {
     const t0 = Date.now();
     // 'latest' on the first run: the shared test broker holds earlier tests' events; this test needs only its own
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000, startingOffsets: 'latest' });
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 240_000, startingOffsets: 'latest' });
     const startup1 = await job.ready;
 
     // A: closed and emitted by the first run
@@ -110,7 +110,7 @@ describe('Spark job restart from its checkpoint', () => {
 
     // the same data dir → the same checkpoint
     const t1 = Date.now();
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 90_000, startingOffsets: 'latest' });
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 240_000, startingOffsets: 'latest' });
     const startup2 = await job.ready;
 
     // B: after the restart
@@ -144,5 +144,5 @@ describe('Spark job restart from its checkpoint', () => {
         `repeated windows: ${repeats.join(', ') || 'none'}; SPARK-55271 workaround fired: ${log.includes('SPARK-55271') ? 'yes' : 'no'}; ` +
         `total ${Math.round((Date.now() - t0) / 1000)} s (down ${Math.round((t1 - tStop) / 1000)} s)`,
     );
-  }, 200_000);
+  }, 600_000); // two start-ups of the job: minutes each under the load of parallel test runs
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
-import { windowStartOf, type WindowRecord } from '../src/domain/window.ts';
+import { makeWindow, windowStartOf, type WindowRecord } from '../src/domain/window.ts';
 import { createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
 import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
@@ -109,6 +109,7 @@ describe('Spark job on the real broker', () => {
       counts: { '🔥': 3785, '😀': 12, '😡': 1000 },
       swarm: { '🔥': 3, '😀': 1, '😡': 1 },
       total: 4797,
+      mood: { score: 0.474, feeling: 'hype' }, // contracts/mood.json
     });
     console.log(`[spark] start-up to first progress ${startupMs} ms; window end → record on emoji-windows ${got.lagMs} ms`);
 
@@ -117,15 +118,8 @@ describe('Spark job on the real broker', () => {
     expect(windows!.arrived.filter((a) => a.record.match_id === matchId).map((a) => a.record.window_start)).toEqual([new Date(start).toISOString()]);
   }, 120_000);
 
-  const recordOf = (m: string, start: number, counts: Record<string, number>, extra: Partial<WindowRecord> = {}): WindowRecord => ({
-    match_id: m,
-    window_start: new Date(start).toISOString(),
-    window_end: new Date(start + config.windows.windowMs).toISOString(),
-    counts,
-    swarm: Object.fromEntries(Object.keys(counts).map((k) => [k, 1])),
-    total: Object.values(counts).reduce((a, b) => a + b, 0),
-    ...extra,
-  });
+  const recordOf = (m: string, start: number, counts: Record<string, number>): WindowRecord =>
+    makeWindow(m, start, config.windows.windowMs, counts, config.windows.scaleFactor);
 
   it('counts what was written before its first run, each retried (user_id, event_id) once', async () => {
     const windowMs = config.windows.windowMs;

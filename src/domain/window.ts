@@ -1,7 +1,9 @@
 // The window contract (DESIGN.md "Window"): one source of truth on the TypeScript side for the
 // scale rule, window bounds, window ids and the record shape. The Java side (spark/, jvm/) keeps its
 // own copy; both are held to contracts/*.json by their tests.
+import { DEFAULT_MOOD_TABLE, moodOf, type Mood, type MoodTable } from '../mood.ts';
 import { parseJsonObject } from './json.ts';
+
 
 /** A window record as written to `emoji-windows` and sent as SSE `data:`. */
 export interface WindowRecord {
@@ -11,6 +13,7 @@ export interface WindowRecord {
   counts: Record<string, number>;
   swarm: Record<string, number>;
   total: number;
+  mood: Mood;
   /**
    * Spark only, present when > 0: the match's events that arrived after their own window had closed (behind the
    * watermark), counted here, in the match's next window, instead of being dropped silently. Not in `counts`/`total`.
@@ -54,7 +57,14 @@ export function parseWindowId(id: string): { matchId: string; windowStartMs: num
 export const idOfRecord = (w: WindowRecord): string => windowId(w.match_id, Date.parse(w.window_start));
 
 /** Build the record for a window from its counts. */
-export function makeWindow(matchId: string, windowStartMs: number, windowMs: number, counts: Record<string, number>, factor: number): WindowRecord {
+export function makeWindow(
+  matchId: string,
+  windowStartMs: number,
+  windowMs: number,
+  counts: Record<string, number>,
+  factor: number,
+  moodTable: MoodTable = DEFAULT_MOOD_TABLE,
+): WindowRecord {
   let total = 0;
   for (const n of Object.values(counts)) total += n;
   return {
@@ -64,6 +74,7 @@ export function makeWindow(matchId: string, windowStartMs: number, windowMs: num
     counts,
     swarm: swarmOf(counts, factor),
     total,
+    mood: moodOf(counts, moodTable),
   };
 }
 
@@ -76,5 +87,11 @@ export function parseWindowRecord(text: string): WindowRecord | null {
   if (typeof w.counts !== 'object' || w.counts === null || typeof w.swarm !== 'object' || w.swarm === null) return null;
   if (typeof w.total !== 'number') return null;
   if (w.late !== undefined && typeof w.late !== 'number') return null;
+  if (w.mood === undefined) {
+    // written before windows carried a mood (a replayed topic): computed from the counts with the default table
+    w.mood = moodOf(w.counts as Record<string, number>);
+  } else if (typeof w.mood !== 'object' || w.mood === null || typeof (w.mood as Mood).score !== 'number' || typeof (w.mood as Mood).feeling !== 'string') {
+    return null;
+  }
   return w as unknown as WindowRecord;
 }

@@ -3,7 +3,7 @@
 // the JVM as command-line arguments built from Config; the job reads nothing from the environment.
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Config } from '../config.ts';
+import { moodTableSpec, type Config } from '../config.ts';
 import { spawnJava, type JavaProcess } from '../jvm/java-process.ts';
 
 export const SPARK_LIB_DIR = resolve(import.meta.dirname, '../../spark/build/runtime-libs');
@@ -78,6 +78,7 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'scale-factor': config.windows.scaleFactor,
     'watermark-ms': s.watermarkMs,
     'dedup-retention-ms': s.dedupRetentionMs,
+    mood: moodTableSpec(config.windows.mood),
     'trigger-ms': s.triggerMs,
     'shuffle-partitions': s.shufflePartitions,
     'ui-port': s.uiPort,

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * The window contract on the Java side (the TypeScript source of truth is src/domain/window.ts); held to
- * ../contracts/windows.json and scale-rule.json by ContractsTest.
+ * ../contracts/windows.json, scale-rule.json and mood.json by ContractsTest.
  */
 public final class WindowFormat {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,7 +41,10 @@ public final class WindowFormat {
         return matchId + ":" + windowStartMs;
     }
 
-    /** The window record object (same shape as emoji-windows): match_id, window_start, window_end, counts, swarm, total. */
+    /**
+     * The window record object (same shape as emoji-windows): match_id, window_start, window_end, counts, swarm,
+     * total, mood (with the default table, contracts/mood.json).
+     */
     public static ObjectNode windowNode(String matchId, long startMs, long windowMs, Map<String, Long> counts, long factor) {
         ObjectNode n = JSON.createObjectNode();
         n.put("match_id", matchId);
@@ -58,6 +61,7 @@ public final class WindowFormat {
             total += v;
         }
         n.put("total", total);
+        Mood.defaults().put(n, counts);
         return n;
     }
 

@@ -62,4 +62,17 @@ public class ContractsTest {
             assertEquals(r.get("expected").get("record"), got);
         }
     }
+
+    @Test
+    public void moodFollowsTheSharedTableAndExamples() throws Exception {
+        JsonNode m = contract("mood.json");
+        assertEquals(Mood.fromJson(m.get("emojis")).table(), Mood.defaults().table());
+        for (JsonNode e : m.get("examples")) {
+            Map<String, Long> counts = new LinkedHashMap<>();
+            e.get("counts").fields().forEachRemaining(f -> counts.put(f.getKey(), f.getValue().asLong()));
+            Mood.Result r = Mood.defaults().of(counts);
+            assertEquals(e.get("note").asText(), e.get("mood").get("score").asDouble(), r.score(), 0.0);
+            assertEquals(e.get("note").asText(), e.get("mood").get("feeling").asText(), r.feeling());
+        }
+    }
 }

@@ -116,7 +116,8 @@ public class ExactCountsTopologyTest {
         List<JsonNode> recs = exactRecords();
         assertEquals(2, recs.size());
         assertEquals(JSON.readTree("{\"match_id\":\"m1\",\"window_start\":\"2026-11-28T15:00:00.000Z\","
-                + "\"window_end\":\"2026-11-28T15:00:02.000Z\",\"counts\":{\"🔥\":2,\"😀\":1},\"swarm\":{\"🔥\":1,\"😀\":1},\"total\":3}"), recs.get(0));
+                + "\"window_end\":\"2026-11-28T15:00:02.000Z\",\"counts\":{\"🔥\":2,\"😀\":1},\"swarm\":{\"🔥\":1,\"😀\":1},\"total\":3,"
+                + "\"mood\":{\"score\":0.78,\"feeling\":\"hype\"}}"), recs.get(0));
         assertEquals("2026-11-28T15:00:02.000Z", recs.get(1).get("window_start").asText());
         assertEquals(1, recs.get(1).get("total").asLong());
     }

@@ -14,6 +14,9 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
 import org.apache.spark.sql.types.DataTypes;
@@ -49,8 +52,11 @@ import org.apache.spark.sql.types.StructType;
 public final class Aggregations {
     private Aggregations() {}
 
-    /** Window length, watermark delay, swarm scale factor, how long a repeated (user_id, event_id) is dropped. */
-    public record Settings(long windowMs, long watermarkMs, long scaleFactor, long dedupRetentionMs) {
+    /**
+     * Window length, watermark delay, swarm scale factor, how long a repeated (user_id, event_id) is dropped, the
+     * mood table.
+     */
+    public record Settings(long windowMs, long watermarkMs, long scaleFactor, long dedupRetentionMs, Mood mood) {
         /** The same default as the Kafka Streams dedup store (STREAMS_DEDUP_RETENTION_MS). */
         public static final long DEFAULT_DEDUP_RETENTION_MS = 600_000;
 
@@ -59,6 +65,12 @@ public final class Aggregations {
             if (watermarkMs < 0) throw new IllegalArgumentException("watermarkMs must be >= 0");
             if (scaleFactor < 1) throw new IllegalArgumentException("scaleFactor must be >= 1");
             if (dedupRetentionMs < 0) throw new IllegalArgumentException("dedupRetentionMs must be >= 0");
+            if (mood == null) throw new IllegalArgumentException("mood must be set");
+        }
+
+        /** With the default mood table (contracts/mood.json). */
+        public Settings(long windowMs, long watermarkMs, long scaleFactor, long dedupRetentionMs) {
+            this(windowMs, watermarkMs, scaleFactor, dedupRetentionMs, Mood.defaults());
         }
 
         public static Settings defaults() {
@@ -197,6 +209,7 @@ public final class Aggregations {
                     col("counts"),
                     swarm(col("counts"), s.scaleFactor()).as("swarm"),
                     col("total"),
+                    moodUdf(s.mood()).apply(col("counts")).as("mood"),
                     // only when there were late events: the record is otherwise the shared one (Kafka Streams' too)
                     when(col("late").gt(0), col("late")).as("late"))).as("value"),
                 col("match_id"),
@@ -232,10 +245,22 @@ public final class Aggregations {
         for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
             String matchId = (String) w.getKey().get(0);
             long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
-            String json = WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor(), late.getOrDefault(w.getKey(), 0L));
+            String json = WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor(), s.mood(), late.getOrDefault(w.getKey(), 0L));
             out.add(new String[] {matchId, json, String.valueOf(end)});
         }
         return out;
+    }
+
+    private static final StructType MOOD = new StructType()
+        .add("score", DataTypes.DoubleType, false)
+        .add("feeling", DataTypes.StringType, false);
+
+    /** The mood struct (score, feeling) of a counts map column: {@link Mood#of}, the same function as the Job's fold. */
+    static UserDefinedFunction moodUdf(Mood mood) {
+        return udf((UDF1<scala.collection.Map<String, Long>, Row>) counts -> {
+            Mood.Result r = mood.of(counts == null ? Map.of() : scala.jdk.javaapi.CollectionConverters.asJava(counts));
+            return RowFactory.create(r.score(), r.feeling());
+        }, MOOD);
     }
 
     /** The whole pipeline on a static frame (tests, batch re-computation): every window, none dropped as late. */

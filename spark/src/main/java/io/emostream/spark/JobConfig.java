@@ -25,6 +25,8 @@ public record JobConfig(
         long triggerMs,
         /** A repeated (user_id, event_id) within this time of its first occurrence is counted once. */
         long dedupRetentionMs,
+        /** The mood table (--mood emoji:valence:intensity:feeling,...; default contracts/mood.json). */
+        Mood mood,
         int shufflePartitions,
         /** 0 → Spark UI disabled. */
         int uiPort,
@@ -41,7 +43,7 @@ public record JobConfig(
     public static final long DEFAULT_WATERMARK_MS = 500;
 
     public Aggregations.Settings settings() {
-        return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor, dedupRetentionMs);
+        return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor, dedupRetentionMs, mood);
     }
 
     public static JobConfig parse(String[] args) {
@@ -80,6 +82,7 @@ public record JobConfig(
             num(get.apply("scale-factor", "1000"), "scale-factor", 1),
             num(get.apply("trigger-ms", String.valueOf(DEFAULT_TRIGGER_MS)), "trigger-ms", 0),
             num(get.apply("dedup-retention-ms", String.valueOf(Aggregations.Settings.DEFAULT_DEDUP_RETENTION_MS)), "dedup-retention-ms", 0),
+            Mood.parse(get.apply("mood", null)),
             (int) num(get.apply("shuffle-partitions", "1"), "shuffle-partitions", 1),
             (int) num(get.apply("ui-port", "4040"), "ui-port", 0),
             startingOffsets(get.apply("starting-offsets", "earliest")),

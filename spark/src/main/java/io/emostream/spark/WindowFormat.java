@@ -8,8 +8,8 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 /**
- * The window contract on the Java side (TS twin: src/domain/window.ts), held to ../contracts/scale-rule.json and
- * ../contracts/windows.json by ContractsTest. {@link Aggregations} computes the same things as Spark SQL
+ * The window contract on the Java side (TS twin: src/domain/window.ts), held to ../contracts/scale-rule.json,
+ * ../contracts/windows.json and ../contracts/mood.json by ContractsTest. {@link Aggregations} computes the same things as Spark SQL
  * expressions; its tests hold those to the same files.
  */
 public final class WindowFormat {
@@ -43,14 +43,14 @@ public final class WindowFormat {
      * contract's order; emojis in the map's order (pass a sorted map for stable bytes).
      */
     public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor) {
-        return recordJson(matchId, windowStartMs, windowEndMs, counts, factor, 0);
+        return recordJson(matchId, windowStartMs, windowEndMs, counts, factor, Mood.defaults(), 0);
     }
 
     /**
-     * The same, with the match's late events counted in this window ({@code late}: events that arrived after their
-     * own window had closed; the field is written only when > 0).
+     * The same with a mood table, and the match's late events counted in this window ({@code late}: events that
+     * arrived after their own window had closed; written only when > 0, last).
      */
-    public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor, long late) {
+    public static String recordJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor, Mood mood, long late) {
         ObjectNode o = JSON.createObjectNode();
         o.put("match_id", matchId);
         o.put("window_start", iso(windowStartMs));
@@ -66,6 +66,7 @@ public final class WindowFormat {
             total += n;
         }
         o.put("total", total);
+        mood.put(o, counts);
         if (late > 0) o.put("late", late);
         return o.toString();
     }

@@ -68,7 +68,7 @@ public class AggregationsTest {
         // field order as in the contract
         List<String> names = new ArrayList<>();
         record.fieldNames().forEachRemaining(names::add);
-        assertEquals(Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total"), names);
+        assertEquals(Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total", "mood"), names);
     }
 
     @Test
@@ -207,6 +207,31 @@ public class AggregationsTest {
         assertEquals(2, got.size());
         assertEquals(1, got.get("m:" + T0).get("total").asLong());
         assertEquals("5001 ms after the first: counted again, once", 1, got.get("m:" + (T0 + 4000)).get("total").asLong());
+    }
+
+    @Test
+    public void everyWindowCarriesItsMoodAngryNegativeHypePositive() throws Exception {
+        List<String> values = new ArrayList<>();
+        values.addAll(repeat(40, "m-angry", "😡", T0 + 100));
+        values.addAll(repeat(30, "m-hype", "🔥", T0 + 100));
+        values.addAll(repeat(20, "m-hype", "👏", T0 + 900));
+        Collections.shuffle(values);
+        Dataset<Row> counts = Aggregations.windowCounts(Aggregations.classify(TestSpark.raw(values)), S);
+        Map<String, JsonNode> got = windows(Aggregations.toWindowRecords(counts, S));
+        JsonNode angry = got.get("m-angry:" + T0).get("mood"), hype = got.get("m-hype:" + T0).get("mood");
+        assertTrue(angry.toString(), angry.get("score").asDouble() < 0);
+        assertEquals("anger", angry.get("feeling").asText());
+        assertTrue(hype.toString(), hype.get("score").asDouble() > 0);
+        assertEquals("hype", hype.get("feeling").asText());
+        // the shared examples: the same numbers
+        JsonNode examples = TestSpark.contract("mood.json").get("examples");
+        assertEquals(examples.get(0).get("mood"), angry);
+        assertEquals(examples.get(1).get("mood"), hype);
+        // the driver-side fold gives the same mood
+        for (String[] kv : Aggregations.closedWindows(counts, S)) {
+            JsonNode v = TestSpark.JSON.readTree(kv[1]);
+            assertEquals(got.get(kv[0] + ":" + T0).get("mood"), v.get("mood"));
+        }
     }
 
     @Test

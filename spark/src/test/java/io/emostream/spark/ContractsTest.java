@@ -1,6 +1,7 @@
 package io.emostream.spark;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.Test;
@@ -53,7 +54,38 @@ public class ContractsTest {
         assertEquals(r.get("expected").get("record"), got);
         java.util.List<String> names = new java.util.ArrayList<>();
         got.fieldNames().forEachRemaining(names::add);
-        assertEquals(java.util.Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total"), names);
+        assertEquals(java.util.Arrays.asList("match_id", "window_start", "window_end", "counts", "swarm", "total", "mood"), names);
+    }
+
+    @Test
+    public void moodFollowsTheSharedTableAndExamples() throws Exception {
+        JsonNode m = TestSpark.contract("mood.json");
+        Mood mood = Mood.defaults();
+        assertEquals(m.get("emojis").size(), mood.table().size());
+        assertEquals(Mood.fromJson(m.get("emojis")).table(), mood.table());
+        for (JsonNode e : m.get("examples")) {
+            java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+            e.get("counts").fields().forEachRemaining(f -> counts.put(f.getKey(), f.getValue().asLong()));
+            Mood.Result r = mood.of(counts);
+            assertEquals(e.get("note").asText(), e.get("mood").get("score").asDouble(), r.score(), 0.0);
+            assertEquals(e.get("note").asText(), e.get("mood").get("feeling").asText(), r.feeling());
+        }
+        assertTrue("all 😡 is negative", mood.of(java.util.Map.of("😡", 50L)).score() < 0);
+        assertTrue("all 🔥/👏 is positive", mood.of(java.util.Map.of("🔥", 30L, "👏", 20L)).score() > 0);
+    }
+
+    @Test
+    public void moodParsesTheConfigForm() {
+        Mood m = Mood.parse("🔥:0.5:1:hype, 😡:-1:0.5:anger");
+        assertEquals(2, m.table().size());
+        assertEquals(new Mood.Entry(-1, 0.5, "anger"), m.table().get("😡"));
+        assertEquals(Mood.defaults(), Mood.parse(""));
+        assertEquals(-1.0, m.of(java.util.Map.of("😡", 3L)).score(), 0.0);
+    }
+
+    @Test(expected = IllegalArgumentException.class)
+    public void moodRefusesAValenceOutOfRange() {
+        Mood.parse("🔥:1.5:1:hype");
     }
 
     @Test
@@ -66,6 +98,10 @@ public class ContractsTest {
         assertEquals(null, c.master());
         assertEquals("/tmp/x/spark/checkpoint", c.checkpointDir().toString());
         assertEquals(Topics.EVENTS, c.eventsTopic());
+        assertEquals("earliest", c.startingOffsets());
+        assertEquals(Aggregations.Settings.DEFAULT_DEDUP_RETENTION_MS, c.dedupRetentionMs());
+        assertEquals(Mood.defaults(), c.mood());
+        assertEquals(1, JobConfig.parse(new String[] {"--brokers", "b", "--mood", "🔥:0.5:1:hype"}).settings().mood().table().size());
     }
 
     @Test(expected = IllegalArgumentException.class)
