@@ -133,6 +133,18 @@ const EnvSchema = z.object({
   // a failed cluster publisher is restarted after RESTART_BACKOFF_MS, doubling per failure up to the max
   RESTART_BACKOFF_MS: int(250, 1),
   RESTART_BACKOFF_MAX_MS: int(10_000, 1),
+
+  // supervision of the platform's parts (broker child, Spark job, Kafka Streams, window consumer): a part
+  // that dies is restarted after SUPERVISE_BACKOFF_MS, doubling per failure up to the max; more than
+  // SUPERVISE_MAX_RESTARTS failures within SUPERVISE_PERIOD_MS → given up on (reported, not restarted)
+  SUPERVISE_BACKOFF_MS: int(1_000, 1),
+  SUPERVISE_BACKOFF_MAX_MS: int(30_000, 1),
+  SUPERVISE_MAX_RESTARTS: int(5, 0),
+  SUPERVISE_PERIOD_MS: int(300_000, 1000),
+  // the Spark query counts as stuck (not ready in /status) after this many trigger intervals without progress
+  SPARK_STUCK_TRIGGERS: int(120, 2),
+  // POST /faults/… (fault injection for `npm run faults`); never enable in production
+  FAULT_INJECTION: bool(false),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -200,7 +212,10 @@ export interface Config {
     dedupRetentionMs: number;
     shufflePartitions: number;
     uiPort: number;
+    stuckTriggers: number;
   };
+  supervision: { initialBackoffMs: number; maxBackoffMs: number; maxRestarts: number; periodMs: number };
+  faultInjection: boolean;
   streams: {
     enabled: boolean;
     appId: string;
@@ -313,6 +328,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (typeof rf === 'number' && typeof isr === 'number' && isr > rf) {
     throw new ConfigError('TOPIC_MIN_INSYNC_REPLICAS', `must not exceed TOPIC_REPLICATION_FACTOR (${rf}): no write could ever be acknowledged`);
   }
+  if (e.SUPERVISE_BACKOFF_MAX_MS < e.SUPERVISE_BACKOFF_MS) {
+    throw new ConfigError('SUPERVISE_BACKOFF_MAX_MS', 'must be at least SUPERVISE_BACKOFF_MS');
+  }
   if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
   if (e.MOMENTS_MIN_HISTORY > e.MOMENTS_BASELINE_WINDOWS) {
     throw new ConfigError('MOMENTS_MIN_HISTORY', 'must be at most MOMENTS_BASELINE_WINDOWS');
@@ -388,7 +406,15 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       dedupRetentionMs: e.SPARK_DEDUP_RETENTION_MS,
       shufflePartitions: e.SPARK_SHUFFLE_PARTITIONS,
       uiPort: e.SPARK_UI_PORT,
+      stuckTriggers: e.SPARK_STUCK_TRIGGERS,
     },
+    supervision: {
+      initialBackoffMs: e.SUPERVISE_BACKOFF_MS,
+      maxBackoffMs: e.SUPERVISE_BACKOFF_MAX_MS,
+      maxRestarts: e.SUPERVISE_MAX_RESTARTS,
+      periodMs: e.SUPERVISE_PERIOD_MS,
+    },
+    faultInjection: e.FAULT_INJECTION,
     streams: {
       enabled: e.STREAMS_ENABLED,
       appId: e.STREAMS_APP_ID,

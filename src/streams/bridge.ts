@@ -19,6 +19,7 @@ import {
 } from './counts.ts';
 import type { MomentRecord } from '../domain/moment.ts';
 import type { Readiness } from '../ports/readiness.ts';
+import { supervise, type PartStatus, type SupervisorDeps } from '../supervision/supervisor.ts';
 
 export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');
 const FACADE_CLASS = 'io.emostream.streams.ExactCountsFacade';
@@ -28,6 +29,8 @@ interface JavaFacade {
   start(configJson: string): Promise<void>;
   awaitQueryable(timeoutMs: number): Promise<boolean>;
   close(timeoutMs: number): Promise<boolean>;
+  restart(closeTimeoutMs: number): Promise<void>;
+  failNextRecordsSync(n: number): void;
   stateSync(): string;
   isQueryableSync(): boolean;
   totalsSync(matchId: string): string;
@@ -113,6 +116,10 @@ export interface ExactCounts extends CountsFacade, MomentsFacade {
   readonly queryableAfterMs: number;
   /** Close Kafka Streams (commit, flush stores). Idempotent; await it before the process exits. */
   close(): Promise<void>;
+  /** Replace the KafkaStreams client (e.g. after ERROR) and wait until it is queryable again. */
+  restart(): Promise<void>;
+  /** Fault injection (the fault suite): the next n records the stream thread processes throw. */
+  failNextRecords(n: number): void;
 }
 
 /**
@@ -207,6 +214,13 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
       const state = facade.stateSync();
       return { name: 'kafka-streams', ok: state === 'RUNNING', detail: state };
     },
+    async restart() {
+      if (closing) throw new Error('exact counts are closed');
+      await facade.restart(10_000);
+      const ok = await facade.awaitQueryable(opts.startTimeoutMs ?? 120_000);
+      if (!ok) throw new Error(`Kafka Streams did not become queryable after a restart (state ${facade.stateSync()}; ${facade.metricsSync()})`);
+    },
+    failNextRecords: (n) => facade.failNextRecordsSync(n),
     close() {
       closing ??= (async () => {
         const t = Date.now();
@@ -226,54 +240,96 @@ export interface ExactCountsInBackground extends CountsFacade, MomentsFacade {
   /** null until ready */
   metrics(): StreamsMetrics | null;
   readiness(): Readiness;
+  /** The supervisor's view: running, restarting (after ERROR), failed (budget spent), ... */
+  supervision(): PartStatus;
+  /** Fault injection (the fault suite): the next n records fail, each failure stops the client (ERROR). */
+  failNextRecords(n: number): void;
   /** Waits for a start in progress, then closes. Idempotent; await it before the process exits. */
   close(): Promise<void>;
 }
 
+/** Kafka Streams states in which the client no longer processes and must be replaced. */
+const DEAD_STATES = new Set(['ERROR', 'PENDING_ERROR', 'NOT_RUNNING']);
+
 /**
- * Start the topology without holding up the caller (the platform starts the HTTP server meanwhile): until it
- * is queryable the queries throw CountsUnavailableError (→ 503) and readiness reports "starting".
+ * Start the topology without holding up the caller (the platform starts the HTTP server meanwhile), under a
+ * supervisor: when the client reaches ERROR (a stream thread died; the facade does not replace threads
+ * itself) it is replaced by a new KafkaStreams object on the same state folder, with the supervisor's
+ * backoff and failure budget. While starting or restarting the queries throw CountsUnavailableError (→ 503).
  */
-export function startExactCountsInBackground(config: Config, opts: ExactCountsOptions = {}): ExactCountsInBackground {
-  let handle: ExactCounts | null = null;
-  let failure: string | null = null;
-  let closed = false;
-  const starting = startExactCounts(config, opts).then(
-    (h) => {
-      handle = h;
-      return h;
+export function startExactCountsInBackground(
+  config: Config,
+  opts: ExactCountsOptions & { supervisor?: Partial<SupervisorDeps>; pollMs?: number } = {},
+): ExactCountsInBackground {
+  let exact: ExactCounts | null = null;
+  const pollMs = opts.pollMs ?? 250;
+  const sup = supervise<ExactCounts>(
+    'kafka-streams',
+    {
+      async start() {
+        if (!exact) exact = await startExactCounts(config, opts);
+        else await exact.restart();
+        return exact;
+      },
+      died: (h) =>
+        new Promise<string>((resolveDied) => {
+          const t = setInterval(() => {
+            const state = h.state();
+            if (DEAD_STATES.has(state) || state === 'CLOSED') {
+              clearInterval(t);
+              resolveDied(`state ${state}${state === 'CLOSED' ? '' : ` (${h.metrics().last_error ?? 'no error recorded'})`}`);
+            }
+          }, pollMs);
+          t.unref();
+        }),
+      stop: (h) => h.close(),
     },
-    (err: unknown) => {
-      failure = err instanceof Error ? err.message : String(err);
-      opts.log?.(`exact counts: Kafka Streams failed to start: ${failure}`);
-      throw err;
-    },
+    { policy: config.supervision, ...opts.supervisor },
   );
-  const ready = starting.then((h) => h.queryableAfterMs);
-  ready.catch(() => {}); // reported through readiness(); a caller awaiting `ready` still sees the error
+  const ready = sup.started.then((h) => h.queryableAfterMs);
+  ready.catch((err: unknown) => opts.log?.(`exact counts: Kafka Streams failed to start: ${err instanceof Error ? err.message : String(err)}`));
+  let closed = false;
   const live = (): ExactCounts => {
     if (closed) throw new CountsUnavailableError('CLOSED', 'exact counts are closed');
-    if (handle) return handle;
-    if (failure) throw new CountsUnavailableError('ERROR', `exact counts failed to start: ${failure}`);
+    const h = sup.current();
+    if (h) return h;
+    const st = sup.status();
+    if (st.phase === 'failed') throw new CountsUnavailableError('ERROR', `exact counts failed: ${st.lastFailure ?? 'unknown'}`);
+    if (st.restarts > 0 || st.phase === 'restarting') throw new CountsUnavailableError('RESTARTING', 'exact counts are restarting (Kafka Streams is being replaced)');
     throw new CountsUnavailableError('STARTING', 'exact counts are starting (Kafka Streams is not queryable yet)');
+  };
+  const stateOf = () => {
+    if (closed) return 'CLOSED';
+    const h = sup.current();
+    if (h) return h.state();
+    const st = sup.status();
+    return st.phase === 'failed' ? 'ERROR' : st.restarts > 0 || st.phase === 'restarting' ? 'RESTARTING' : 'STARTING';
   };
   return {
     ready,
-    state: () => (closed ? 'CLOSED' : handle ? handle.state() : failure ? 'ERROR' : 'STARTING'),
+    state: stateOf,
     totals: (m) => live().totals(m),
     windows: (m, f, t) => live().windows(m, f, t),
     moments: (m, f, t, n) => live().moments(m, f, t, n),
     topMoments: (m, k) => live().topMoments(m, k),
     knowsMatch: (m) => live().knowsMatch(m),
-    metrics: () => (handle && !closed ? handle.metrics() : null),
+    metrics: () => (sup.current() && !closed ? sup.current()!.metrics() : exact && !closed ? exact.metrics() : null),
     readiness() {
-      if (handle && !closed) return handle.readiness();
-      return { name: 'kafka-streams', ok: false, detail: closed ? 'closed' : (failure ?? 'starting') };
+      const h = sup.current();
+      if (h && !closed) return h.readiness();
+      const st = sup.status();
+      const detail = closed ? 'closed' : `${st.phase}${st.lastFailure ? `: ${st.lastFailure}` : ''}`;
+      return { name: 'kafka-streams', ok: false, detail };
+    },
+    supervision: () => sup.status(),
+    failNextRecords(n) {
+      if (!exact) throw new CountsUnavailableError('STARTING', 'exact counts are not started');
+      exact.failNextRecords(n);
     },
     async close() {
       closed = true;
-      const h = await starting.catch(() => null);
-      await h?.close();
+      await sup.stop().catch(() => {});
+      await exact?.close(); // also a client the supervisor gave up on (idempotent)
     },
   };
 }

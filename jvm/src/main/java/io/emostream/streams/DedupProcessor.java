@@ -40,6 +40,7 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
 
     @Override
     public void process(Record<String, Event> record) {
+        counters.maybeFail(); // fault injection only (the fault suite); a no-op otherwise
         Event e = record.value();
         if (e == null || e.kind() == Event.Kind.INVALID) {
             counters.invalid.incrementAndGet();

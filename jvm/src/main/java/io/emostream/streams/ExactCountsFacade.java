@@ -53,7 +53,6 @@ public final class ExactCountsFacade {
     private volatile String lastError;
     private volatile long startedAtMs = -1;
     private volatile long runningAtMs = -1;
-    private volatile int threadReplacements;
 
     /** Build and start the topology. Returns at once (the client then joins the group and restores state). */
     public synchronized void start(String configJson) {
@@ -63,20 +62,43 @@ public final class ExactCountsFacade {
         NativeLibraries.loadRocksDbKeepingSigchld();
         ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
         cfg = fromCluster(cfg);
-        KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(cfg, counters),
-                ExactCountsTopology.streamsProperties(cfg));
+        this.config = cfg;
+        startClient();
+    }
+
+    /**
+     * Replace the client by a new KafkaStreams object on the same configuration and state folder: close the
+     * old one (an ERROR client cannot be started again), build the topology again, start. The supervisor in
+     * TypeScript (src/streams/bridge.ts) calls this when the state is ERROR, with its own backoff and budget.
+     */
+    public synchronized void restart(int closeTimeoutMs) {
+        if (closed) throw new IllegalStateException("closed");
+        if (config == null) throw new IllegalStateException("not started");
+        KafkaStreams old = streams;
+        streams = null;
+        if (old != null) old.close(new KafkaStreams.CloseOptions().timeout(Duration.ofMillis(closeTimeoutMs)).leaveGroup(true));
+        startClient();
+    }
+
+    /** Fault injection for the fault suite: the next n records the stream thread processes throw. */
+    public void failNextRecords(int n) {
+        counters.injectedFailures.set(n);
+    }
+
+    private void startClient() {
+        KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(config, counters),
+                ExactCountsTopology.streamsProperties(config));
+        // A failed stream thread stops the client (state ERROR) instead of being replaced here: the supervisor
+        // in TypeScript recreates the client with a backoff and a failure budget per time period, the same
+        // policy as every other part, logged and counted in restarts_total{part="kafka-streams"}.
         ks.setUncaughtExceptionHandler(e -> {
-            lastError = String.valueOf(e);
-            // A transient failure gets a fresh thread a few times; a persistent one stops the client (state ERROR),
-            // which /readyz reports, rather than spinning.
-            return ++threadReplacements <= 3
-                    ? StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD
-                    : StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            lastError = describe(e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+        runningAtMs = -1;
         ks.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.RUNNING && runningAtMs < 0) runningAtMs = System.currentTimeMillis();
         });
-        this.config = cfg;
         this.streams = ks;
         startedAtMs = System.currentTimeMillis();
         ks.start();
@@ -321,6 +343,13 @@ public final class ExactCountsFacade {
         boolean ok = ks.close(new KafkaStreams.CloseOptions().timeout(Duration.ofMillis(timeoutMs)).leaveGroup(true));
         streams = null;
         return ok;
+    }
+
+    /** The exception and its causes on one line (a StreamsException's own message hides the cause). */
+    static String describe(Throwable e) {
+        StringBuilder b = new StringBuilder(String.valueOf(e));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) b.append(" <- ").append(c);
+        return b.toString();
     }
 
     static String ascii(ObjectNode n) {

@@ -1,5 +1,6 @@
 package io.emostream.streams;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -17,6 +18,16 @@ public final class TopologyCounters {
     public final AtomicLong moments = new AtomicLong();
     /** Highest record time (received_at, ticks included) seen by the source processors; -1 before any. */
     public final AtomicLong streamTimeMs = new AtomicLong(-1);
+
+    /** Fault injection (ExactCountsFacade.failNextRecords): records still to fail in the dedup stage. */
+    public final AtomicInteger injectedFailures = new AtomicInteger();
+
+    /** Throws while injected failures remain (each throw uses one): the stream thread dies as on a real bug. */
+    void maybeFail() {
+        if (injectedFailures.get() > 0 && injectedFailures.getAndDecrement() > 0) {
+            throw new IllegalStateException("injected fault (ExactCountsFacade.failNextRecords)");
+        }
+    }
 
     void observe(long ts) {
         streamTimeMs.accumulateAndGet(ts, Math::max);
