@@ -6,7 +6,7 @@ import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
-import { startWindowConsumer, type WindowConsumer } from '../kafka/window-consumer.ts';
+import { startWindowConsumer, windowGroupId, type WindowConsumer } from '../kafka/window-consumer.ts';
 import { observeBroadcast } from './instrument.ts';
 
 export interface BroadcastHandle {
@@ -41,7 +41,7 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
     consumer = await startWindowConsumer({
       kafka,
       topic: config.topics.windows,
-      groupPrefix: `${config.kafka.clientId}-broadcast`,
+      groupId: windowGroupId(`${config.kafka.clientId}-broadcast`),
       onWindow: (w) => {
         for (const l of listeners) l(w);
       },
@@ -51,7 +51,7 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
     momentConsumer = await startWindowConsumer<MomentRecord>({
       kafka,
       topic: config.topics.moments,
-      groupPrefix: `${config.kafka.clientId}-moments`,
+      groupId: windowGroupId(`${config.kafka.clientId}-moments`),
       parse: parseMomentRecord,
       lagName: 'moments-publisher',
       onWindow: (m) => {

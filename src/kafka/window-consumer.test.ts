@@ -1,12 +1,12 @@
 // The main publisher against the real broker (KAFKA_BROKERS from tests/setup/global.ts): windows written after
 // it started are handed over; records that are not windows are counted and skipped; two instances (own groups)
-// both receive every window.
+// both receive every window; a consumer restarted on its group resumes where it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from 'kafkajs';
 import { loadConfig } from '../config.ts';
 import { makeWindow, type WindowRecord } from '../domain/window.ts';
 import { createKafka } from './client.ts';
-import { startWindowConsumer, type WindowConsumer } from './window-consumer.ts';
+import { startWindowConsumer, windowGroupId, type WindowConsumer } from './window-consumer.ts';
 
 const config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
 const kafka = createKafka(config, 'window-consumer-test');
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await producer.connect();
   for (const i of [0, 1]) {
     consumers.push(
-      await startWindowConsumer({ kafka, topic: config.topics.windows, groupPrefix: 'test-broadcast', onWindow: (w) => w.match_id === match && got[i]!.push(w) }),
+      await startWindowConsumer({ kafka, topic: config.topics.windows, groupId: windowGroupId('test-broadcast'), onWindow: (w) => w.match_id === match && got[i]!.push(w) }),
     );
   }
 }, 60_000);
@@ -45,4 +45,25 @@ describe('window consumer (main publisher)', () => {
     expect(got[1]).toEqual([w1, w2]);
     for (const c of consumers) expect(c.stats.invalid).toBeGreaterThanOrEqual(2);
   }, 30_000);
+
+  it('a consumer restarted on its group resumes where it was: windows written while it was down arrive', async () => {
+    const groupId = windowGroupId('test-resume');
+    const seen: WindowRecord[] = [];
+    const start = () => startWindowConsumer({ kafka, topic: config.topics.windows, groupId, onWindow: (w) => w.match_id === match && seen.push(w) });
+    const waitFor = async (n: number) => {
+      const deadline = Date.now() + 20_000;
+      while (seen.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    const win = (i: number) => makeWindow(match, 2_000_000 + i * 2000, 2000, { '🔥': i + 1 }, 1000);
+    let c = await start();
+    await producer.send({ topic: config.topics.windows, messages: [{ key: match, value: JSON.stringify(win(0)) }] });
+    await waitFor(1);
+    await c.stop();
+    // the gap: two windows while no consumer of the group runs
+    await producer.send({ topic: config.topics.windows, messages: [1, 2].map((i) => ({ key: match, value: JSON.stringify(win(i)) })) });
+    c = await start();
+    consumers.push(c);
+    await waitFor(3);
+    expect(seen).toEqual([win(0), win(1), win(2)]); // the gap delivered, nothing twice
+  }, 60_000);
 });

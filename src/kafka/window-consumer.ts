@@ -1,8 +1,11 @@
 // The main publisher: a kafkajs consumer of emoji-windows in the API process. EVERY API instance must see
 // EVERY window (each instance serves its own viewers), so each consumer joins a consumer group of its own
-// (a unique group id per instance) and starts at the end of the topic (fromBeginning: false). No offsets
-// are committed: an instance that restarts serves live windows, and its viewers' Last-Event-ID replay is
-// served from the cluster history. Bad records are counted and skipped, never crash the consumer.
+// (a unique group id per instance, `windowGroupId`) and a new group starts at the end of the topic
+// (fromBeginning: false): a new process serves live windows. Offsets ARE committed (after every batch), so a
+// consumer of the same group that rejoins (after a broker restart) or is restarted by the supervisor (same
+// group id) resumes where it was: windows written in the gap still reach the viewers and the replay history
+// (the broadcast drops a window id it has seen). Bad records are counted and skipped, never crash it.
+// `died` resolves when the consumer stops on its own (a crash kafkajs does not restart itself).
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -20,14 +23,16 @@ export interface WindowConsumerStats {
 export interface WindowConsumer {
   readonly groupId: string;
   readonly stats: WindowConsumerStats;
+  /** Resolves with the reason when the consumer stopped on its own (not through stop()). */
+  readonly died: Promise<string>;
   stop(): Promise<void>;
 }
 
 export interface WindowConsumerOptions<T = WindowRecord> {
   kafka: Kafka;
   topic: string;
-  /** group id = `<groupPrefix>-<host>-<pid>-<random>`: unique per instance. */
-  groupPrefix: string;
+  /** The instance's group (`windowGroupId(prefix)`); a restart with the same id resumes at its offsets. */
+  groupId: string;
   onWindow: (w: T, meta: { timestampMs: number; partition: number; offset: string }) => void;
   /** Record value → record, null to count as invalid and skip (default: a window; emoji-moments: parseMomentRecord). */
   parse?: (text: string) => T | null;
@@ -38,11 +43,14 @@ export interface WindowConsumerOptions<T = WindowRecord> {
   readyTimeoutMs?: number;
 }
 
-/** Connect, join a group of its own, and resolve once the consumer is fetching from the end of the topic. */
+/** `<prefix>-<host>-<pid>-<random>`: unique per API instance, kept across restarts of its consumer. */
+export const windowGroupId = (prefix: string): string => `${prefix}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+/** Connect, join the instance's group, and resolve once the consumer is fetching (its offsets resolved). */
 export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOptions<T>): Promise<WindowConsumer> {
   const parse = o.parse ?? (parseWindowRecord as unknown as (text: string) => T | null);
   const log = o.log ?? (() => {});
-  const groupId = `${o.groupPrefix}-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const groupId = o.groupId;
   const consumer: Consumer = o.kafka.consumer({
     groupId,
     sessionTimeout: 10_000,
@@ -55,16 +63,24 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   const offFetch = consumer.on(consumer.events.FETCH, () => markReady());
+  let stopped = false;
+  let markDied!: (reason: string) => void;
+  const died = new Promise<string>((r) => (markDied = r));
   consumer.on(consumer.events.CRASH, (e) => {
     kafkaErrors.inc({ component: 'publisher', kind: 'crash' });
     log(`window consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
+    // kafkajs restarts itself after a retriable error; otherwise the consumer is dead
+    if (!e.payload.restart) markDied(`crashed: ${String(e.payload.error)}`);
+  });
+  consumer.on(consumer.events.STOP, () => {
+    if (!stopped) markDied('stopped on its own');
   });
   observeConsumerLag(consumer, o.lagName ?? 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
 
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: false });
   await consumer.run({
-    autoCommit: false,
+    autoCommit: true, // after every batch: a rejoin resumes here rather than at the end of the topic
     eachMessage: async ({ message, partition }) => {
       const text = message.value?.toString('utf8') ?? '';
       const w = parse(text);
@@ -82,10 +98,10 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
   offFetch();
   log(`window consumer ${groupId} reading ${o.topic}`);
 
-  let stopped = false;
   return {
     groupId,
     stats,
+    died,
     async stop() {
       if (stopped) return;
       stopped = true;
