@@ -1,0 +1,78 @@
+// What the platform counted for a match: Kafka Streams' exact totals (GET /v1/counts) and the sum of Spark's
+// window records on emoji-windows, read by a consumer of our own from the beginning of the topic. Spark's
+// Kafka sink is at-least-once: a window id seen twice is kept once (a repeat with other counts is noted).
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { idOfRecord, parseWindowRecord } from '../../src/domain/window.ts';
+import type { Counts } from './check.ts';
+
+export interface WindowCollector {
+  /** Sum of the counts of every distinct window of the match, per emoji. */
+  sparkCounts(match: string): Counts;
+  windows(match: string): number;
+  /** Window ids written more than once with different counts. */
+  conflicts(match: string): number;
+  stop(): Promise<void>;
+}
+
+export async function startWindowCollector(brokers: string, topic = 'emoji-windows'): Promise<WindowCollector> {
+  const byMatch = new Map<string, Map<string, string>>();
+  const conflicts = new Map<string, number>();
+  const kafka = new Kafka({ clientId: 'faults-collector', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 5000 } });
+  let consumer: Consumer | null = null;
+  let stopped = false;
+  const groupId = `faults-collector-${process.pid}-${Date.now().toString(36)}`;
+  const start = async () => {
+    const c = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 10_000 });
+    consumer = c;
+    c.on(c.events.CRASH, (e) => {
+      if (e.payload.restart || stopped) return;
+      void c.disconnect().catch(() => {}).then(async () => {
+        if (!stopped) await start().catch(() => {});
+      });
+    });
+    await c.connect();
+    await c.subscribe({ topic, fromBeginning: true });
+    await c.run({
+      autoCommit: true,
+      eachMessage: async ({ message }) => {
+        const text = message.value?.toString('utf8') ?? '';
+        const w = parseWindowRecord(text);
+        if (!w) return;
+        const m = byMatch.get(w.match_id) ?? new Map<string, string>();
+        byMatch.set(w.match_id, m);
+        const id = idOfRecord(w);
+        const key = JSON.stringify(Object.entries(w.counts).sort());
+        const prev = m.get(id);
+        if (prev !== undefined && prev !== key) conflicts.set(w.match_id, (conflicts.get(w.match_id) ?? 0) + 1);
+        m.set(id, key);
+      },
+    });
+  };
+  await start();
+  return {
+    sparkCounts(match) {
+      const out: Counts = {};
+      for (const key of byMatch.get(match)?.values() ?? []) {
+        for (const [emoji, n] of JSON.parse(key) as [string, number][]) out[emoji] = (out[emoji] ?? 0) + n;
+      }
+      return out;
+    },
+    windows: (match) => byMatch.get(match)?.size ?? 0,
+    conflicts: (match) => conflicts.get(match) ?? 0,
+    async stop() {
+      stopped = true;
+      await consumer?.disconnect().catch(() => {});
+    },
+  };
+}
+
+/** Kafka Streams' exact totals of the match, or null when the API does not answer 200. */
+export async function exactCounts(url: string, match: string): Promise<Counts | null> {
+  try {
+    const res = await fetch(`${url}/v1/counts?match=${encodeURIComponent(match)}`, { signal: AbortSignal.timeout(5000) });
+    if (res.status !== 200) return null;
+    return ((await res.json()) as { totals: Counts }).totals;
+  } catch {
+    return null;
+  }
+}

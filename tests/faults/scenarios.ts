@@ -1,0 +1,232 @@
+// The fault scenarios. Each runs against a running platform (platform.ts) with its own match id: steady load
+// from the ledger client, one fault, then the checks of check.ts once the counts have settled. "Time to heal"
+// runs from the moment the fault is over (the kill, the SIGCONT, the restart command) until every part
+// reports ready in GET /status and a probe event (on another match) is answered 202.
+import { request } from 'node:http';
+import { verdict, type Counts, type Verdict } from './check.ts';
+import { exactCounts, type WindowCollector } from './counts.ts';
+import { accepted, postEvent, startLoad, type LoadClient } from './ledger.ts';
+import type { PlatformProcess } from './platform.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const EMOJIS = ['🔥', '😀', '👏', '🎉'];
+
+export interface Ctx {
+  p: PlatformProcess;
+  collector: WindowCollector;
+  run: string;
+  log: (m: string) => void;
+}
+
+export interface Scenario {
+  name: string;
+  what: string;
+  /** Runs in `npm test` (tests/faults.test.ts). */
+  fast: boolean;
+  /** The load client retries every non-202 with the same event_id. */
+  retry?: boolean;
+  /** Inflict the fault (and lift it); resolves when the fault is over. */
+  fault(ctx: Ctx, load: LoadClient, match: string): Promise<void>;
+}
+
+export interface ScenarioResult extends Verdict {
+  scenario: string;
+  healMs: number | null;
+  sparkConflicts: number;
+  notes: string[];
+}
+
+const signal = (pid: number | null, sig: NodeJS.Signals, what: string) => {
+  if (!pid) throw new Error(`no ${what} process found`);
+  process.kill(pid, sig);
+};
+
+async function freezeBroker(ctx: Ctx, ms: number, during?: () => Promise<void>) {
+  const pid = ctx.p.brokerPid();
+  signal(pid, 'SIGSTOP', 'broker');
+  try {
+    await Promise.all([sleep(ms), during?.()]);
+  } finally {
+    process.kill(pid!, 'SIGCONT');
+  }
+}
+
+/** Send one event whose body takes `ms` to upload (half, a pause, the rest). */
+function slowUpload(base: string, body: object, ms: number): Promise<number | 'reset' | 'timeout'> {
+  return new Promise((resolve) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const u = new URL('/v1/emoji', base);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': data.length }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.setTimeout(ms + 20_000, () => {
+      req.destroy();
+      resolve('timeout');
+    });
+    req.on('error', () => resolve('reset'));
+    const half = Math.floor(data.length / 2);
+    req.write(data.subarray(0, half));
+    setTimeout(() => req.end(data.subarray(half)), ms);
+  });
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'streams-thread',
+    what: 'a Kafka Streams stream thread fails 3 times in a row',
+    fast: true,
+    async fault(ctx) {
+      const res = await ctx.p.post('/faults/kafka-streams', { records: 3 });
+      if (res.status !== 202) throw new Error(`fault injection refused: ${res.status} ${await res.text()}`);
+      // over once the third failure has happened: the part has been restarted three times
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const s = await ctx.p.status().catch(() => null);
+        const ks = s?.parts?.find((x) => x.name === 'kafka-streams');
+        if ((ks?.restarts ?? 0) >= 3) return;
+        await sleep(200);
+      }
+    },
+  },
+  {
+    name: 'slow-upload',
+    what: 'one event body uploaded over 3.5 s during steady load',
+    fast: true,
+    async fault(ctx, load, match) {
+      const id = `${ctx.run}-slow-upload-slow`;
+      const body = { event_id: id, user_id: 'u-slow', emoji_type: '🔥', timestamp: Date.now(), match_id: match };
+      load.record(id, '🔥', await slowUpload(ctx.p.url, body, 3500));
+    },
+  },
+  {
+    name: 'wedge',
+    what: 'broker frozen 10 s; fresh posts plus a retry of an acknowledged id meanwhile',
+    fast: true,
+    async fault(ctx, load) {
+      const acked = [...load.ledger.values()].find(accepted);
+      if (!acked) throw new Error('no acknowledged id to retry');
+      await freezeBroker(ctx, 10_000, async () => {
+        await sleep(2000);
+        await load.resend(acked.id);
+      });
+    },
+  },
+  {
+    name: 'broker-pause',
+    what: 'broker paused (SIGSTOP) for 10 s',
+    fast: false,
+    fault: (ctx) => freezeBroker(ctx, 10_000),
+  },
+  {
+    name: 'retry-client',
+    what: 'client retries every non-202 with the same event_id; broker paused 6 s (> produce timeout)',
+    fast: false,
+    retry: true,
+    fault: (ctx) => freezeBroker(ctx, 6_000),
+  },
+  {
+    name: 'spark-kill',
+    what: 'kill -9 of the Spark JVM',
+    fast: false,
+    async fault(ctx) {
+      signal(ctx.p.sparkPid(), 'SIGKILL', 'Spark');
+    },
+  },
+  {
+    name: 'broker-kill',
+    what: 'kill -9 of the broker',
+    fast: false,
+    async fault(ctx) {
+      signal(ctx.p.brokerPid(), 'SIGKILL', 'broker');
+    },
+  },
+  {
+    name: 'api-kill',
+    what: 'kill -9 of the API process, then npm start again; client retries failures with the same event_id',
+    fast: false,
+    retry: true,
+    async fault(ctx) {
+      await ctx.p.killApi();
+      await sleep(1000);
+      void ctx.p.start().catch((err) => ctx.log(`restart failed: ${err instanceof Error ? err.message : String(err)}`));
+    },
+  },
+];
+
+/** Every part ready in /status and a probe event answered 202; ms since `from`, or null past the timeout. */
+async function waitHealed(ctx: Ctx, from: number, timeoutMs: number): Promise<number | null> {
+  const probeMatch = `probe-${ctx.run}`;
+  let i = 0;
+  while (Date.now() - from < timeoutMs) {
+    const s = await ctx.p.status().catch(() => null);
+    if (s?.status === 'ready') {
+      const a = await postEvent(ctx.p.url, { event_id: `${ctx.run}-probe-${i++}`, user_id: 'u-probe', emoji_type: '🔥', timestamp: Date.now(), match_id: probeMatch }, 5000);
+      if (a === 202) return Date.now() - from;
+    }
+    await sleep(250);
+  }
+  return null;
+}
+
+/** Wait until both counts reach the accepted number and stay unchanged for a while (or the timeout). */
+async function settle(ctx: Ctx, match: string, want: number, timeoutMs: number): Promise<{ exact: Counts | null; spark: Counts }> {
+  const deadline = Date.now() + timeoutMs;
+  const total = (c: Counts | null) => (c ? Object.values(c).reduce((a, b) => a + b, 0) : -1);
+  let last = '';
+  let stableSince = Date.now();
+  for (;;) {
+    const exact = await exactCounts(ctx.p.url, match);
+    const spark = ctx.collector.sparkCounts(match);
+    const key = JSON.stringify([exact, spark]);
+    if (key !== last) {
+      last = key;
+      stableSince = Date.now();
+    }
+    const reached = total(exact) >= want && total(spark) >= want;
+    if ((reached && Date.now() - stableSince > 4000) || Date.now() > deadline) return { exact, spark };
+    await sleep(500);
+  }
+}
+
+export async function runScenario(ctx: Ctx, sc: Scenario, o: { ratePerS?: number; beforeMs?: number; afterMs?: number } = {}): Promise<ScenarioResult> {
+  const match = `f-${sc.name}-${ctx.run}`;
+  const notes: string[] = [];
+  const load = startLoad({ url: () => ctx.p.url, match, ratePerS: o.ratePerS ?? 100, emojis: EMOJIS, retry: sc.retry, idPrefix: `${ctx.run}-${sc.name}` });
+  let healMs: number | null = null;
+  try {
+    await sleep(o.beforeMs ?? 5000);
+    ctx.log(`${sc.name}: ${sc.what}`);
+    await sc.fault(ctx, load, match);
+    const over = Date.now();
+    healMs = await waitHealed(ctx, over, 240_000);
+    ctx.log(`${sc.name}: ${healMs === null ? 'NOT healed within 240 s' : `healed in ${healMs} ms`}`);
+    await sleep(o.afterMs ?? 5000); // steady load after the heal
+  } finally {
+    await load.stop();
+  }
+  const acc = [...load.ledger.values()].filter(accepted).length;
+  const { exact, spark } = await settle(ctx, match, acc, 150_000);
+  const v = verdict(load.ledger.values(), exact, spark);
+  const sparkConflicts = ctx.collector.conflicts(match);
+  if (sparkConflicts) notes.push(`${sparkConflicts} Spark windows written twice with different counts`);
+  if (healMs === null) notes.push('not healed within 240 s');
+  return { scenario: sc.name, ...v, healMs, sparkConflicts, notes, ok: v.ok && healMs !== null };
+}
+
+export function table(rows: ScenarioResult[]): string {
+  const head = ['scenario', 'sent', '202', 'refused', 'unknown', 'counted exact / Spark', 'lost (exact/Spark)', 'doubled (exact/Spark)', 'time to heal'];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.sent),
+    String(r.accepted),
+    String(r.refused),
+    String(r.unknown),
+    `${r.exact ?? '–'} / ${r.spark ?? '–'}`,
+    `${r.lost.exact} / ${r.lost.spark}`,
+    `${r.doubled.exact} / ${r.doubled.spark}`,
+    r.healMs === null ? 'not healed' : `${(r.healMs / 1000).toFixed(1)} s`,
+  ]);
+  const md = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [md(head), md(head.map(() => '---')), ...lines.map(md)].join('\n');
+}
