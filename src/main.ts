@@ -3,6 +3,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform, type Platform } from './app/platform.ts';
+import { killChildJvms } from './jvm/java-process.ts';
 
 let config;
 try {
@@ -44,6 +45,33 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+// Last resort: an error nothing caught. Node would exit at once, leaving Kafka Streams unclosed (JVM shutdown
+// hooks do not run) and the broker and Spark JVMs running. Stop every part in order instead (at most
+// LAST_RESORT_MS), kill whatever child JVM is left, and exit non-zero.
+const LAST_RESORT_MS = 30_000;
+let dying = false;
+function lastResort(kind: string, err: unknown): void {
+  log.error(`${kind}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  if (dying) return;
+  dying = true;
+  log.error('stopping every part, then exiting with 1');
+  const force = setTimeout(() => {
+    log.error(`parts not stopped within ${LAST_RESORT_MS} ms: killing the child JVMs`);
+    killChildJvms();
+    process.exit(1);
+  }, LAST_RESORT_MS);
+  void (platform?.stop() ?? Promise.resolve())
+    .catch((e: unknown) => log.error(`stopping after the ${kind} failed: ${e instanceof Error ? e.message : String(e)}`))
+    .finally(() => {
+      clearTimeout(force);
+      killChildJvms();
+      process.exit(1);
+    });
+}
+process.on('uncaughtException', (err) => lastResort('uncaught exception', err));
+process.on('unhandledRejection', (err) => lastResort('unhandled rejection', err));
+process.on('exit', () => killChildJvms()); // whatever path exits, no child JVM outlives this process
 
 try {
   platform = await startPlatform(config, { log });

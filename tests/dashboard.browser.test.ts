@@ -62,8 +62,8 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
     });
     const { startPlatform } = (await import(PLATFORM)) as { startPlatform: (c: typeof config, o?: object) => Promise<PlatformHandle> };
     platform = await startPlatform(config);
-    // ready = Kafka, Spark and Kafka Streams all report in
-    await waitFor('GET /readyz → 200', async () => (await fetch(`${platform!.url}/readyz`)).status === 200, 180_000, 500);
+    // every part reports in: Kafka, Spark and Kafka Streams (GET /status; /readyz is only ingest + SSE)
+    await waitFor('GET /status → 200', async () => (await fetch(`${platform!.url}/status`)).status === 200, 180_000, 500);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -25,7 +25,7 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
   try {
     const ready0 = Date.now();
     for (;;) {
-      const r = await fetch(`${platform.url}/readyz`);
+      const r = await fetch(`${platform.url}/status`); // every part, Spark and Kafka Streams included
       if (r.status === 200) break;
       if (Date.now() - ready0 > 180_000) throw new Error(`not ready after 180 s: ${await r.text()}`);
       await sleep(500);

@@ -129,7 +129,7 @@ const result = {
   client_cpu_ms: Math.round(r.clientCpuMs),
   slow_disconnects: stats.slow_disconnects,
   streams_closed_early: r.closedEarly,
-  consumer: broadcast.consumer ? { ...broadcast.consumer.stats } : null,
+  consumer: broadcast.consumer?.current() ? { ...broadcast.consumer.current()!.stats } : null,
 };
 console.log(JSON.stringify(result));
 

@@ -15,6 +15,7 @@ import { compatRoutes } from './routes/compat.routes.ts';
 import { countsRoutes } from './routes/counts.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
+import { faultRoutes, type FaultTargets } from './routes/faults.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { matchesRoutes } from './routes/matches.routes.ts';
 import { metricsRoutes, requestMetrics } from './routes/metrics.routes.ts';
@@ -33,8 +34,12 @@ export interface AppDeps {
   moods?: Pick<MoodCurves, 'curve'> | null;
   /** The broadcast actors: /v1/subscriptions and /v1/clusters (SSE). Null or absent: neither. */
   broadcast?: BroadcastFacade | null;
-  /** Other readiness checks (the Spark job). */
+  /** More checks behind /readyz (what a load balancer needs; the ingest path's are always there). */
   readiness?: ReadinessCheck[];
+  /** Checks behind /status only (Spark, the broker child, the window consumer); Kafka Streams' joins them. */
+  status?: ReadinessCheck[];
+  /** Fault injection (POST /faults/…), mounted only when config.faultInjection is true. */
+  faults?: FaultTargets | null;
   now?: () => number;
   log?: (msg: string) => void;
 }
@@ -44,14 +49,16 @@ export function createApp(deps: AppDeps): Hono {
   const log = deps.log ?? ((m: string) => console.error(m));
   const retryAfter = String(config.ingest.retryAfterS);
 
-  const checks: ReadinessCheck[] = [];
-  if (ingest.readiness) checks.push(() => ingest.readiness!());
-  if (counts) checks.push(() => counts.readiness());
-  checks.push(...(deps.readiness ?? []));
+  const ready: ReadinessCheck[] = [];
+  if (ingest.readiness) ready.push(() => ingest.readiness!());
+  ready.push(...(deps.readiness ?? []));
+  const status: ReadinessCheck[] = [];
+  if (counts) status.push(() => counts.readiness());
+  status.push(...(deps.status ?? []));
 
   // Every route of the API, mounted here and nowhere else.
   const routes: [path: string, app: Hono][] = [
-    ['/', healthRoutes(checks)],
+    ['/', healthRoutes({ ready, status })],
     ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
     ['/', compatRoutes({ config, ingest, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
@@ -67,6 +74,7 @@ export function createApp(deps: AppDeps): Hono {
     ['/', metricsRoutes()],
     ['/', dashboardRoutes(config)],
     ['/', openapiRoutes(config)],
+    ...(config.faultInjection ? [['/faults', faultRoutes(deps.faults ?? null)] as [string, Hono]] : []),
   ];
 
   const app = new Hono();

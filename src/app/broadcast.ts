@@ -7,13 +7,15 @@ import type { Config } from '../config.ts';
 import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer } from '../kafka/window-consumer.ts';
+import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
 import { observeBroadcast } from './instrument.ts';
 
 export interface BroadcastHandle {
   facade: BroadcastFacade;
   /** Every window the main publisher reads, also handed to `fn` (the summary's mood curves); returns an unsubscribe. */
   onWindow: (fn: (w: WindowRecord) => void) => () => void;
-  consumer: WindowConsumer | null;
+  /** The main publisher under supervision (restarted on its group, so it resumes where it was); null without Kafka. */
+  consumer: Supervised<WindowConsumer> | null;
   /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
   stop(): Promise<void>;
 }
@@ -22,8 +24,13 @@ export interface BroadcastHandle {
  * Start the broadcast half: actors first, then the main publisher (consumer of emoji-windows) feeding them.
  * `kafka` null → no consumer (windows only through `facade.publish`, e.g. the fan-out bench).
  */
-export async function startBroadcast(config: Config, kafka: Kafka | null, log: (msg: string) => void = () => {}): Promise<BroadcastHandle> {
-  let consumer: WindowConsumer | null = null;
+export async function startBroadcast(
+  config: Config,
+  kafka: Kafka | null,
+  log: (msg: string) => void = () => {},
+  supervision?: SupervisorDeps,
+): Promise<BroadcastHandle> {
+  let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: WindowConsumer | null = null;
   const listeners = new Set<(w: WindowRecord) => void>();
   const feed: WindowFeed = (fn) => {
@@ -38,18 +45,30 @@ export async function startBroadcast(config: Config, kafka: Kafka | null, log: (
   const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed, momentFeed });
   const unobserve = observeBroadcast(actor, facade); // viewers, windows and delivery latency in /metrics
   if (kafka) {
-    consumer = await startWindowConsumer({
-      kafka,
-      topic: config.topics.windows,
-      groupId: windowGroupId(`${config.kafka.clientId}-broadcast`),
-      onWindow: (w) => {
-        for (const l of listeners) l(w);
+    const k = kafka;
+    const groupId = windowGroupId(`${config.kafka.clientId}-broadcast`); // kept across restarts: resume there
+    consumer = supervise<WindowConsumer>(
+      'window-consumer',
+      {
+        start: () =>
+          startWindowConsumer({
+            kafka: k,
+            topic: config.topics.windows,
+            groupId,
+            onWindow: (w) => {
+              for (const l of listeners) l(w);
+            },
+            log,
+          }),
+        died: (c) => c.died,
+        stop: (c) => c.stop(),
       },
-      log,
-    });
+      supervision ?? { policy: config.supervision },
+    );
+    await consumer.started;
     // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`
     momentConsumer = await startWindowConsumer<MomentRecord>({
-      kafka,
+      kafka: k,
       topic: config.topics.moments,
       groupId: windowGroupId(`${config.kafka.clientId}-moments`),
       parse: parseMomentRecord,

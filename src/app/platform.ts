@@ -15,16 +15,18 @@ import type { BroadcastFacade } from '../actors/facade.ts';
 import { createApp } from '../api/app.ts';
 import { MoodCurves } from '../domain/mood-curve.ts';
 import { bootstrapServers, type Config } from '../config.ts';
-import { startEmbeddedBroker } from '../kafka/broker.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../kafka/broker.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
 import { startIngest, type IngestService } from '../kafka/producer.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { startLagPoller } from '../metrics/lag.ts';
 import { startSparkProgress } from '../metrics/spark-progress.ts';
-import type { Readiness, ReadinessCheck } from '../ports/readiness.ts';
-import { startSparkJob } from '../spark/job.ts';
+import type { ReadinessCheck } from '../ports/readiness.ts';
+import { startSparkJob, type SparkJob } from '../spark/job.ts';
+import { supervise } from '../supervision/supervisor.ts';
 import { startExactCountsInBackground, type ExactCountsInBackground } from '../streams/bridge.ts';
 import { startBroadcast, type BroadcastHandle } from './broadcast.ts';
+import { partReadiness, supervisorDeps } from './supervision.ts';
 import { instrumentSend, observeBufferDepth } from './instrument.ts';
 
 export interface PlatformOptions {
@@ -72,19 +74,32 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
   try {
     mkdirSync(config.dataDir, { recursive: true });
 
-    // 1. Kafka
+    // 1. Kafka: the embedded broker child is supervised (restarted on the same log folder if it dies)
+    const status: ReadinessCheck[] = [];
     if (!config.kafka.brokers) {
       const t0 = Date.now();
+      const blog = log.child('kafka-broker');
       log.info(`starting the embedded Kafka broker on 127.0.0.1:${config.kafka.embeddedPort} (data: ${config.dataDir}/kafka)`);
-      const broker = await startEmbeddedBroker({
-        dataDir: config.dataDir,
-        port: config.kafka.embeddedPort,
-        controllerPort: config.kafka.embeddedControllerPort,
-        heap: config.kafka.embeddedHeap,
-        log: (m) => log.info(m),
-      });
+      const broker = supervise<EmbeddedBroker>(
+        'kafka-broker',
+        {
+          start: () =>
+            startEmbeddedBroker({
+              dataDir: config.dataDir,
+              port: config.kafka.embeddedPort,
+              controllerPort: config.kafka.embeddedControllerPort,
+              heap: config.kafka.embeddedHeap,
+              log: (m) => blog.info(m),
+            }),
+          died: (b) => b.process.exited.then((code) => `exited (${code}); see ${b.process.logFile}`),
+          stop: (b) => b.stop(),
+        },
+        supervisorDeps(config, 'kafka-broker', blog),
+      );
       parts.push({ name: 'Kafka broker', stop: () => broker.stop() });
-      log.info(`Kafka broker up in ${Date.now() - t0} ms (log: ${broker.process.logFile})`);
+      const b = await broker.started;
+      log.info(`Kafka broker up in ${Date.now() - t0} ms (log: ${b.process.logFile})`);
+      status.push(() => partReadiness(broker.status(), true, `pid ${broker.current()?.process.child.pid}`));
     }
     const brokers = bootstrapServers(config);
     const kafka = createKafka(config);
@@ -103,24 +118,44 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       );
     }
 
-    const readiness: ReadinessCheck[] = [];
-
-    // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); readiness reports it until its first batch
+    // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); supervised: a job that exits is started
+    //    again on its checkpoint. /status reports it until its first batch, and as stuck when no progress
+    //    report came for SPARK_STUCK_TRIGGERS trigger intervals.
     if (opts.spark ?? config.spark.enabled) {
-      const spark = startSparkJob(config, { brokers, log: (m) => log.child('spark').info(m) });
-      let sparkStopping = false;
-      parts.push({ name: 'Spark job', stop: () => ((sparkStopping = true), spark.stop()) });
-      let sparkState: Readiness = { name: 'spark', ok: false, detail: 'starting' };
-      spark.ready.then(
-        (ms) => (sparkState = { name: 'spark', ok: true, detail: `first micro-batch after ${ms} ms` }),
-        (err: Error) => (sparkState = { name: 'spark', ok: false, detail: err.message }),
+      const slog = log.child('spark');
+      const stuckAfterMs = config.spark.stuckTriggers * Math.max(config.spark.triggerMs, 100);
+      const progress = new WeakMap<SparkJob, { ready: boolean; failure?: string; lastAt: number }>();
+      const spark = supervise<SparkJob>(
+        'spark',
+        {
+          async start() {
+            const job = startSparkJob(config, { brokers, log: (m) => slog.info(m) });
+            const p = { ready: false, failure: undefined as string | undefined, lastAt: Date.now() };
+            progress.set(job, p);
+            job.ready.then(
+              () => (p.ready = true),
+              (err: Error) => (p.failure = err.message),
+            );
+            job.onProgress(() => (p.lastAt = Date.now()));
+            return job;
+          },
+          died: (job) => job.process.exited.then((code) => `exited (${code}); see ${job.logFile}`),
+          stop: (job) => job.stop(),
+        },
+        supervisorDeps(config, 'spark', slog),
       );
-      void spark.process.exited.then((code) => {
-        if (sparkStopping) return;
-        sparkState = { name: 'spark', ok: false, detail: `exited (${code}); see ${spark.logFile}` };
-        log.child('spark').warn(`the Spark job exited (${code}); see ${spark.logFile}`);
+      parts.push({ name: 'Spark job', stop: () => spark.stop() });
+      status.push(() => {
+        const job = spark.current();
+        const p = job ? progress.get(job) : undefined;
+        if (!job || !p) return partReadiness(spark.status(), false);
+        if (!p.ready) return partReadiness(spark.status(), false, p.failure ?? 'starting (no micro-batch yet)');
+        const quietMs = Date.now() - p.lastAt;
+        if (quietMs > stuckAfterMs) {
+          return partReadiness(spark.status(), false, `stuck: no progress for ${(quietMs / 1000).toFixed(0)} s (${config.spark.stuckTriggers} triggers)`);
+        }
+        return partReadiness(spark.status(), true, `last micro-batch ${(quietMs / 1000).toFixed(1)} s ago`);
       });
-      readiness.push(() => sparkState);
     }
 
     // 3. ingest
@@ -140,7 +175,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     let counts: ExactCountsInBackground | null = null;
     if (opts.streams ?? config.streams.enabled) {
       const slog = log.child('streams');
-      const exact = startExactCountsInBackground(config, { log: (m) => slog.info(m) });
+      const exact = startExactCountsInBackground(config, { log: (m) => slog.info(m), supervisor: supervisorDeps(config, 'kafka-streams', slog) });
       counts = exact;
       parts.push({ name: 'Kafka Streams exact counts', stop: () => exact.close() });
     }
@@ -157,9 +192,12 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
     let broadcast: BroadcastHandle | null = null;
     if (opts.broadcast ?? true) {
-      const b = await startBroadcast(config, kafka, (m) => log.child('broadcast').info(m));
+      const blog = log.child('broadcast');
+      const b = await startBroadcast(config, kafka, (m) => blog.info(m), supervisorDeps(config, 'window-consumer', blog));
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
+      const consumer = b.consumer;
+      if (consumer) status.push(() => partReadiness(consumer.status(), true, consumer.current()?.groupId));
     }
 
     // the summary's mood curves, from the windows the main publisher reads (Spark's `mood`)
@@ -170,7 +208,9 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     }
 
     // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
-    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, readiness, log: (m) => log.warn(m) });
+    const exactCounts = counts;
+    const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
+    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, status, faults, log: (m) => log.warn(m) });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
       s.once('error', reject);

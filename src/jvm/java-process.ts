@@ -34,6 +34,23 @@ export function assertBuilt(libDir: string, what: string): void {
   }
 }
 
+/** Every child JVM still running, for the last-resort handler (src/main.ts). */
+const running = new Set<ChildProcess>();
+
+/** SIGKILL every child JVM still running (last resort: the orderly stop failed or took too long). */
+export function killChildJvms(): number {
+  let n = 0;
+  for (const child of running) {
+    try {
+      child.kill('SIGKILL');
+      n++;
+    } catch {
+      /* gone */
+    }
+  }
+  return n;
+}
+
 export function spawnJava(o: JavaProcessOptions): JavaProcess {
   assertBuilt(o.libDir, o.name);
   mkdirSync(dirname(o.logFile), { recursive: true });
@@ -48,6 +65,8 @@ export function spawnJava(o: JavaProcessOptions): JavaProcess {
     detached: true,
   });
   closeSync(fd);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     child.once('error', () => resolve('spawn-error'));

@@ -128,6 +128,14 @@ export const disconnects = new Counter({
   registers,
 });
 
+// ---------- supervision ----------
+export const restartsTotal = new Counter({
+  name: 'restarts_total',
+  help: 'Restarts of a supervised part after it died on its own, by part (kafka-broker | spark | kafka-streams | window-consumer)',
+  labelNames: ['part'] as const,
+  registers,
+});
+
 // ---------- consumers ----------
 export const consumerLag = new Gauge({
   name: 'emostream_consumer_lag_records',

@@ -1,10 +1,14 @@
 // The one readiness shape. Every part that can be ready or not (Kafka, the ingest path, Spark, Kafka Streams)
-// reports named results in this shape; GET /readyz (src/api/routes/health.routes.ts) lists them all.
+// reports named results in this shape; GET /readyz and GET /status (src/api/routes/health.routes.ts) list them.
 
 export interface Readiness {
   name: string;
   ok: boolean;
   detail?: string;
+  /** Supervised parts: running | starting | restarting | failed | stopped. */
+  phase?: string;
+  /** Supervised parts: restarts since the platform started. */
+  restarts?: number;
 }
 
 /** One readiness source; it may report several named results (the ingest service reports kafka + ingest). */

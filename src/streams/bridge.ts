@@ -315,11 +315,11 @@ export function startExactCountsInBackground(
     knowsMatch: (m) => live().knowsMatch(m),
     metrics: () => (sup.current() && !closed ? sup.current()!.metrics() : exact && !closed ? exact.metrics() : null),
     readiness() {
-      const h = sup.current();
-      if (h && !closed) return h.readiness();
       const st = sup.status();
+      const h = sup.current();
+      if (h && !closed) return { ...h.readiness(), phase: st.phase, restarts: st.restarts };
       const detail = closed ? 'closed' : `${st.phase}${st.lastFailure ? `: ${st.lastFailure}` : ''}`;
-      return { name: 'kafka-streams', ok: false, detail };
+      return { name: 'kafka-streams', ok: false, detail, phase: st.phase, restarts: st.restarts };
     },
     supervision: () => sup.status(),
     failNextRecords(n) {

@@ -40,10 +40,10 @@ export function pidsWith(needle: string, also?: string): number[] {
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z');
 
+/** GET /status: every part, with the supervised ones' phase and restarts. */
 export interface PlatformStatus {
   status: string;
-  parts?: { name: string; ok: boolean; detail?: string; phase?: string; restarts?: number }[];
-  checks?: { name: string; ok: boolean; detail?: string }[];
+  checks?: { name: string; ok: boolean; detail?: string; phase?: string; restarts?: number }[];
 }
 
 export class PlatformProcess {
@@ -80,7 +80,7 @@ export class PlatformProcess {
     return p;
   }
 
-  /** Start the API process (which starts the broker and Spark) and wait until /readyz says ready. */
+  /** Start the API process (which starts the broker and Spark) and wait until every part is ready (/status). */
   async start(timeoutMs = 300_000): Promise<number> {
     const t0 = Date.now();
     const fd = openSync(join(this.dataDir, 'api.log'), 'a');
@@ -104,7 +104,7 @@ export class PlatformProcess {
       if (this.api && (this.api.exitCode !== null || this.api.signalCode !== null)) {
         throw new Error(`the platform exited (${this.api.exitCode ?? this.api.signalCode}); see ${join(this.dataDir, 'api.log')}`);
       }
-      const s = await this.get('/readyz').catch(() => null);
+      const s = await this.get('/status').catch(() => null);
       if (s?.status === 'ready') return;
       if (Date.now() > deadline) throw new Error(`the platform was not ready within ${timeoutMs} ms: ${JSON.stringify(s)}`);
       await sleep(500);

@@ -83,7 +83,7 @@ export const SCENARIOS: Scenario[] = [
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
         const s = await ctx.p.status().catch(() => null);
-        const ks = s?.parts?.find((x) => x.name === 'kafka-streams');
+        const ks = s?.checks?.find((x) => x.name === 'kafka-streams');
         if ((ks?.restarts ?? 0) >= 3) return;
         await sleep(200);
       }

@@ -91,9 +91,9 @@ describe('GET /v1/counts/windows', () => {
   });
 });
 
-describe('/readyz', () => {
-  it('reports the topology state', async () => {
-    const checks = async (state: string) => ((await (await app(state).app.request('/readyz')).json()) as { checks: unknown[] }).checks;
+describe('/status', () => {
+  it('reports the topology state (not /readyz: counts down does not take the instance out of rotation)', async () => {
+    const checks = async (state: string) => ((await (await app(state).app.request('/status')).json()) as { checks: unknown[] }).checks;
     expect(await checks('RUNNING')).toEqual([{ name: 'kafka-streams', ok: true, detail: 'RUNNING' }]);
     expect(await checks('ERROR')).toEqual([{ name: 'kafka-streams', ok: false, detail: 'ERROR' }]);
   });

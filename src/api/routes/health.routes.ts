@@ -1,10 +1,24 @@
-// GET /healthz: the process is alive. GET /readyz: every readiness check passes (Kafka reachable with the
-// platform topics, the ingest path up, plus whatever other parts register: Spark, Kafka Streams, ...).
-// A check that throws or takes longer than `timeoutMs` counts as not ready.
+// GET /healthz: the process is alive.
+// GET /readyz: what a load balancer needs: this instance can take events and serve viewers (Kafka reachable
+//   with the platform topics, the ingest path up, plus the checks the platform passes as `ready`). A part
+//   that only degrades something else (Spark, Kafka Streams, a restarting window consumer) does not take the
+//   instance out of rotation.
+// GET /status: every part, for operators and the dashboard: the /readyz checks plus `status` checks (Spark
+//   running and not stuck, Kafka Streams RUNNING, the broker child, the window consumer), each with its
+//   supervision phase and restarts when supervised. 200 when every part is ok, else 503.
+// A check that throws or takes longer than `timeoutMs` counts as not ok.
 import { Hono } from 'hono';
 import type { Readiness, ReadinessCheck } from '../../ports/readiness.ts';
 
-export function healthRoutes(checks: ReadinessCheck[], timeoutMs = 3000): Hono {
+export interface HealthChecks {
+  /** Checks behind /readyz (and /status). */
+  ready: ReadinessCheck[];
+  /** Checks behind /status only. */
+  status?: ReadinessCheck[];
+}
+
+export function healthRoutes(checks: HealthChecks | ReadinessCheck[], timeoutMs = 3000): Hono {
+  const { ready, status = [] } = Array.isArray(checks) ? { ready: checks } : checks;
   const started = Date.now();
   const run = async (check: ReadinessCheck, i: number): Promise<Readiness[]> => {
     let timer: NodeJS.Timeout | undefined;
@@ -20,11 +34,18 @@ export function healthRoutes(checks: ReadinessCheck[], timeoutMs = 3000): Hono {
       clearTimeout(timer);
     }
   };
+  const answer = async (list: ReadinessCheck[]) => {
+    const results = (await Promise.all(list.map(run))).flat();
+    return { ok: results.every((r) => r.ok), results };
+  };
   return new Hono()
     .get('/healthz', (c) => c.json({ status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000), node: process.version }))
     .get('/readyz', async (c) => {
-      const results = (await Promise.all(checks.map(run))).flat();
-      const ready = results.every((r) => r.ok);
-      return c.json({ status: ready ? 'ready' : 'not_ready', checks: results }, ready ? 200 : 503);
+      const { ok, results } = await answer(ready);
+      return c.json({ status: ok ? 'ready' : 'not_ready', checks: results }, ok ? 200 : 503);
+    })
+    .get('/status', async (c) => {
+      const { ok, results } = await answer([...ready, ...status]);
+      return c.json({ status: ok ? 'ready' : 'degraded', checks: results }, ok ? 200 : 503);
     });
 }

@@ -136,7 +136,18 @@ export function apiSchemas(config: Pick<Config, 'ingest' | 'compat'>) {
       .register(registry, { id: 'Palette' }),
     health: z.object({ status: z.literal('ok'), uptime_s: z.number(), node: z.string() }).register(registry, { id: 'Health' }),
     ready: z
-      .object({ status: z.enum(['ready', 'not_ready']), checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string().optional() })) })
+      .object({
+        status: z.enum(['ready', 'not_ready', 'degraded']).describe('/readyz: ready | not_ready; /status: ready | degraded'),
+        checks: z.array(
+          z.object({
+            name: z.string(),
+            ok: z.boolean(),
+            detail: z.string().optional(),
+            phase: z.enum(['starting', 'running', 'restarting', 'failed', 'stopped']).optional().describe('supervised parts'),
+            restarts: z.int().optional().describe('supervised parts: restarts since start'),
+          }),
+        ),
+      })
       .register(registry, { id: 'Readiness' }),
   };
 }
