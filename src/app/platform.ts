@@ -136,7 +136,12 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
               () => (p.ready = true),
               (err: Error) => (p.failure = err.message),
             );
-            job.onProgress(() => (p.lastAt = Date.now()));
+            job.onProgress(() => {
+              // a first batch slower than the ready timeout (a busy machine) still counts once it reports
+              p.lastAt = Date.now();
+              p.ready = true;
+              p.failure = undefined;
+            });
             return job;
           },
           died: (job) => job.process.exited.then((code) => `exited (${code}); see ${job.logFile}`),

@@ -51,7 +51,7 @@ export class PlatformProcess {
   readonly dataDir: string;
   readonly env: Record<string, string>;
   private api: ChildProcess | null = null;
-  private apiExit: Promise<unknown> | null = null;
+  private apiExit: Promise<number | string | null> | null = null;
 
   private constructor(url: string, dataDir: string, env: Record<string, string>) {
     this.url = url;
@@ -93,7 +93,7 @@ export class PlatformProcess {
     });
     closeSync(fd);
     const child = this.api;
-    this.apiExit = new Promise((r) => child.once('exit', r));
+    this.apiExit = new Promise((r) => child.once('exit', (code, sig) => r(code ?? sig)));
     await this.waitReady(timeoutMs);
     return Date.now() - t0;
   }
@@ -128,6 +128,14 @@ export class PlatformProcess {
   apiPid = () => this.api?.pid ?? null;
   brokerPid = () => pidsWith(join(this.dataDir, 'kafka', 'server.properties'), 'kafka.Kafka')[0] ?? null;
   sparkPid = () => pidsWith(`--data-dir=${this.dataDir}`, 'io.emostream.spark.Job')[0] ?? null;
+
+  /** The API process's exit code (or signal), or 'running' if it has not exited within `ms`. */
+  async exitWithin(ms: number): Promise<number | string | null> {
+    return Promise.race([this.apiExit ?? Promise.resolve(null), sleep(ms).then(() => 'running')]);
+  }
+
+  /** Processes still naming the data folder (broker, Spark): none once the platform is down. */
+  leftovers = (): number[] => pidsWith(this.dataDir).filter(alive);
 
   /** kill -9 the API process (its broker and Spark job stay: a restart must cope with them). */
   async killApi(): Promise<void> {
