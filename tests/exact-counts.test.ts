@@ -129,9 +129,9 @@ afterAll(async () => {
 });
 
 describe('exact counts through the API, Kafka and Kafka Streams (java-bridge)', () => {
-  it('is ready and reports RUNNING on /readyz', async () => {
+  it('reports RUNNING on /status', async () => {
     expect(exact!.queryableAfterMs).toBeGreaterThan(0);
-    const res = await app.request('/readyz');
+    const res = await app.request('/status');
     const body = (await res.json()) as { checks: { name: string; ok: boolean; detail?: string }[] };
     expect(body.checks).toContainEqual({ name: 'kafka-streams', ok: true, detail: 'RUNNING' });
   });
