@@ -1,6 +1,11 @@
 // kafkajs client construction and topic set-up. Topic names come from Config (defaults in
 // contracts/topics.json); nothing here reads the environment.
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
+
+// kafkajs's ConfigResourceTypes.TOPIC. Its CommonJS index builds module.exports in a way Node's ESM loader
+// cannot see through (only the first few names are importable by name), so `npm start` failed to load
+// `import { ConfigResourceTypes }`; the value is fixed by the Kafka protocol (DescribeConfigs resource type).
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 import { bootstrapServers, type Config } from '../config.ts';
 
 export function createKafka(config: Config, clientSuffix = 'api'): Kafka {
@@ -73,7 +78,7 @@ export async function actualTopicDurability(admin: Admin, topic: string): Promis
   const md = await admin.fetchTopicMetadata({ topics: [topic] });
   const replicationFactor = Math.min(...md.topics[0]!.partitions.map((p) => p.replicas.length));
   const cfg = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+    resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ['min.insync.replicas'] }],
     includeSynonyms: false,
   });
   const entry = cfg.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas');
