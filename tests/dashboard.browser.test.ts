@@ -150,6 +150,10 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
     expect(state.floaters['🔥']).toBe(2);
     expect(state.floaters['😂']).toBe(1);
     expect(state.floaters[CLICKED]).toBe(1);
+    // the latest window's mood, as the Spark job computed it (contracts/mood.json), beside its counts
+    const last = (state.windows as { mood?: { score: number; feeling: string } }[]).at(-1)!;
+    expect(last.mood, 'windows carry a mood').toBeDefined();
+    await expect.poll(() => p.locator('#mood').textContent()).toBe(`mood: ${last.mood!.feeling} ${last.mood!.score > 0 ? '+' : ''}${last.mood!.score.toFixed(2)}`);
 
     // 4. exact totals (Kafka Streams) on the page agree
     for (const [emoji, n] of Object.entries(expected)) {

@@ -88,6 +88,18 @@ function renderLatest(win) {
   const t0 = new Date(win.window_start);
   const t1 = new Date(win.window_end);
   $('window-info').textContent = `window ${t0.toLocaleTimeString()}–${t1.toLocaleTimeString()} · ${fmt.format(win.total)} reactions`;
+  renderMood(win.mood);
+}
+
+// The window's mood (score in [-1, 1], dominant feeling), computed by the Spark job.
+function renderMood(mood) {
+  const el = $('mood');
+  if (!mood || typeof mood.score !== 'number') {
+    el.textContent = '';
+    return;
+  }
+  el.textContent = `mood: ${mood.feeling} ${mood.score > 0 ? '+' : ''}${mood.score.toFixed(2)}`;
+  el.dataset.sign = mood.score > 0.05 ? 'positive' : mood.score < -0.05 ? 'negative' : 'neutral';
 }
 
 function renderTable(ul, rows, { max, extra } = {}) {

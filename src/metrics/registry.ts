@@ -180,6 +180,16 @@ export const sparkLateRows = new Gauge({
   help: "Spark job's latest progress: rows dropped as late (in the last batch, or cumulative if the job reports so)",
   registers,
 });
+export const sparkLateEvents = new Gauge({
+  name: 'emostream_spark_late_events',
+  help: "Spark job's latest progress: events that reached it after their window had closed, counted as `late` in their match's next window (since the job started)",
+  registers,
+});
+export const sparkDuplicates = new Gauge({
+  name: 'emostream_spark_duplicate_events',
+  help: "Spark job's latest progress: repeats of a (user_id, event_id) within SPARK_DEDUP_RETENTION_MS, not counted (since the job started)",
+  registers,
+});
 export const sparkInvalidRecords = new Gauge({
   name: 'emostream_spark_invalid_records',
   help: "Spark job's latest progress: invalid records set aside (as the job reports them)",

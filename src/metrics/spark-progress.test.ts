@@ -21,6 +21,10 @@ const REPORT = {
   state_rows: 12,
   invalid: 1,
   invalid_total: 3,
+  late: 1,
+  late_total: 5,
+  duplicates: 0,
+  duplicates_total: 9,
   windows: 2,
   windows_total: 40,
 };
@@ -46,6 +50,8 @@ describe('Spark progress from emoji-metrics', () => {
     expect(text).toMatch(/^emostream_spark_batch_duration_seconds 0.38$/m);
     expect(text).toMatch(/^emostream_spark_late_rows_dropped 7$/m);
     expect(text).toMatch(/^emostream_spark_invalid_records 3$/m);
+    expect(text).toMatch(/^emostream_spark_late_events 5$/m);
+    expect(text).toMatch(/^emostream_spark_duplicate_events 9$/m);
     expect(text).toMatch(new RegExp(`^emostream_spark_watermark_seconds ${Date.parse(REPORT.watermark) / 1000}$`, 'm'));
   });
 });

@@ -14,6 +14,8 @@ import {
   sparkInputRate,
   sparkInputRows,
   sparkInvalidRecords,
+  sparkLateEvents,
+  sparkDuplicates,
   sparkLastProgress,
   sparkLateRows,
   sparkProcessedRate,
@@ -37,6 +39,12 @@ export interface SparkProgress {
   state_rows: number;
   invalid: number;
   invalid_total: number;
+  /** Events behind the watermark, counted as `late` in their match's next window (this batch / since the job started). */
+  late: number;
+  late_total: number;
+  /** Repeats of a (user_id, event_id) within the dedup retention, not counted. */
+  duplicates: number;
+  duplicates_total: number;
   windows: number;
   windows_total: number;
   [k: string]: unknown;
@@ -64,6 +72,10 @@ export function parseSparkProgress(text: string): SparkProgress | null {
     state_rows: num(o.state_rows),
     invalid: num(o.invalid),
     invalid_total: num(o.invalid_total),
+    late: num(o.late),
+    late_total: num(o.late_total),
+    duplicates: num(o.duplicates),
+    duplicates_total: num(o.duplicates_total),
     windows: num(o.windows),
     windows_total: num(o.windows_total),
   };
@@ -80,6 +92,8 @@ export function recordSparkProgress(p: SparkProgress): void {
   if (Number.isFinite(wm)) sparkWatermark.set(wm / 1000);
   sparkLateRows.set(p.rows_dropped_by_watermark_total);
   sparkInvalidRecords.set(p.invalid_total);
+  sparkLateEvents.set(p.late_total);
+  sparkDuplicates.set(p.duplicates_total);
   sparkStateRows.set(p.state_rows);
   const ts = Date.parse(p.timestamp);
   sparkLastProgress.set(Number.isFinite(ts) ? ts / 1000 : Date.now() / 1000);
