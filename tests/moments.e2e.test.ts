@@ -4,10 +4,13 @@
 // Exactly one moment must come out, for the burst window, with peak 🔥: over SSE (`event: moment`, also
 // replayed after a Last-Event-ID), at GET /v1/matches/:id/moments, and at the top of the summary, whose
 // totals are the exact counts. Spark is left out: moments come from the exact counts (Kafka Streams).
+// Then the dashboard in Debian's Chromium (playwright-core) shows that moment on its timeline with the peak
+// emoji (screenshot: artifacts/moments.png).
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { loadConfig, type Config } from '../src/config.ts';
@@ -18,6 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const MATCH = `t-moments-${run}`;
 const STEADY = ['😀', '👏', '🔥', '🏏'];
+const CHROMIUM = '/usr/bin/chromium';
+let burstWindowStart: string | null = null; // set by the burst test, shown by the dashboard test
 
 interface SseEvent { id: string | null; event: string; data: string }
 
@@ -120,6 +125,7 @@ describe('moments end to end (broker, Kafka Streams, API, SSE)', () => {
     expect(m.peak_count).toBeGreaterThanOrEqual(1000);
     expect(m.score).toBeGreaterThanOrEqual(config.moments.minScore);
     expect(sse[0]!.id).toBe(`moment:${MATCH}:${burstStart}`);
+    burstWindowStart = m.window_start;
 
     // listed by the route, the same record
     const listed = await (await fetch(`${base}/v1/matches/${MATCH}/moments`)).json();
@@ -140,6 +146,28 @@ describe('moments end to end (broker, Kafka Streams, API, SSE)', () => {
     back.close();
     expect(back.events.filter((e) => e.event === 'moment').map((e) => e.id)).toEqual([`moment:${MATCH}:${burstStart}`]);
   }, 120_000);
+
+  it.skipIf(!existsSync(CHROMIUM))('the dashboard shows the moment on its timeline with the peak emoji', async () => {
+    expect(burstWindowStart, 'the burst test ran first').not.toBeNull();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${platform!.url}/?match=${MATCH}`);
+      const mark = page.locator(`#moments-timeline .mark[data-window-start="${burstWindowStart}"]`);
+      await mark.waitFor({ timeout: 30_000 });
+      expect(await mark.textContent()).toBe('🔥');
+      expect(await page.locator('#moments-timeline .mark').count()).toBe(1);
+      expect(await page.locator('#moments li').first().getAttribute('data-peak')).toBe('🔥');
+      const artifacts = resolve(import.meta.dirname, '../artifacts');
+      mkdirSync(artifacts, { recursive: true });
+      await page.locator('.moments-card').screenshot({ path: join(artifacts, 'moments.png') });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 90_000);
 
   it('answers an unknown match with 404 and a malformed time range with 400, as JSON naming the field', async () => {
     const base = platform!.url;

@@ -1,6 +1,7 @@
 // EmoStream dashboard: plain browser JavaScript, no build step.
 // 1. GET /v1/palette; 2. POST /v1/subscriptions → EventSource(stream_url) for `window` events;
-// 3. poll /v1/counts (exact totals), /v1/clusters (viewers) and /metrics (ingest rate).
+// 3. poll /v1/counts (exact totals), /v1/clusters (viewers) and /metrics (ingest rate);
+// 4. moments: GET /v1/matches/:id/moments at start (and every 15 s), then live `moment` events, on a timeline.
 // State is also exposed on window.__emostream for the browser test and for curious people.
 'use strict';
 
@@ -27,6 +28,7 @@ const state = {
   clusters: [],
   platformRate: null,
   lastAcceptedTotal: null,
+  moments: [], // moment records, oldest first, one per id
 };
 window.__emostream = state;
 
@@ -213,6 +215,13 @@ function openStream(sub) {
       console.warn('bad window', err);
     }
   });
+  source.addEventListener('moment', (ev) => {
+    try {
+      addMoments([JSON.parse(ev.data)]);
+    } catch (err) {
+      console.warn('bad moment', err);
+    }
+  });
   source.addEventListener('reset', () => {
     state.seen.clear();
   });
@@ -244,6 +253,71 @@ window.addEventListener('pagehide', () => {
   const id = state.subscription && state.subscription.subscription_id;
   if (id) fetch(`/v1/subscriptions/${encodeURIComponent(id)}`, { method: 'DELETE', keepalive: true }).catch(() => {});
 });
+
+// ---------- moments: a timeline of the match with the peak emoji of each, and the list, newest first ----------
+const MOMENTS_SHOWN = 12;
+const momentKey = (m) => `moment:${m.match_id}:${Date.parse(m.window_start)}`;
+
+function addMoments(list) {
+  const known = new Set(state.moments.map(momentKey));
+  let added = false;
+  for (const m of list) {
+    if (m.match_id !== state.match || known.has(momentKey(m))) continue;
+    known.add(momentKey(m));
+    state.moments.push(m);
+    added = true;
+  }
+  if (!added) return;
+  state.moments.sort((a, b) => Date.parse(a.window_start) - Date.parse(b.window_start));
+  renderMoments();
+}
+
+function renderMoments() {
+  const ms = state.moments;
+  $('moments-info').textContent = `${ms.length} moment${ms.length === 1 ? '' : 's'}`;
+  // timeline: from the first moment (or 10 minutes ago) to now, each moment's peak emoji where it happened
+  const now = Date.now();
+  const from = Math.min(now - 10 * 60_000, ms.length ? Date.parse(ms[0].window_start) : now);
+  const tl = $('moments-timeline');
+  tl.replaceChildren();
+  for (const m of ms) {
+    const t = Date.parse(m.window_start);
+    const el = document.createElement('span');
+    el.className = 'mark';
+    el.textContent = m.peak_emoji;
+    el.style.left = `${(100 * (t - from)) / Math.max(1, now - from)}%`;
+    el.title = `${new Date(t).toLocaleTimeString()} · ${m.peak_emoji} ${m.peak_count} (baseline ${m.peak_baseline}) · score ${m.score}`;
+    el.dataset.windowStart = m.window_start;
+    tl.append(el);
+  }
+  const ul = $('moments');
+  ul.replaceChildren();
+  for (const m of ms.slice(-MOMENTS_SHOWN).reverse()) {
+    const li = document.createElement('li');
+    li.dataset.peak = m.peak_emoji;
+    const e = document.createElement('span');
+    e.className = 'e';
+    e.textContent = m.peak_emoji;
+    const what = document.createElement('span');
+    what.textContent = `${new Date(Date.parse(m.window_start)).toLocaleTimeString()} · ${fmt.format(m.peak_count)} vs ${fmt.format(m.peak_baseline)} usual`;
+    const score = document.createElement('span');
+    score.className = 'muted small';
+    score.textContent = `score ${m.score}`;
+    li.append(e, what, score);
+    ul.append(li);
+  }
+}
+
+async function pollMoments() {
+  try {
+    const r = await fetch(`/v1/matches/${encodeURIComponent(state.match)}/moments?limit=100`);
+    if (r.status === 404) return; // nothing counted for this match yet
+    if (!r.ok) throw new Error(`HTTP ${r.status}`);
+    addMoments((await r.json()).moments || []);
+  } catch {
+    $('moments-info').textContent = 'moments unavailable';
+  }
+}
 
 // ---------- polling: exact totals, clusters, platform ingest rate ----------
 async function pollExact() {
@@ -408,6 +482,8 @@ async function main() {
   pollExact();
   pollClusters();
   pollRate();
+  pollMoments();
+  setInterval(pollMoments, 15_000);
   setInterval(pollExact, 1000);
   setInterval(pollClusters, 2000);
   setInterval(pollRate, 2000);
