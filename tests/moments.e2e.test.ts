@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { MomentRecord } from '../src/domain/moment.ts';
-import { windowStartOf } from '../src/domain/window.ts';
+import { makeWindow, windowStartOf } from '../src/domain/window.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -133,11 +133,16 @@ describe('moments end to end (broker, Kafka Streams, API, SSE)', () => {
     const ranged = await (await fetch(`${base}/v1/matches/${MATCH}/moments?from=${burstStart + 2000}&to=${Date.now()}`)).json();
     expect(ranged.moments).toEqual([]);
 
-    // the summary: exact totals of everything posted, the moment on top
+    // the summary: exact totals of everything posted, the moment on top, and the mood curve of the windows
+    // the main publisher received (Spark is off here: two windows handed to the broadcast as its consumer would)
+    const t = windowStartOf(Date.now(), windowMs) - 60_000;
+    platform!.broadcast!.publish(makeWindow(MATCH, t, windowMs, { '😡': 40 }, config.windows.scaleFactor));
+    platform!.broadcast!.publish(makeWindow(MATCH, t + windowMs, windowMs, { '🔥': 30, '👏': 30 }, config.windows.scaleFactor));
     const summary = await (await fetch(`${base}/v1/matches/${MATCH}/summary`)).json();
     expect(summary.top_moments).toEqual([m]);
     expect(summary.totals).toEqual(Object.fromEntries(posted));
-    expect(summary.mood_curve).toHaveProperty('points');
+    expect(summary.mood_curve).toMatchObject({ mood_available: true, windows: 2, downsampled: false });
+    expect(summary.mood_curve.points.map((p: { score: number }) => Math.sign(p.score))).toEqual([-1, 1]);
 
     // a viewer that reconnects after the burst window's id gets the moment replayed
     const back = openStream(base, `${MATCH}:${burstStart}`);

@@ -12,7 +12,7 @@ import { observeBroadcast } from './instrument.ts';
 
 export interface BroadcastHandle {
   facade: BroadcastFacade;
-  /** Every window the main publisher reads, also handed to `fn` (the summary's mood curves); returns an unsubscribe. */
+  /** Every new window the broadcast receives (repeats dropped), also handed to `fn` (the summary's mood curves); returns an unsubscribe. */
   onWindow: (fn: (w: WindowRecord) => void) => () => void;
   /** The main publisher under supervision (restarted on its group, so it resumes where it was); null without Kafka. */
   consumer: Supervised<WindowConsumer> | null;
@@ -82,7 +82,12 @@ export async function startBroadcast(
   let stopped = false;
   return {
     facade,
-    onWindow: feed,
+    onWindow: (fn) => {
+      const sub = actor.on('window.received', (e) => {
+        if (e.fresh) fn(e.window);
+      });
+      return () => sub.unsubscribe();
+    },
     consumer,
     async stop() {
       if (stopped) return;

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { MoodCurves } from './mood-curve.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
-const win = (i: number, score: number | null, total = 10, dominant?: string) => ({
+const win = (i: number, score: number | null, total = 10, feeling?: string) => ({
   match_id: 'm',
   window_start: new Date(T0 + i * 2000).toISOString(),
   window_end: new Date(T0 + i * 2000 + 2000).toISOString(),
   total,
-  ...(score === null ? {} : { mood: dominant ? { score, dominant } : { score } }),
+  ...(score === null ? {} : { mood: feeling ? { score, feeling } : { score } }),
 });
 
 describe('MoodCurves', () => {
@@ -19,17 +19,17 @@ describe('MoodCurves', () => {
     expect(c.add(win(1, 0.9))).toBe(false); // a repeat of window 1
     const { points, windows } = c.curve('m', 100);
     expect(windows).toBe(2);
-    expect(points.map((p) => [p.score, p.dominant ?? null])).toEqual([[-0.5, null], [0.5, 'joy']]);
+    expect(points.map((p) => [p.score, p.feeling ?? null])).toEqual([[-0.5, null], [0.5, 'joy']]);
     expect(c.curve('other', 100)).toEqual({ points: [], windows: 0 });
   });
 
-  it('downsamples a long match: points weighted by their reactions, spans joined, dominant of the heaviest', () => {
+  it('downsamples a long match: points weighted by their reactions, spans joined, feeling of the heaviest', () => {
     const c = new MoodCurves();
     for (let i = 0; i < 10; i++) c.add(win(i, i < 5 ? -1 : 1, i === 9 ? 30 : 10, i === 9 ? 'joy' : 'anger'));
     const { points } = c.curve('m', 2);
     expect(points).toHaveLength(2);
     expect(points[0]).toMatchObject({ score: -1, windows: 5, total: 50, window_start: new Date(T0).toISOString(), window_end: new Date(T0 + 10_000).toISOString() });
-    expect(points[1]).toMatchObject({ score: 1, windows: 5, total: 70, dominant: 'joy' });
+    expect(points[1]).toMatchObject({ score: 1, windows: 5, total: 70, feeling: 'joy' });
     const mixed = new MoodCurves();
     mixed.add(win(0, 1, 30));
     mixed.add(win(1, -1, 10));

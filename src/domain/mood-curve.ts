@@ -1,5 +1,6 @@
-// The mood curve of each match for GET /v1/matches/:id/summary: one point per closed Spark window that
-// carries `mood` (the Spark aggregation computes it; this only collects and downsamples). Kept in memory per
+// The mood curve of each match for GET /v1/matches/:id/summary: one point per closed Spark window, from its
+// `mood` {score, feeling} (src/mood.ts; the Spark aggregation computes it, this only collects and
+// downsamples). Kept in memory per
 // API instance, fed by the main publisher (every instance reads every window); bounded per match: past
 // `maxPoints` windows, neighbouring points are merged pairwise (a long match keeps its whole shape at a
 // coarser step). A window without a numeric `mood.score` is skipped, so the curve is empty, not wrong, when
@@ -10,8 +11,8 @@ export interface MoodPoint {
   window_end: string;
   /** Mood score in [-1, 1]: the reaction-weighted mean of the windows in this point. */
   score: number;
-  /** The dominant feeling of the heaviest window in the point, when the windows name one. */
-  dominant?: string;
+  /** The feeling of the heaviest window in the point (its mood's dominant feeling). */
+  feeling?: string;
   /** Reactions behind the point. */
   total: number;
   /** Closed windows merged into the point. */
@@ -26,7 +27,7 @@ interface Point {
   weight: number;
   total: number;
   windows: number;
-  dominant?: string;
+  feeling?: string;
   heaviest: number;
 }
 
@@ -39,12 +40,12 @@ export interface MoodSource {
   mood?: unknown;
 }
 
-function moodOf(w: MoodSource): { score: number; dominant?: string } | null {
+function moodOfWindow(w: MoodSource): { score: number; feeling?: string } | null {
   const m = w.mood;
   if (typeof m !== 'object' || m === null) return null;
-  const { score, dominant } = m as { score?: unknown; dominant?: unknown };
+  const { score, feeling } = m as { score?: unknown; feeling?: unknown };
   if (typeof score !== 'number' || !Number.isFinite(score)) return null;
-  return typeof dominant === 'string' ? { score, dominant } : { score };
+  return typeof feeling === 'string' ? { score, feeling } : { score };
 }
 
 const merge = (a: Point, b: Point): Point => ({
@@ -54,7 +55,7 @@ const merge = (a: Point, b: Point): Point => ({
   weight: a.weight + b.weight,
   total: a.total + b.total,
   windows: a.windows + b.windows,
-  ...(b.heaviest > a.heaviest ? { dominant: b.dominant, heaviest: b.heaviest } : { dominant: a.dominant, heaviest: a.heaviest }),
+  ...(b.heaviest > a.heaviest ? { feeling: b.feeling, heaviest: b.heaviest } : { feeling: a.feeling, heaviest: a.heaviest }),
 });
 
 /** Merge consecutive points so that at most `max` remain (each output point covers about the same number). */
@@ -80,7 +81,7 @@ export class MoodCurves {
 
   /** Add a closed window; false when it carries no mood (or is a repeat of a window already added). */
   add(w: MoodSource): boolean {
-    const mood = moodOf(w);
+    const mood = moodOfWindow(w);
     if (!mood) return false;
     const start = Date.parse(w.window_start);
     const end = Date.parse(w.window_end);
@@ -94,7 +95,7 @@ export class MoodCurves {
     }
     this.byMatch.set(w.match_id, points);
     const total = Math.max(0, w.total);
-    const p: Point = { start, end, weightedScore: mood.score * Math.max(total, 1), weight: Math.max(total, 1), total, windows: 1, dominant: mood.dominant, heaviest: total };
+    const p: Point = { start, end, weightedScore: mood.score * Math.max(total, 1), weight: Math.max(total, 1), total, windows: 1, feeling: mood.feeling, heaviest: total };
     // windows arrive in order; a late or repeated one is placed by its start (a repeat is dropped)
     let i = points.length;
     while (i > 0 && points[i - 1]!.start > start) i--;
@@ -116,7 +117,7 @@ export class MoodCurves {
         window_start: new Date(p.start).toISOString(),
         window_end: new Date(p.end).toISOString(),
         score: Math.round((p.weightedScore / p.weight) * 1000) / 1000,
-        ...(p.dominant !== undefined ? { dominant: p.dominant } : {}),
+        ...(p.feeling !== undefined ? { feeling: p.feeling } : {}),
         total: p.total,
         windows: p.windows,
       })),

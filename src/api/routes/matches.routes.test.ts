@@ -86,7 +86,7 @@ describe('GET /v1/matches/:id/summary', () => {
     const moods = new MoodCurves();
     const T0 = Date.parse('2026-11-28T15:00:00.000Z');
     for (let i = 0; i < 300; i++) {
-      moods.add({ match_id: 'ind-aus', window_start: new Date(T0 + i * 2000).toISOString(), window_end: new Date(T0 + i * 2000 + 2000).toISOString(), total: 10, mood: { score: i < 150 ? -0.5 : 0.5, dominant: 'x' } });
+      moods.add({ match_id: 'ind-aus', window_start: new Date(T0 + i * 2000).toISOString(), window_end: new Date(T0 + i * 2000 + 2000).toISOString(), total: 10, mood: { score: i < 150 ? -0.5 : 0.5, feeling: 'x' } });
     }
     const a = app('RUNNING', moods);
     const res = await a.app.request('/v1/matches/ind-aus/summary?moments=1&points=10');
