@@ -16,6 +16,8 @@ export interface BroadcastHandle {
   onWindow: (fn: (w: WindowRecord) => void) => () => void;
   /** The main publisher under supervision (restarted on its group, so it resumes where it was); null without Kafka. */
   consumer: Supervised<WindowConsumer> | null;
+  /** The consumer of emoji-moments (`event: moment`), supervised the same way; null without Kafka. */
+  momentConsumer: Supervised<WindowConsumer> | null;
   /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
   stop(): Promise<void>;
 }
@@ -29,9 +31,10 @@ export async function startBroadcast(
   kafka: Kafka | null,
   log: (msg: string) => void = () => {},
   supervision?: SupervisorDeps,
+  momentSupervision?: SupervisorDeps,
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
-  let momentConsumer: WindowConsumer | null = null;
+  let momentConsumer: Supervised<WindowConsumer> | null = null;
   const listeners = new Set<(w: WindowRecord) => void>();
   const feed: WindowFeed = (fn) => {
     listeners.add(fn);
@@ -66,18 +69,30 @@ export async function startBroadcast(
       supervision ?? { policy: config.supervision },
     );
     await consumer.started;
-    // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`
-    momentConsumer = await startWindowConsumer<MomentRecord>({
-      kafka: k,
-      topic: config.topics.moments,
-      groupId: windowGroupId(`${config.kafka.clientId}-moments`),
-      parse: parseMomentRecord,
-      lagName: 'moments-publisher',
-      onWindow: (m) => {
-        for (const l of momentListeners) l(m);
+    // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`; supervised and
+    // resumed like the window consumer (the supervisor drops a moment id it has already fanned out)
+    const momentGroupId = windowGroupId(`${config.kafka.clientId}-moments`);
+    momentConsumer = supervise<WindowConsumer>(
+      'moment-consumer',
+      {
+        start: () =>
+          startWindowConsumer<MomentRecord>({
+            kafka: k,
+            topic: config.topics.moments,
+            groupId: momentGroupId,
+            parse: parseMomentRecord,
+            lagName: 'moments-publisher',
+            onWindow: (m) => {
+              for (const l of momentListeners) l(m);
+            },
+            log,
+          }),
+        died: (c) => c.died,
+        stop: (c) => c.stop(),
       },
-      log,
-    });
+      momentSupervision ?? { policy: config.supervision },
+    );
+    await momentConsumer.started;
   }
   let stopped = false;
   return {
@@ -89,6 +104,7 @@ export async function startBroadcast(
       return () => sub.unsubscribe();
     },
     consumer,
+    momentConsumer,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -198,11 +198,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     let broadcast: BroadcastHandle | null = null;
     if (opts.broadcast ?? true) {
       const blog = log.child('broadcast');
-      const b = await startBroadcast(config, kafka, (m) => blog.info(m), supervisorDeps(config, 'window-consumer', blog));
+      const b = await startBroadcast(config, kafka, (m) => blog.info(m), supervisorDeps(config, 'window-consumer', blog), supervisorDeps(config, 'moment-consumer', blog));
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
       const consumer = b.consumer;
       if (consumer) status.push(() => partReadiness(consumer.status(), true, consumer.current()?.groupId));
+      const moments = b.momentConsumer;
+      if (moments) status.push(() => partReadiness(moments.status(), true, moments.current()?.groupId));
     }
 
     // the summary's mood curves, from the windows the main publisher reads (Spark's `mood`)
