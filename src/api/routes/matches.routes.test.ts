@@ -4,6 +4,7 @@ import { loadConfig } from '../../config.ts';
 import type { MomentRecord } from '../../domain/moment.ts';
 import { MoodCurves } from '../../domain/mood-curve.ts';
 import { CountsUnavailableError, type CountsFacade, type MomentsFacade } from '../../streams/counts.ts';
+import { openapiDocument } from './openapi.routes.ts';
 
 const NOW = Date.parse('2026-11-28T15:10:00.000Z');
 const moment = (startIso: string, score: number, peak = '🔥'): MomentRecord => ({
@@ -78,6 +79,16 @@ describe('GET /v1/matches/:id/moments', () => {
       expect(res.headers.get('retry-after')).toBe('2');
       expect((await res.json()).error.code).toBe('unavailable');
     }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('describes both routes, their 400/404/503 and the moment record', () => {
+    const paths = openapiDocument(loadConfig({})).paths as Record<string, { get: { responses: Record<string, unknown> } }>;
+    for (const p of ['/v1/matches/{id}/moments', '/v1/matches/{id}/summary']) {
+      expect(Object.keys(paths[p]!.get.responses).sort(), p).toEqual(['200', '400', '404', '503']);
+    }
+    expect(JSON.stringify(paths['/v1/matches/{id}/moments'])).toContain('peak_emoji');
   });
 });
 

@@ -10,6 +10,29 @@ const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
 const errorResponse = (description: string) => json('Error', description);
 const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+const matchPath = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+const intQuery = (name: string, min: number, max: number, def: number, description: string) =>
+  ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: min, maximum: max, default: def }, description });
+/** A moment (README "Moments"): the record on emoji-moments, in `event: moment` and in the routes below. */
+const MOMENT = {
+  type: 'object',
+  required: ['match_id', 'window_start', 'window_end', 'peak_emoji', 'peak_count', 'peak_baseline', 'total', 'total_baseline', 'trigger', 'score', 'baseline_windows', 'counts'],
+  properties: {
+    match_id: { type: 'string' },
+    window_start: { type: 'string', format: 'date-time' },
+    window_end: { type: 'string', format: 'date-time' },
+    peak_emoji: { type: 'string', description: 'the emoji of the window with the highest score' },
+    peak_count: { type: 'integer' },
+    peak_baseline: { type: 'number', description: "median count of the peak emoji over the baseline windows" },
+    total: { type: 'integer' },
+    total_baseline: { type: 'number' },
+    trigger: { type: 'string', description: 'the series that scored highest: an emoji or "total"' },
+    score: { type: 'number', description: '(x − median) / max(1.4826 · MAD, √median) of the trigger' },
+    baseline_windows: { type: 'integer' },
+    counts: { type: 'object', additionalProperties: { type: 'integer' } },
+  },
+};
+const jsonSchema = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
 
 export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'kafka' | 'topics' | 'compat'>): Record<string, unknown> {
   const s = apiSchemas(config);
@@ -140,7 +163,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
           ],
           responses: {
-            '200': { description: 'the stream', content: { 'text/event-stream': { schema: ref('Window') } } },
+            '200': { description: 'the stream: event: window (this schema), event: moment (see /v1/matches/{id}/moments), reset, disconnect', content: { 'text/event-stream': { schema: ref('Window') } } },
             '404': errorResponse('no such cluster or subscription'),
             '409': errorResponse('the subscription lives on another cluster'),
             '503': errorResponse('cluster at capacity'),
@@ -163,6 +186,59 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             { name: 'to', in: 'query', required: false, schema: { type: 'string' }, description: 'ISO-8601 or epoch ms; default now' },
           ],
           responses: { '200': json('ExactWindows', 'windows'), '400': errorResponse('bad parameters'), '503': errorResponse('the topology is not queryable yet') },
+        },
+      },
+      '/v1/matches/{id}/moments': {
+        get: {
+          summary: 'Moments of a match whose window starts in [from, to), newest first (Kafka Streams)',
+          parameters: [
+            matchPath,
+            { name: 'from', in: 'query', required: false, schema: { type: 'string' }, description: 'ISO-8601 or epoch ms; default to − MOMENTS_RETENTION_MS' },
+            { name: 'to', in: 'query', required: false, schema: { type: 'string' }, description: 'ISO-8601 or epoch ms; default now' },
+            intQuery('limit', 1, 1000, 100, 'at most this many, newest first'),
+          ],
+          responses: {
+            '200': jsonSchema({ type: 'object', properties: { match_id: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, moments: { type: 'array', items: MOMENT } } }, 'moments'),
+            '400': errorResponse('bad match id, from, to, range or limit'),
+            '404': errorResponse('no reaction was ever counted for this match (unknown_match)'),
+            '503': errorResponse('the topology is not queryable yet'),
+          },
+        },
+      },
+      '/v1/matches/{id}/summary': {
+        get: {
+          summary: 'Exact totals, the top moments and the mood curve of a match, in one response',
+          parameters: [matchPath, intQuery('moments', 0, 50, 5, 'top moments, highest score first'), intQuery('points', 1, 2000, 120, 'mood curve points at most (downsampled)')],
+          responses: {
+            '200': jsonSchema(
+              {
+                type: 'object',
+                properties: {
+                  match_id: { type: 'string' },
+                  as_of: { type: 'string', format: 'date-time' },
+                  totals: { type: 'object', additionalProperties: { type: 'integer' } },
+                  total: { type: 'integer' },
+                  top_moments: { type: 'array', items: MOMENT },
+                  mood_curve: {
+                    type: 'object',
+                    properties: {
+                      mood_available: { type: 'boolean' },
+                      windows: { type: 'integer' },
+                      downsampled: { type: 'boolean' },
+                      points: {
+                        type: 'array',
+                        items: { type: 'object', properties: { window_start: { type: 'string' }, window_end: { type: 'string' }, score: { type: 'number', minimum: -1, maximum: 1 }, feeling: { type: 'string' }, total: { type: 'integer' }, windows: { type: 'integer' } } },
+                      },
+                    },
+                  },
+                },
+              },
+              'summary',
+            ),
+            '400': errorResponse('bad match id, moments or points'),
+            '404': errorResponse('no reaction was ever counted for this match (unknown_match)'),
+            '503': errorResponse('the topology is not queryable yet'),
+          },
         },
       },
       '/v1/palette': { get: { summary: 'The configured emojis and the swarm parameters', responses: { '200': json('Palette', 'palette') } } },
