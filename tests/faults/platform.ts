@@ -172,3 +172,10 @@ const cleanupOnExit = new Set<PlatformProcess>();
 process.on('exit', () => {
   for (const p of cleanupOnExit) p.cleanup();
 });
+// a runner stopped by a signal must not leave the platform behind either
+for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    for (const p of cleanupOnExit) p.cleanup();
+    process.exit(sig === 'SIGTERM' ? 143 : 129);
+  });
+}
