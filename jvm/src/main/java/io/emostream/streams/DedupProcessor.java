@@ -10,14 +10,16 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
  * First stage, on the source partitions (key = user_id): drops invalid records (counted), drops an event
- * whose event_id was seen within the retention period (counted), and re-keys what remains for the
+ * whose (user_id, event_id) was seen within the retention period (counted), and re-keys what remains for the
  * aggregation: events → (match_id, "p|emoji_type"), ticks → (__tick__, "p|"), where p is the source
  * partition. The multicast partitioner sends every tick to every partition of the repartition topic, and p
  * lets the window stage track each source partition's clock separately (see WindowCountsProcessor).
  *
  * The dedup store is local to the source partition: a client retrying a POST with the same event_id sends
  * the same user_id, so both copies land on the same partition of the events topic (key = user_id). It is a
- * window store (event_id → first received_at) so old ids expire by segment without a scan.
+ * window store ((user_id, event_id) → first received_at) so old ids expire by segment without a scan. The key
+ * holds the user because an event_id is the client's idempotency key, unique only per user: another user
+ * sending the same id sends another event (the API's idempotency cache and the Spark job key it the same way).
  */
 final class DedupProcessor implements Processor<String, Event, String, String> {
     private final String storeName;
@@ -53,11 +55,12 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
             context.forward(record.withKey(Topics.TICK_KEY).withValue(encode(sourcePartition(), "")));
             return;
         }
-        if (isDuplicate(e.eventId(), ts)) {
+        String key = dedupKey(e);
+        if (isDuplicate(key, ts)) {
             counters.duplicates.incrementAndGet();
             return;
         }
-        seen.put(e.eventId(), ts, ts);
+        seen.put(key, ts, ts);
         counters.events.incrementAndGet();
         context.forward(record.withKey(e.matchId()).withValue(encode(sourcePartition(), e.emojiType())));
     }
@@ -83,6 +86,11 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
     static String emojiOf(String value) {
         int bar = value.indexOf('|');
         return bar >= 0 ? value.substring(bar + 1) : value;
+    }
+
+    /** user_id and event_id joined by a NUL (neither may contain one: the API accepts printable characters only). */
+    static String dedupKey(Event e) {
+        return e.userId() + '\u0000' + e.eventId();
     }
 
     private boolean isDuplicate(String eventId, long ts) {

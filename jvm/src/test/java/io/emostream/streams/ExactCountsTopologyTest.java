@@ -137,6 +137,17 @@ public class ExactCountsTopologyTest {
     }
 
     @Test
+    public void theSameEventIdFromAnotherUserIsAnotherEvent() {
+        String mine = event("shared-id", "m1", "🔥", T0 + 100);
+        events.pipeInput("u-1", mine, 0L);
+        events.pipeInput("u-2", mine.replace("\"user_id\":\"u-1\"", "\"user_id\":\"u-2\""), 0L);
+        events.pipeInput("u-1", event("shared-id", "m1", "🔥", T0 + 900), 0L); // u-1's retry: a duplicate
+        send("m1", "🔥", T0 + 4000 + GRACE);
+        assertEquals(Map.of("🔥", 3L), totals("m1"));
+        assertEquals(1, counters.duplicates.get());
+    }
+
+    @Test
     public void anEventIdSeenLongerAgoThanTheRetentionCountsAgain() {
         events.pipeInput("u-1", event("old-1", "m1", "🔥", T0), 0L);
         events.pipeInput("u-1", event("old-1", "m1", "🔥", T0 + 11 * 60_000), 0L); // retention is 10 min
