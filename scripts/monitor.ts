@@ -3,7 +3,7 @@
 // GET /v1/clusters of a running API and redraws the screen. Rates are computed between two polls.
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
-import { Metrics } from '../src/metrics/prom-text.ts';
+import { Metrics } from '../tests/support/prom-text.ts';
 
 const { values: args } = parseArgs({
   options: {

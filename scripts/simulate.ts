@@ -17,6 +17,8 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openSse } from '../tests/support/sse-client.ts';
 
 export interface Burst {
   emoji: string;
@@ -116,50 +118,6 @@ function request(agent: http.Agent, url: URL, method: string, body?: string, tim
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Reads an SSE stream, calling onEvent per complete event. Returns a closer. */
-export function readSse(
-  url: URL,
-  agent: http.Agent,
-  onEvent: (e: { event: string; id: string; data: string }) => void,
-  onEnd: (why: string) => void,
-): () => void {
-  const req = http.get(url, { agent, headers: { accept: 'text/event-stream' } }, (res) => {
-    if (res.statusCode !== 200) {
-      onEnd(`HTTP ${res.statusCode}`);
-      res.resume();
-      return;
-    }
-    let buf = '';
-    res.setEncoding('utf8'); // a StringDecoder: multi-byte characters split across chunks stay whole
-    res.on('data', (chunk: string) => {
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        let event = 'message';
-        let id = '';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) continue;
-          const c = line.indexOf(':');
-          const field = c < 0 ? line : line.slice(0, c);
-          const value = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
-          if (field === 'event') event = value;
-          else if (field === 'id') id = value;
-          else if (field === 'data') data.push(value);
-        }
-        if (data.length) onEvent({ event, id, data: data.join('\n') });
-      }
-    });
-    res.on('end', () => onEnd('stream ended'));
-    res.on('error', () => onEnd('stream error'));
-  });
-  req.on('error', (e) => onEnd(e.message));
-  return () => req.destroy();
-}
 
 export async function runSimulation(o: SimulationOptions): Promise<SimulationSummary> {
   const base = new URL(o.url);
@@ -241,10 +199,11 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
         if (r.status !== 201) throw new Error(`HTTP ${r.status}`);
         const sub = JSON.parse(r.body) as { subscription_id: string; stream_url: string };
         const v: Viewer = { subscriptionId: sub.subscription_id, windows: 0, moments: 0, seen: new Set(), close: () => {}, ended: null };
-        v.close = readSse(
-          new URL(sub.stream_url, base),
-          sseAgent,
-          (e) => {
+        v.close = openSse(new URL(sub.stream_url, base), {
+          agent: sseAgent,
+          keep: false,
+          onEvent: (e) => {
+            if (e.id === undefined) return;
             if (e.event === 'moment' && !v.seen.has(e.id)) {
               v.seen.add(e.id);
               v.moments++;
@@ -259,8 +218,8 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationSum
               /* not a window */
             }
           },
-          (why) => (v.ended = why),
-        );
+          onEnd: (why) => (v.ended = why),
+        }).close;
         viewerList.push(v);
       } catch {
         viewerFailures++;

@@ -3,7 +3,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startPlatform, type Platform } from './app/platform.ts';
-import { killChildJvms } from './jvm/java-process.ts';
+import { killChildJvms } from './processes/java-process.ts';
 
 let config;
 try {

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
+import { waitForOk } from './support/wait.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PLATFORM = resolve(import.meta.dirname, '../src/app/platform.ts');
@@ -26,21 +27,6 @@ let browser: Browser | null = null;
 let page: Page | null = null;
 let dataDir = '';
 const pageErrors: string[] = [];
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole platform', () => {
   let config: Config;
@@ -63,7 +49,7 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
     const { startPlatform } = (await import(PLATFORM)) as { startPlatform: (c: typeof config, o?: object) => Promise<PlatformHandle> };
     platform = await startPlatform(config);
     // every part reports in: Kafka, Spark and Kafka Streams (GET /status; /readyz is only ingest + SSE)
-    await waitFor('GET /status → 200', async () => (await fetch(`${platform!.url}/status`)).status === 200, 180_000, 500);
+    await waitForOk(`${platform!.url}/status`, 180_000);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -2,7 +2,6 @@
 // registers (POST /v1/subscriptions), opens its SSE stream, the same client posts reactions, and the window
 // that Spark writes to emoji-windows reaches the viewer through the main publisher, supervisor, cluster and
 // subscriber with the right counts and swarm. Isolated by a unique match_id.
-import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +10,9 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { windowStartOf, type WindowRecord } from '../src/domain/window.ts';
 import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openSse } from './support/sse-client.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('broadcast end to end (broker, Spark, API)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'emostream-e2e-broadcast-'));
@@ -48,24 +48,8 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       stream_url: string;
     };
 
-    const windows: WindowRecord[] = [];
-    const ids: string[] = [];
-    const req = http.get(`${base}${sub.stream_url}`, (res) => {
-      let rest = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        rest += c;
-        let i: number;
-        while ((i = rest.indexOf('\n\n')) >= 0) {
-          const block = rest.slice(0, i);
-          rest = rest.slice(i + 2);
-          if (!block.includes('event: window')) continue;
-          ids.push(/^id: (.*)$/m.exec(block)![1]!);
-          windows.push(JSON.parse(/^data: (.*)$/m.exec(block)![1]!));
-        }
-      });
-    });
-    req.on('error', () => {});
+    const stream = openSse(`${base}${sub.stream_url}`);
+    const windowsSeen = () => stream.windows().map((e) => JSON.parse(e.data) as WindowRecord);
 
     // Post right after a window boundary, so every event's received_at falls in the same 2 s window.
     const windowMs = config.windows.windowMs;
@@ -83,10 +67,11 @@ describe('broadcast end to end (broker, Spark, API)', () => {
     expect(replies.map((r) => r.status)).toEqual([202, 202, 202]);
 
     const deadline = Date.now() + 60_000;
-    while (!windows.some((w) => w.total > 0) && Date.now() < deadline) await sleep(100);
-    req.destroy();
+    while (!windowsSeen().some((w) => w.total > 0) && Date.now() < deadline) await sleep(100);
+    stream.close();
+    const windows = windowsSeen();
     expect(windows).toHaveLength(1);
-    expect(ids).toEqual([`${matchId}:${start}`]);
+    expect(stream.windows().map((e) => e.id)).toEqual([`${matchId}:${start}`]);
     expect(windows[0]).toEqual({
       match_id: matchId,
       window_start: new Date(start).toISOString(),

@@ -17,11 +17,12 @@ import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
 import type { ExactWindows, MatchTotals } from '../src/streams/counts.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './support/wait.ts';
 
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 const MATCH = `t-exact-${run}`;
 const EMOJIS = ['🔥', '😀', '😡', '😂'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dataDir: string;
 let config: Config;
@@ -79,15 +80,11 @@ async function getTotals(): Promise<MatchTotals> {
   return (await res.json()) as MatchTotals;
 }
 
+/** The totals once they equal `want`, else (after the timeout) the last ones, for the assertion to show. */
 async function waitForTotals(want: Record<string, number>, timeoutMs = 30_000): Promise<MatchTotals> {
-  const deadline = Date.now() + timeoutMs;
   let last: MatchTotals | null = null;
-  while (Date.now() < deadline) {
-    last = await getTotals();
-    if (JSON.stringify(sorted(last.totals)) === JSON.stringify(sorted(want))) return last;
-    await sleep(200);
-  }
-  return last!;
+  const same = (t: MatchTotals) => JSON.stringify(sorted(t.totals)) === JSON.stringify(sorted(want));
+  return waitFor('the totals', async () => same((last = await getTotals())) && last, timeoutMs, 200).catch(() => last!);
 }
 const sorted = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
@@ -214,8 +211,7 @@ describe('exact counts through the API, Kafka and Kafka Streams (java-bridge)', 
         seen.set(r.window_start, { counts: r.counts, total: r.total });
       },
     });
-    const until = Date.now() + 20_000;
-    while (seen.size < w!.windows.length && Date.now() < until) await sleep(200);
+    await waitFor('every window on emoji-exact', () => seen.size >= w!.windows.length, 20_000, 200).catch(() => {});
     expect(seen.size).toBe(w!.windows.length);
     for (const x of w!.windows) expect(seen.get(x.window_start)).toEqual({ counts: x.counts, total: x.total });
   });

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import type { EmojiEvent } from '../src/domain/event.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
+import { waitFor } from './support/wait.ts';
 
 const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const BROKERS = process.env.KAFKA_BROKERS || inject('kafkaBrokers') || '127.0.0.1:9092';
@@ -55,16 +56,6 @@ function post(path: string, body: string | Buffer, headers: Record<string, strin
   });
 }
 const postJson = (path: string, body: unknown) => post(path, JSON.stringify(body));
-
-async function waitFor<T>(what: string, f: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const ev = (match: string, user: string, extra: Record<string, unknown> = {}) => ({
   user_id: user,

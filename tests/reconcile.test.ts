@@ -12,11 +12,11 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { windowStartOf } from '../src/domain/window.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from './support/spark.ts';
 import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
 import { readAllWindows, reconcileWindows } from '../src/streams/reconcile.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EMOJIS = ['🔥', '😀', '😡', '👏'];
 
 describe('exact per-window counts agree with Spark', () => {

@@ -16,9 +16,9 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { idOfRecord as idOf, makeWindow, windowStartOf, type WindowRecord } from '../src/domain/window.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from './support/spark.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Counts = Record<string, number>;
 
 describe('Spark job restart from its checkpoint', () => {

@@ -13,9 +13,9 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { makeWindow, windowStartOf, type WindowRecord } from '../src/domain/window.ts';
 import { createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from '../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectWriter, type DirectWriter, type WindowReader } from './support/spark.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Spark job on the real broker', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'emostream-spark-'));

@@ -7,82 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createBroadcastSystem } from '../src/actors/system.ts';
-import { broadcastConfig, testWindow } from '../src/actors/testing.ts';
+import { broadcastConfig, testWindow } from './support/broadcast.ts';
 import type { BroadcastFacade } from '../src/actors/facade.ts';
 import { createApp } from '../src/api/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { idOfRecord, type WindowRecord } from '../src/domain/window.ts';
+import { openSse } from './support/sse-client.ts';
+import { waitFor } from './support/wait.ts';
 
-interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** A minimal SSE client on node:http that records every event (and comment) it reads. */
-function openStream(base: string, path: string, headers: Record<string, string> = {}) {
-  const events: SseEvent[] = [];
-  const comments: string[] = [];
-  let retry: number | null = null;
-  let raw = '';
-  let ended = false;
-  const waiters: (() => void)[] = [];
-  const wake = () => waiters.splice(0).forEach((w) => w());
-  let req!: http.ClientRequest;
-  const opened = new Promise<http.IncomingMessage>((resolve, reject) => {
-    req = http.get(`${base}${path}`, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
-      resolve(res);
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        raw += chunk;
-        let i: number;
-        while ((i = raw.indexOf('\n\n')) >= 0) {
-          const block = raw.slice(0, i);
-          raw = raw.slice(i + 2);
-          const ev: SseEvent = { event: 'message', data: '' };
-          let isEvent = false;
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line);
-            else if (line.startsWith('retry: ')) retry = Number(line.slice(7));
-            else if (line.startsWith('event: ')) (ev.event = line.slice(7)), (isEvent = true);
-            else if (line.startsWith('id: ')) (ev.id = line.slice(4)), (isEvent = true);
-            else if (line.startsWith('data: ')) (ev.data += line.slice(6)), (isEvent = true);
-          }
-          if (isEvent) events.push(ev);
-        }
-        wake();
-      });
-      res.on('end', () => ((ended = true), wake()));
-      res.on('error', () => ((ended = true), wake()));
-    });
-    req.on('error', reject);
-  });
-  const until = async (cond: () => boolean, what: string, ms = 5000) => {
-    const deadline = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(events.map((e) => e.event + ' ' + (e.id ?? '')))}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  };
-  return {
-    opened,
-    events,
-    comments,
-    get retry() {
-      return retry;
-    },
-    get ended() {
-      return ended;
-    },
-    windows: () => events.filter((e) => e.event === 'window'),
-    waitForWindows: (n: number) => until(() => events.filter((e) => e.event === 'window').length >= n, `${n} windows`),
-    waitForEnd: () => until(() => ended, 'end of stream'),
-    close: () => req.destroy(),
-  };
-}
+const openStream = (base: string, path: string, headers: Record<string, string> = {}) => openSse(`${base}${path}`, { headers });
 
 let server: ServerType | null = null;
 let facade: BroadcastFacade | null = null;
@@ -264,10 +197,4 @@ describe('SSE broadcast over HTTP', () => {
   });
 });
 
-async function expectEventually(cond: () => boolean, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const expectEventually = (cond: () => boolean, ms = 5000) => waitFor('the condition', cond, ms, 20);

@@ -95,7 +95,6 @@ export async function dropTopics(config: Config): Promise<void> {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function quantiles(values: number[]): { p50: number; p99: number; max: number; n: number } {
   const s = [...values].sort((a, b) => a - b);

@@ -9,7 +9,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SSE_HEADERS, windowFrame } from '../../src/push/frames.ts';
 import { idOfRecord, makeWindow, type WindowRecord } from '../../src/domain/window.ts';
-import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
 
 const WINDOWS = 10;

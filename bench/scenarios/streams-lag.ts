@@ -4,9 +4,11 @@
 // catch-up time after the load stops, and whether GET /v1/counts then equals the accepted events.
 // Ratio: Kafka Streams' throughput over the whole run ÷ the ingest rate (≥ 1: it keeps up).
 import { runLoad } from '../lib/loadgen.ts';
-import { benchConfig, benchPlatform, dropTopics, isMain, measureProcess, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { benchConfig, benchPlatform, dropTopics, isMain, measureProcess, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../../src/kafka/client.ts';
 import { groupLag } from '../../src/metrics/lag.ts';
+import { waitForOk } from '../../tests/support/wait.ts';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 20_000);
 const CONCURRENCY = 100;
@@ -19,12 +21,7 @@ export async function streamsLag(ctx: BenchContext): Promise<ScenarioResult> {
   await admin.connect();
   try {
     const ready0 = Date.now();
-    for (;;) {
-      const r = await fetch(`${platform.url}/status`); // every part, Spark and Kafka Streams included
-      if (r.status === 200) break;
-      if (Date.now() - ready0 > 120_000) throw new Error(`not ready after 120 s: ${await r.text()}`);
-      await sleep(250);
-    }
+    await waitForOk(`${platform.url}/status`, 120_000, 250); // every part, Spark and Kafka Streams included
     ctx.log(`Kafka Streams queryable in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
     const lag = () => groupLag(admin, config.streams.appId, config.topics.events);
     // ticks alone keep a small lag (records between commits): note it before the load

@@ -3,10 +3,12 @@
 // baseline (10 events/s), 1,000 and 10,000 events/s (open loop; 10k as batches of 100). Latency per
 // delivered window = arrival at the viewer − window_end.
 import http from 'node:http';
-import { readSse } from '../../scripts/simulate.ts';
+import { openSse } from '../../tests/support/sse-client.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
-import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, sleep, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitForOk } from '../../tests/support/wait.ts';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 20_000);
 const VIEWERS = 10;
@@ -24,12 +26,7 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
   const platform = await benchPlatform(config, { spark: true, streams: false, broadcast: true });
   try {
     const ready0 = Date.now();
-    for (;;) {
-      const r = await fetch(`${platform.url}/status`); // every part, Spark and Kafka Streams included
-      if (r.status === 200) break;
-      if (Date.now() - ready0 > 180_000) throw new Error(`not ready after 180 s: ${await r.text()}`);
-      await sleep(500);
-    }
+    await waitForOk(`${platform.url}/status`, 180_000, 500); // every part, Spark and Kafka Streams included
     ctx.log(`platform ready (Spark job running) in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
     // the split: window end → record on emoji-windows (Spark), from each record's broker timestamp
     const recorded = new Map<string, number>(); // window id → record timestamp − window_end (ms)
@@ -60,12 +57,16 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
         const sub = (await res.json()) as { stream_url: string };
         const seen = new Set<string>();
         closers.push(
-          readSse(new URL(sub.stream_url, platform.url), agent, (e) => {
-            if (e.event !== 'window' || seen.has(e.id)) return;
-            seen.add(e.id);
-            const w = JSON.parse(e.data) as { window_start: string; window_end: string };
-            arrivals.push({ start: Date.parse(w.window_start), latency: Date.now() - Date.parse(w.window_end) });
-          }, () => {}),
+          openSse(new URL(sub.stream_url, platform.url), {
+            agent,
+            keep: false,
+            onEvent: (e) => {
+              if (e.event !== 'window' || e.id === undefined || seen.has(e.id)) return;
+              seen.add(e.id);
+              const w = JSON.parse(e.data) as { window_start: string; window_end: string };
+              arrivals.push({ start: Date.parse(w.window_start), latency: Date.now() - Date.parse(w.window_end) });
+            },
+          }).close,
         );
       }
       await sleep(500);

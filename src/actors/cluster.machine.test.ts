@@ -3,7 +3,7 @@ import { SimulatedClock, assign, createActor, setup, type ActorRefFrom } from 'x
 import { idOfRecord } from '../domain/window.ts';
 import { clusterMachine, leastLoaded, type ClusterParams } from './cluster.machine.ts';
 import type { AttachResult, ClusterReport, SubscriptionEnded, SubscriptionPlaced } from './events.ts';
-import { FakeTransport, testWindow } from './testing.ts';
+import { FakeTransport, testWindow } from '../../tests/support/broadcast.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
 const PARAMS: ClusterParams = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { idOfRecord } from '../domain/window.ts';
 import { windowFrame } from '../push/frames.ts';
 import { WindowHistory } from './history.ts';
-import { testWindow } from './testing.ts';
+import { testWindow } from '../../tests/support/broadcast.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);
 const fill = (h: WindowHistory, matches: string[], at = (i: number) => T0 + i * 2000) =>

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimulatedClock, assign, createActor, setup, type ActorRefFrom } from 'xstate';
 import type { SubscriberReport, SubscriptionEnded } from './events.ts';
 import { subscriberMachine, type SubscriberInput } from './subscriber.machine.ts';
-import { FakeTransport } from './testing.ts';
+import { FakeTransport } from '../../tests/support/broadcast.ts';
 
 const frame = (id: string) => Buffer.from(`id: ${id}\nevent: window\ndata: {}\n\n`);
 

@@ -4,7 +4,7 @@ import { idOfRecord } from '../domain/window.ts';
 import { clusterMachine } from './cluster.machine.ts';
 import { createFacade } from './facade.ts';
 import { supervisorMachine } from './supervisor.machine.ts';
-import { FakeTransport, broadcastConfig, testWindow } from './testing.ts';
+import { FakeTransport, broadcastConfig, testWindow } from '../../tests/support/broadcast.ts';
 import { createBroadcastSystem, supervisorInput } from './system.ts';
 import type { Config } from '../config.ts';
 

@@ -1,10 +1,11 @@
-// The ingest contract for one emoji event (DESIGN.md "Contracts"): pure validation and normalization,
+// The ingest contract for one emoji event (README, "HTTP API"): pure validation and normalization,
 // no I/O. The clock (`now`) and the id generator come in as arguments, so tests never sleep. `received_at` is
 // not the validator's: the write path stamps it when it admits the event (src/kafka/producer.ts).
 // Hand-written rather than zod: every refusal must name the field and the reason, and this runs once per
 // event on the hot path.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
+import { EVENT_ID_RE, MATCH_ID_RE } from './ids.ts';
 
 /** The value written to `emoji-events` (key = user_id). */
 export interface EmojiEvent {
@@ -58,8 +59,6 @@ const KNOWN_FIELDS = new Set(['user_id', 'emoji_type', 'timestamp', 'match_id', 
 const UNKNOWN_NAMED = 3;
 // Printable: no control, format, surrogate, private-use or unassigned code points (\p{C}); 1–128 code points.
 const USER_ID_RE = /^[^\p{C}]{1,128}$/u;
-const MATCH_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-const EVENT_ID_RE = /^[A-Za-z0-9._:-]{1,64}$/;
 // Date.parse alone accepts "2026" or "Nov 28"; require a full date-time with an explicit zone.
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 const VS16 = /\uFE0F/g;

@@ -1,4 +1,4 @@
-// The window contract (DESIGN.md "Window"): one source of truth on the TypeScript side for the
+// The window contract (examples in contracts/windows.json): one source of truth on the TypeScript side for the
 // scale rule, window bounds, window ids and the record shape. The Java side (spark/, jvm/) keeps its
 // own copy; both are held to contracts/*.json by their tests.
 import { DEFAULT_MOOD_TABLE, moodOf, type Mood, type MoodTable } from '../mood.ts';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../ports/ingest.ts';
 import { Batcher, type BatcherOptions, type OutRecord } from './batcher.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const rec = (key: string): OutRecord => ({ key, value: `{"k":"${key}"}` });
 const recs = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => rec(`${prefix}${i}`));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fake producer: each send waits until the test acknowledges or fails it. */
 function fakeSend() {

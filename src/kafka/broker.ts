@@ -3,7 +3,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { runJava, spawnJava, type JavaProcess } from '../jvm/java-process.ts';
+import { runJava, spawnJava, type JavaProcess } from '../processes/java-process.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const BROKER_LIB_DIR = resolve(import.meta.dirname, '../../broker/build/runtime-libs');
 
@@ -24,7 +25,7 @@ export interface EmbeddedBroker {
   stop(): Promise<void>;
 }
 
-/** server.properties for one node on loopback; every replication setting at 1 (JVM-NOTES.md). */
+/** server.properties for one node on loopback; every replication setting at 1. */
 export function brokerProperties(o: { logDir: string; port: number; controllerPort: number }): string {
   const p: Record<string, string | number> = {
     'process.roles': 'broker,controller',
@@ -92,7 +93,6 @@ async function reapOrphan(pidFile: string, log: (m: string) => void): Promise<vo
   process.kill(pid, 'SIGKILL');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Format the log folder on first run, start the broker, wait until it accepts connections. */
 export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {

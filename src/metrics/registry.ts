@@ -207,4 +207,3 @@ export const sparkLastProgress = new Gauge({
 });
 
 /** The Prometheus text exposition of every metric. */
-export const renderMetrics = (): Promise<string> => registry.metrics();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeTransport } from '../actors/testing.ts';
+import { FakeTransport } from '../../tests/support/broadcast.ts';
 import { Session } from './session.ts';
 
 const frame = Buffer.from('id: m:1\nevent: window\ndata: {}\n\n');

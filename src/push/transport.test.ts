@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SseTransport, endUntilRestart } from './transport.ts';
+import { waitFor } from '../../tests/support/wait.ts';
 
 let server: http.Server | null = null;
 
@@ -40,10 +41,7 @@ async function exchange(handle: (res: http.ServerResponse, t: SseTransport) => v
   return { ended, body: () => body, headers: () => headers, req: () => req, transport: () => transport };
 }
 
-const waitFor = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond()).toBe(true);
-};
+const until = (cond: () => boolean) => waitFor('the condition', cond, 2000, 10);
 
 describe('SseTransport', () => {
   it('opens with the headers and the retry hint, writes frames verbatim, ends with the typed reason', async () => {
@@ -77,10 +75,10 @@ describe('SseTransport', () => {
     const x = await exchange((_res, t) => {
       for (let i = 0; i < 64; i++) t.write(chunk); // 16 MiB: more than the socket buffers take
     }, { read: false });
-    await waitFor(() => x.transport() !== undefined && x.transport().pendingBytes() > 0);
+    await until(() => x.transport() !== undefined && x.transport().pendingBytes() > 0);
     expect(x.transport().pendingBytes()).toBeGreaterThan(1024 * 1024);
     x.req().destroy();
-    await waitFor(() => x.transport().closed);
+    await until(() => x.transport().closed);
     expect(x.transport().reason).toBe('gone');
   });
 

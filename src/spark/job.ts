@@ -4,12 +4,12 @@
 import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { moodTableSpec, type Config } from '../config.ts';
-import { spawnJava, type JavaProcess } from '../jvm/java-process.ts';
+import { spawnJava, type JavaProcess } from '../processes/java-process.ts';
 
 export const SPARK_LIB_DIR = resolve(import.meta.dirname, '../../spark/build/runtime-libs');
 export const SPARK_MAIN_CLASS = 'io.emostream.spark.Job';
 
-/** Spark on Java 17 (JVM-NOTES.md; the same list is in spark/build.gradle for the tests). */
+/** Spark on Java 17 (from Spark's launcher, JavaModuleOptions; the same list is in spark/build.gradle for the tests). */
 export const SPARK_JVM_FLAGS = [
   '-XX:+IgnoreUnrecognizedVMOptions',
   '--add-modules=jdk.incubator.vector',
@@ -87,22 +87,6 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'parent-pid': o.master === null ? undefined : process.pid,
   };
   return Object.entries(args).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
-}
-
-/** The same job on a Spark cluster, for the README: `spark-submit --master spark://… --class … spark.jar …`. */
-export function sparkSubmitCommand(config: Config, brokers: string[], master = 'spark://HOST:7077'): string {
-  const jar = resolve(import.meta.dirname, '../../spark/build/libs/spark.jar');
-  const kafkaPkg = 'org.apache.spark:spark-sql-kafka-0-10_2.13:4.1.1';
-  return [
-    'spark-submit',
-    `--master ${master}`,
-    `--class ${SPARK_MAIN_CLASS}`,
-    `--packages ${kafkaPkg}`,
-    `--driver-memory ${config.spark.heap}`,
-    `--conf spark.driver.extraJavaOptions=-Dfile.encoding=UTF-8`,
-    jar,
-    ...sparkJobArgs(config, { brokers, master: null }),
-  ].join(' \\\n  ');
 }
 
 const PROGRESS_MARK = ' MetricsListener: progress ';

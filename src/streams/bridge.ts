@@ -1,4 +1,4 @@
-// Kafka Streams inside the API process through java-bridge (NODE-NOTES.md "java-bridge"): one JVM per
+// Kafka Streams inside the API process through java-bridge: one JVM per
 // process, for its whole life, started here with a capped heap, `-Xrs` (signals stay with Node, which then
 // shuts down in order) and the Gradle-built classpath jvm/build/runtime-libs. The Java side is
 // io.emostream.streams.ExactCountsFacade; every call returns a JSON string or a primitive.
@@ -20,6 +20,7 @@ import {
 import type { MomentRecord } from '../domain/moment.ts';
 import type { Readiness } from '../ports/readiness.ts';
 import { supervise, type PartStatus, type SupervisorDeps } from '../supervision/supervisor.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');
 const FACADE_CLASS = 'io.emostream.streams.ExactCountsFacade';
@@ -160,7 +161,6 @@ export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDi
   return java;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Start the exact-counts topology with the API's configuration and wait until it is queryable.

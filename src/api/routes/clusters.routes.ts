@@ -13,9 +13,8 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
 import { SseTransport, endUntilRestart } from '../../push/transport.ts';
-import { CLUSTER_ID_RE, MATCH_ID_RE, retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
-
-const SUBSCRIPTION_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
+import { CLUSTER_ID_RE, MATCH_ID_RE, SUBSCRIPTION_ID_RE } from '../../domain/ids.ts';
+import { retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
 
 export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBindings }> {
   const { facade, config } = deps;

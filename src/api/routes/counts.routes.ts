@@ -5,9 +5,9 @@
 import { Hono } from 'hono';
 import type { CountsFacade } from '../../streams/counts.ts';
 import { CountsUnavailableError } from '../../streams/counts.ts';
+import { MATCH_ID_RE } from '../../domain/ids.ts';
 import { ApiError } from '../errors.ts';
 
-const MATCH_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
 export interface CountsRoutesOptions {

@@ -1,4 +1,4 @@
-// POST /v1/emoji (one event) and POST /v1/emoji/batch (an array). Contract in DESIGN.md; behaviour in
+// POST /v1/emoji (one event) and POST /v1/emoji/batch (an array). Contract in the README ("HTTP API") and GET /openapi.json; behaviour in
 // emoji.handlers.ts. Mounted by createApp at /v1/emoji.
 import { Hono } from 'hono';
 import { emojiHandlers, type EmojiHandlerDeps } from './emoji.handlers.ts';

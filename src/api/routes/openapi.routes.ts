@@ -4,13 +4,14 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
+import { MATCH_ID_PATTERN } from '../../domain/ids.ts';
 import { apiSchemas } from './openapi.schemas.ts';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (id: string, description: string) => ({ description, content: { 'application/json': { schema: ref(id) } } });
 const errorResponse = (description: string) => json('Error', description);
-const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
-const matchPath = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' } };
+const matchQuery = { name: 'match', in: 'query', required: true, schema: { type: 'string', pattern: MATCH_ID_PATTERN } };
+const matchPath = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: MATCH_ID_PATTERN } };
 const intQuery = (name: string, min: number, max: number, def: number, description: string) =>
   ({ name, in: 'query', required: false, schema: { type: 'integer', minimum: min, maximum: max, default: def }, description });
 /** A moment (README "Moments"): the record on emoji-moments, in `event: moment` and in the routes below. */

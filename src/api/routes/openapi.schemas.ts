@@ -5,9 +5,8 @@
 // likewise `originalEvent` and the compatibility routes (src/domain/compat.ts, then the same validator).
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
+import { EVENT_ID_PATTERN, MATCH_ID_PATTERN } from '../../domain/ids.ts';
 
-export const MATCH_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
-export const EVENT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 const ISO_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})$';
 const USER_ID_PATTERN = '^[^\\p{C}]{1,128}$';
 

@@ -6,13 +6,10 @@
 import { Hono } from 'hono';
 import type { BroadcastFacade } from '../../actors/facade.ts';
 import type { Config } from '../../config.ts';
+import { CLUSTER_ID_RE, MATCH_ID_RE, SUBSCRIPTION_ID_RE } from '../../domain/ids.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 
-/** Same rule as an event's match_id (src/domain/event.ts). */
-export const MATCH_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-export const CLUSTER_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-const SUBSCRIPTION_ID_RE = /^[A-Za-z0-9._-]{1,128}$/;
 
 export interface BroadcastRouteDeps {
   facade: BroadcastFacade;

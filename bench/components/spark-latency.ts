@@ -2,7 +2,7 @@
 // durations and the job's RSS. Starts its own job (temp data dir, UI off) unless --no-job (then it measures the
 // job already running, e.g. under `npm start`).
 //
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx scripts/measure/spark-latency.ts [--windows 100] [--rate 1000] [--matches 2] [--warmup-s 20] [--no-job] [--lib-dir DIR]
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-latency.ts [--windows 100] [--rate 1000] [--matches 2] [--warmup-s 20] [--no-job] [--lib-dir DIR]
 //
 // Spark settings the job does not expose go through the JVM's environment, e.g.
 //   JAVA_TOOL_OPTIONS='-Dspark.sql.streaming.stateStore.providerClass=…'   (spark.* system properties reach the SparkConf)
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../../src/spark/job.ts';
-import { eventMessage, readWindows, startDirectTicks } from '../../src/spark/testing.ts';
+import { eventMessage, readWindows, startDirectTicks } from '../../tests/support/spark.ts';
 
 const { values: a } = parseArgs({
   options: {

@@ -1,9 +1,9 @@
 // Helpers for the Spark job's integration test and latency measurement (tests/spark.test.ts,
-// scripts/measure/spark-latency.ts): events and ticks written straight to emoji-events in the event contract,
+// bench/components/spark-latency.ts): events and ticks written straight to emoji-events in the event contract,
 // and a reader of emoji-windows that notes when each record arrived.
 import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { parseWindowRecord, type WindowRecord } from '../domain/window.ts';
-import { startTickWriter, type TickWriter } from '../kafka/ticks.ts';
+import { parseWindowRecord, type WindowRecord } from '../../src/domain/window.ts';
+import { startTickWriter, type TickWriter } from '../../src/kafka/ticks.ts';
 
 let seq = 0;
 

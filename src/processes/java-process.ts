@@ -1,5 +1,5 @@
-// Spawning a JVM as a child process (the embedded broker, the Spark job): output goes to a log file
-// under the data folder, stop() asks politely (SIGTERM) and insists after a timeout.
+// Child processes the platform runs (the embedded broker and the Spark job are JVMs): spawn one with its output
+// in a log file under the data folder; stop() asks politely (SIGTERM) and insists after a timeout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,9 +1,9 @@
 // Test helpers for the broadcast actors: a fake transport and a config builder. Used by unit tests beside
 // the machines and by tests/sse.test.ts; not imported by production code.
-import type { Config } from '../config.ts';
-import { makeWindow, type WindowRecord } from '../domain/window.ts';
-import type { DisconnectReason } from '../push/disconnect.ts';
-import type { SessionTransport } from '../push/transport.ts';
+import type { Config } from '../../src/config.ts';
+import { makeWindow, type WindowRecord } from '../../src/domain/window.ts';
+import type { DisconnectReason } from '../../src/push/disconnect.ts';
+import type { SessionTransport } from '../../src/push/transport.ts';
 
 export class FakeTransport implements SessionTransport {
   chunks: Buffer[] = [];

@@ -1,5 +1,5 @@
 // Kafka Streams exact-counts topology under a steady ingest rate, inside this process through java-bridge.
-//   npx tsx scripts/measure/streams-throughput.ts [--rate 2000] [--seconds 30] [--brokers 127.0.0.1:9092]
+//   npx tsx bench/components/streams-throughput.ts [--rate 2000] [--seconds 30] [--brokers 127.0.0.1:9092]
 // Writes events (unique ids, one match, API format) straight to emoji-events at --rate/s in 50 ms slices, plus
 // ticks every 250 ms, and samples every second: events counted (exact totals of the match), the topology's own
 // rate and its consumer lag on emoji-events. Reports: ms to queryable, RSS added by the JVM + topology,
@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { tickRecords } from '../../src/kafka/ticks.ts';
 import { startExactCounts } from '../../src/streams/bridge.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +36,6 @@ const config = loadConfig({
   STREAMS_OFFSET_RESET: 'latest',
   ...(values.heap ? { STREAMS_HEAP: values.heap } : {}),
 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
