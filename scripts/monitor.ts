@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { Metrics } from '../tests/support/prom-text.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const { values: args } = parseArgs({
   options: {
@@ -121,7 +122,7 @@ async function frame(): Promise<string> {
 
 if (args.once) {
   await frame(); // first poll sets the baseline for rates
-  await new Promise((r) => setTimeout(r, intervalMs));
+  await sleep(intervalMs);
   process.stdout.write((await frame()) + '\n');
 } else {
   const tty = process.stdout.isTTY;
@@ -133,6 +134,6 @@ if (args.once) {
   for (;;) {
     const text = await frame();
     process.stdout.write(tty ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
 }

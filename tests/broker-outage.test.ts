@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { portOpen, startEmbeddedBroker, type EmbeddedBroker } from '../src/kafka/broker.ts';
 import { createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const dataDir = resolve(`test-data/outage-${process.pid}-${Date.now().toString(36)}`);
 let brokerPort = 19092;
@@ -79,7 +80,7 @@ describe('broker outage', () => {
     let last = await postOne();
     while (last.status !== 202 && Date.now() - t0 < 60_000) {
       expect(last.status).toBe(503);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       last = await postOne();
     }
     expect(last.status).toBe(202);

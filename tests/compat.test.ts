@@ -23,13 +23,13 @@ import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
 import type { MatchTotals } from '../src/streams/counts.ts';
+import { waitFor as waitForIt } from './support/wait.ts';
 
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 const MATCH = `t-compat-${run}`;
 const BAD = `${MATCH}-bad`;
 const EMOJIS = ['👏', '😂', '❤️', '🔥'];
 const CLIENT = resolve(import.meta.dirname, 'compat/client.py');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dataDir: string;
 let config: Config;
@@ -89,15 +89,7 @@ async function totals(): Promise<MatchTotals> {
   return (await res.json()) as MatchTotals;
 }
 
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const waitFor = <T>(what: string, f: () => T | Promise<T>, timeoutMs = 30_000) => waitForIt(what, f, timeoutMs, 100);
 
 const sorted = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 

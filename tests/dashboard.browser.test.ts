@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { waitForOk } from './support/wait.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const CHROMIUM = '/usr/bin/chromium';
 const PLATFORM = resolve(import.meta.dirname, '../src/app/platform.ts');
@@ -63,7 +64,7 @@ describe.skipIf(!existsSync(PLATFORM))('dashboard in Chromium against the whole 
   afterAll(async () => {
     const t0 = Date.now();
     const say = (m: string) => process.stderr.write(`[dashboard test] ${m} (${Date.now() - t0} ms)\n`);
-    const bounded = (p: Promise<unknown> | undefined, ms: number) => Promise.race([p?.catch(() => {}), new Promise((r) => setTimeout(r, ms))]);
+    const bounded = (p: Promise<unknown> | undefined, ms: number) => Promise.race([p?.catch(() => {}), sleep(ms)]);
     await bounded(browser?.close(), 10_000);
     say('browser closed');
     // bounded: stopping must not hold the suite (see the report on the Spark child not being reaped)

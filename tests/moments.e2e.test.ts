@@ -6,7 +6,6 @@
 // totals are the exact counts. Spark is left out: moments come from the exact counts (Kafka Streams).
 // Then the dashboard in Debian's Chromium (playwright-core) shows that moment on its timeline with the peak
 // emoji (screenshot: artifacts/moments.png).
-import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,37 +15,18 @@ import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { MomentRecord } from '../src/domain/moment.ts';
 import { makeWindow, windowStartOf } from '../src/domain/window.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openSse } from './support/sse-client.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const MATCH = `t-moments-${run}`;
 const STEADY = ['😀', '👏', '🔥', '🏏'];
 const CHROMIUM = '/usr/bin/chromium';
 let burstWindowStart: string | null = null; // set by the burst test, shown by the dashboard test
 
-interface SseEvent { id: string | null; event: string; data: string }
-
 /** An SSE stream of the match (ad-hoc viewer on cluster c1), collecting every event. */
-function openStream(base: string, lastEventId?: string) {
-  const events: SseEvent[] = [];
-  const req = http.get(`${base}/v1/clusters/c1/stream?match=${MATCH}`, { headers: lastEventId ? { 'Last-Event-ID': lastEventId } : {} }, (res) => {
-    let rest = '';
-    res.setEncoding('utf8');
-    res.on('data', (c: string) => {
-      rest += c;
-      let i: number;
-      while ((i = rest.indexOf('\n\n')) >= 0) {
-        const block = rest.slice(0, i);
-        rest = rest.slice(i + 2);
-        const event = /^event: (.*)$/m.exec(block)?.[1];
-        if (!event) continue;
-        events.push({ id: /^id: (.*)$/m.exec(block)?.[1] ?? null, event, data: /^data: (.*)$/m.exec(block)?.[1] ?? '' });
-      }
-    });
-  });
-  req.on('error', () => {});
-  return { events, close: () => req.destroy() };
-}
+const openStream = (base: string, lastEventId?: string) =>
+  openSse(`${base}/v1/clusters/c1/stream?match=${MATCH}`, { headers: lastEventId ? { 'Last-Event-ID': lastEventId } : {} });
 
 describe('moments end to end (broker, Kafka Streams, API, SSE)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'emostream-moments-'));

@@ -14,6 +14,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { idOfRecord, type WindowRecord } from '../src/domain/window.ts';
 import { openSse } from './support/sse-client.ts';
 import { waitFor } from './support/wait.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const openStream = (base: string, path: string, headers: Record<string, string> = {}) => openSse(`${base}${path}`, { headers });
 
@@ -125,7 +126,7 @@ describe('SSE broadcast over HTTP', () => {
     facade.publish(ws[5]!);
     facade.publish(ws[5]!); // repeated id from an at-least-once sink: dropped
     await second.waitForWindows(4);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(second.windows().map((e) => e.id)).toEqual(ws.slice(2).map(idOfRecord));
     expect(second.events.some((e) => e.event === 'reset')).toBe(false);
 

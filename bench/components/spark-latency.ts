@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../../src/spark/job.ts';
 import { eventMessage, readWindows, startDirectTicks } from '../../tests/support/spark.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const { values: a } = parseArgs({
   options: {
@@ -95,7 +96,7 @@ const rssTimer = setInterval(() => job?.process.child.pid && rss.push(rssMb(job.
 console.error(`load started: ${rate} events/s over ${matchCount} match(es); warm-up ${warmupMs / 1000} s, then ${wantWindows} windows`);
 const counted = () => reader.arrived.filter((w) => Date.parse(w.record.window_start) >= loadStart + warmupMs);
 const deadline = Date.now() + warmupMs + (wantWindows / matchCount) * config.windows.windowMs * 1.5 + 60_000;
-while (counted().length < wantWindows && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+while (counted().length < wantWindows && Date.now() < deadline) await sleep(500);
 clearInterval(load);
 clearInterval(rssTimer);
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { MomentRecord } from '../domain/moment.ts';
-import { FakeTransport, broadcastConfig, testWindow } from './testing.ts';
+import { FakeTransport, broadcastConfig, testWindow } from '../../tests/support/broadcast.ts';
 import { createBroadcastSystem } from './system.ts';
 
 const T0 = Date.UTC(2026, 10, 28, 15, 0, 0);

@@ -6,6 +6,7 @@ import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import type { OutRecord } from './batcher.ts';
 import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { eventRecord, startIngest } from './producer.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '0' });
 const ev = (id: string, user = 'u', emoji_type = '🔥'): ValidEvent => ({
@@ -17,7 +18,7 @@ function fakeSend() {
   const sends: { records: OutRecord[]; ack: () => void; fail: (e: Error) => void }[] = [];
   return { sends, send: (records: OutRecord[]) => new Promise<void>((ack, fail) => sends.push({ records, ack, fail })) };
 }
-const tick = () => new Promise((r) => setTimeout(r, 5));
+const tick = () => sleep(5);
 
 describe('eventRecord', () => {
   it('keys by user_id and carries every field', () => {
@@ -62,7 +63,7 @@ describe('startIngest idempotency (fake producer)', () => {
     const err = await first.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as UnavailableError).outcome).toBe('unknown'); // it may be in Kafka
-    await new Promise((r) => setTimeout(r, 1100)); // past the probe interval
+    await sleep(1100); // past the probe interval
     // the same key with another payload is not a retry of it: 409, even while the outcome is unknown
     await expect(ingest.submit([ev('k2', 'u', '😀')], [true])).rejects.toBeInstanceOf(IdempotencyConflictError);
     let answered = false;
@@ -89,7 +90,7 @@ describe('startIngest idempotency (fake producer)', () => {
     expect(await queued).toMatchObject({ outcome: 'not_written' });
     // refused at once while down: not written either
     expect(await ingest.submit([ev('f1')], [true]).catch((e: unknown) => e)).toMatchObject({ outcome: 'not_written' });
-    await new Promise((r) => setTimeout(r, 1100));
+    await sleep(1100);
     // a different payload under q1 is fine now: the first one never reached Kafka
     const p = ingest.submit([ev('q1', 'u', '😀')], [true]);
     await tick();
@@ -124,7 +125,7 @@ describe('startIngest idempotency (fake producer)', () => {
     const ticking = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '20' });
     const ingest = await startIngest(ticking, {} as Kafka, { send: async (r) => void f.sends.push({ records: r, ack: () => {}, fail: () => {} }), partitions: 1, clock: () => (t += 7) });
     await Promise.all([ingest.submit([ev('x1'), ev('x2')]), ingest.submit([ev('x3')])]);
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     await ingest.stop();
     const stamps = f.sends.flatMap((s) => s.records.map((r) => (JSON.parse(r.value) as { received_at: string }).received_at));
     expect(stamps.slice(0, 3)).toEqual(['2026-11-28T15:00:01.007Z', '2026-11-28T15:00:01.007Z', '2026-11-28T15:00:01.014Z']);
@@ -145,7 +146,7 @@ describe('startIngest idempotency (fake producer)', () => {
     await tick();
     f.sends[1]!.fail(new Error('broker frozen'));
     await expect(lost).rejects.toMatchObject({ name: 'UnavailableError' });
-    await new Promise((r) => setTimeout(r, 1100)); // past the probe interval
+    await sleep(1100); // past the probe interval
     await ingest.submit([ev('w1')], [true]); // acknowledged before the outage: 202 again, nothing written
     const fresh = ingest.submit([ev('w3')], [true]).catch((e: unknown) => e);
     await tick();

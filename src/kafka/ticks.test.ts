@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTick, startTickWriter, tickRecords } from './ticks.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('ticks', () => {
   it('builds one tick per partition with the contract key and value', () => {
@@ -24,7 +25,7 @@ describe('ticks', () => {
     });
     // wait for intervals rather than a fixed time: on a loaded machine 70 ms may hold a single interval
     const until = async (ok: () => boolean) => {
-      for (const deadline = Date.now() + 5000; !ok() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+      for (const deadline = Date.now() + 5000; !ok() && Date.now() < deadline; ) await sleep(10);
     };
     await until(() => w.skipped >= 1);
     expect(w.skipped).toBeGreaterThanOrEqual(1);
@@ -36,7 +37,7 @@ describe('ticks', () => {
     acks[1]!();
     accepting = false;
     const before = acks.length;
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     expect(acks.length).toBe(before);
     await w.stop();
   });

@@ -7,6 +7,7 @@ import { loadConfig } from '../config.ts';
 import { makeWindow, type WindowRecord } from '../domain/window.ts';
 import { createKafka } from './client.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer } from './window-consumer.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = loadConfig({ KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
 const kafka = createKafka(config, 'window-consumer-test');
@@ -40,7 +41,7 @@ describe('window consumer (main publisher)', () => {
       messages: [{ key: match, value: JSON.stringify(w1) }, { key: match, value: 'not a window' }, { key: match, value: JSON.stringify({ match_id: match }) }, { key: match, value: JSON.stringify(w2) }],
     });
     const deadline = Date.now() + 20_000;
-    while ((got[0]!.length < 2 || got[1]!.length < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((got[0]!.length < 2 || got[1]!.length < 2) && Date.now() < deadline) await sleep(50);
     expect(got[0]).toEqual([w1, w2]);
     expect(got[1]).toEqual([w1, w2]);
     for (const c of consumers) expect(c.stats.invalid).toBeGreaterThanOrEqual(2);

@@ -5,6 +5,7 @@
 // watermark is missing from Spark's window; Spark's sink is at-least-once (a repeated window is collapsed).
 import type { Kafka } from 'kafkajs';
 import { parseWindowRecord, type WindowRecord } from '../domain/window.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface WindowDiff {
   window_start: string;
@@ -107,7 +108,7 @@ export async function readAllWindows(kafka: Kafka, topic: string, matchId: strin
       if ([...ends].every(([p, end]) => (seen.get(p) ?? -1) >= end)) break;
       if (Date.now() - lastActivity > idleMs && seen.size > 0) break;
       if (Date.now() - lastActivity > idleMs * 3) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     return out;
   } finally {

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../config.ts';
 import type { ValidEvent } from '../../domain/event.ts';
 import { UnavailableError } from '../../ports/ingest.ts';
 import { createApp } from '../app.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const NOW = Date.parse('2026-11-28T15:00:01.262Z');
 const SECS = Math.floor(NOW / 1000);
@@ -48,7 +49,7 @@ describe('POST /emoji (compatibility)', () => {
     const pending = Promise.resolve(post('/emoji', { user_id: 17, emoji_type: '👏', timestamp: SECS }));
     let answered = false;
     void pending.then(() => (answered = true));
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     expect(answered).toBe(false); // still waiting for the broker
     ack();
     const res = await pending;

@@ -8,7 +8,7 @@ import type { MoodCurves } from '../../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../../streams/counts.ts';
 import { ApiError } from '../errors.ts';
 import { timeParam, unavailableAs503 } from './counts.routes.ts';
-import { MATCH_ID_RE } from './subscriptions.routes.ts';
+import { MATCH_ID_RE } from '../../domain/ids.ts';
 
 export interface MatchesRoutesOptions {
   counts: Pick<CountsFacade, 'totals'>;
