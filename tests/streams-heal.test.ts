@@ -10,10 +10,11 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { startExactCountsInBackground, type ExactCountsInBackground } from '../src/streams/bridge.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor as waitForIt } from './support/wait.ts';
 
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 const MATCH = `t-heal-${run}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dataDir: string;
 let config: Config;
@@ -33,20 +34,7 @@ async function post(app: ReturnType<typeof createApp>, prefix: string, n: number
   expect(res.status, await res.clone().text()).toBe(202);
 }
 
-async function waitFor<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let v: T | null | undefined | false = null;
-    try {
-      v = await fn();
-    } catch {
-      v = null;
-    }
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const waitFor = <T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000) => waitForIt(what, fn, timeoutMs, 100);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'streams-heal-'));

@@ -3,6 +3,7 @@
 // outcome is kept, then the final state is checked against it, see check.ts). Optionally it retries every
 // non-202 with the same event_id, as a careful client would.
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type Answer = number | 'reset' | 'timeout';
 
@@ -67,7 +68,6 @@ export interface LoadClient {
   resend(id: string): Promise<Answer>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function startLoad(o: LoadOptions): LoadClient {
   const ledger = new Map<string, LedgerEntry>();

@@ -7,8 +7,8 @@ import { verdict, type Counts, type Verdict } from './check.ts';
 import { exactCounts, type WindowCollector } from './counts.ts';
 import { accepted, postEvent, startLoad, type LoadClient } from './ledger.ts';
 import type { PlatformProcess } from './platform.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const EMOJIS = ['🔥', '😀', '👏', '🎉'];
 
 export interface Ctx {
