@@ -1,12 +1,12 @@
 // The broadcast half of the platform: the actor system (src/actors/) fed by the main publisher, a Kafka
 // consumer of emoji-windows of its own (src/kafka/window-consumer.ts), with its figures in /metrics.
 import type { Kafka } from 'kafkajs';
-import { createBroadcastSystem, type MomentFeed, type WindowFeed } from '../actors/system.ts';
+import { createBroadcastSystem } from '../actors/system.ts';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
-import { startWindowConsumer, windowGroupId, type WindowConsumer } from '../kafka/window-consumer.ts';
+import { startWindowConsumer, windowGroupId, type WindowConsumer, type WindowConsumerOptions } from '../kafka/window-consumer.ts';
 import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
 import { observeBroadcast } from './instrument.ts';
 
@@ -35,62 +35,36 @@ export async function startBroadcast(
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: Supervised<WindowConsumer> | null = null;
-  const listeners = new Set<(w: WindowRecord) => void>();
-  const feed: WindowFeed = (fn) => {
-    listeners.add(fn);
-    return () => listeners.delete(fn);
-  };
-  const momentListeners = new Set<(m: MomentRecord) => void>();
-  const momentFeed: MomentFeed = (fn) => {
-    momentListeners.add(fn);
-    return () => momentListeners.delete(fn);
-  };
-  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed, momentFeed });
+  const windows = fanIn<WindowRecord>();
+  const moments = fanIn<MomentRecord>();
+  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed: windows.feed, momentFeed: moments.feed });
   const unobserve = observeBroadcast(actor, facade); // viewers, windows and delivery latency in /metrics
   if (kafka) {
-    const k = kafka;
-    const groupId = windowGroupId(`${config.kafka.clientId}-broadcast`); // kept across restarts: resume there
-    consumer = supervise<WindowConsumer>(
+    // A consumer of one topic under supervision; its group id is kept across restarts, so it resumes there.
+    const superviseConsumer = <R>(part: string, o: Omit<WindowConsumerOptions<R>, 'kafka' | 'log'>, deps: SupervisorDeps | undefined) =>
+      supervise<WindowConsumer>(
+        part,
+        { start: () => startWindowConsumer<R>({ kafka, log, ...o }), died: (c) => c.died, stop: (c) => c.stop() },
+        deps ?? { policy: config.supervision },
+      );
+    consumer = superviseConsumer<WindowRecord>(
       'window-consumer',
-      {
-        start: () =>
-          startWindowConsumer({
-            kafka: k,
-            topic: config.topics.windows,
-            groupId,
-            onWindow: (w) => {
-              for (const l of listeners) l(w);
-            },
-            log,
-          }),
-        died: (c) => c.died,
-        stop: (c) => c.stop(),
-      },
-      supervision ?? { policy: config.supervision },
+      { topic: config.topics.windows, groupId: windowGroupId(`${config.kafka.clientId}-broadcast`), onWindow: windows.emit },
+      supervision,
     );
     await consumer.started;
     // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`; supervised and
     // resumed like the window consumer (the supervisor drops a moment id it has already fanned out)
-    const momentGroupId = windowGroupId(`${config.kafka.clientId}-moments`);
-    momentConsumer = supervise<WindowConsumer>(
+    momentConsumer = superviseConsumer<MomentRecord>(
       'moment-consumer',
       {
-        start: () =>
-          startWindowConsumer<MomentRecord>({
-            kafka: k,
-            topic: config.topics.moments,
-            groupId: momentGroupId,
-            parse: parseMomentRecord,
-            lagName: 'moments-publisher',
-            onWindow: (m) => {
-              for (const l of momentListeners) l(m);
-            },
-            log,
-          }),
-        died: (c) => c.died,
-        stop: (c) => c.stop(),
+        topic: config.topics.moments,
+        groupId: windowGroupId(`${config.kafka.clientId}-moments`),
+        parse: parseMomentRecord,
+        lagName: 'moments-publisher',
+        onWindow: moments.emit,
       },
-      momentSupervision ?? { policy: config.supervision },
+      momentSupervision,
     );
     await momentConsumer.started;
   }
@@ -112,6 +86,20 @@ export async function startBroadcast(
       unobserve();
       if (consumer) await consumer.stop();
       if (momentConsumer) await momentConsumer.stop();
+    },
+  };
+}
+
+/** Listeners as a feed the actors subscribe to (returns the unsubscribe), and `emit` to hand each of them a record. */
+function fanIn<R>(): { feed: (fn: (r: R) => void) => () => void; emit: (r: R) => void } {
+  const listeners = new Set<(r: R) => void>();
+  return {
+    feed: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    emit: (r) => {
+      for (const l of listeners) l(r);
     },
   };
 }
