@@ -23,6 +23,7 @@ import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
 import type { MatchTotals } from '../src/streams/counts.ts';
+import { readTopicFromNow } from './support/topic-reader.ts';
 import { waitFor as waitForIt } from './support/wait.ts';
 
 const run = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
@@ -112,23 +113,9 @@ beforeAll(async () => {
   kafka = createKafka(config, 'compat-test');
 
   // read emoji-events from where it ends now: everything of this run comes later
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(config.topics.events);
-  await admin.disconnect();
-  consumer = kafka.consumer({ groupId: `compat-test-${run}-reader`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: config.topics.events });
-  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ partition, message }) => {
-      const value = JSON.parse(message.value!.toString('utf8'));
-      if (typeof value.match_id === 'string' && value.match_id.startsWith(MATCH)) seen.push({ partition, value });
-    },
+  consumer = await readTopicFromNow(kafka, config.topics.events, `compat-test-${run}-reader`, ({ partition, value }) => {
+    if (typeof value.match_id === 'string' && value.match_id.startsWith(MATCH)) seen.push({ partition, value });
   });
-  await joined;
-  for (const p of ends) consumer.seek({ topic: config.topics.events, partition: p.partition, offset: p.offset });
 
   exact = await startExactCounts(config);
   ingest = await startIngest(config, kafka);

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import type { EmojiEvent } from '../src/domain/event.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
+import { readTopicFromNow } from './support/topic-reader.ts';
 import { waitFor } from './support/wait.ts';
 
 const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
@@ -83,26 +84,9 @@ beforeAll(async () => {
   config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', BODY_TIMEOUT_MS: '1500' });
   kafka = createKafka(config, 'test-ingest');
   // Start reading where the topic ends now: this file's records all come later.
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(config.topics.events);
-  await admin.disconnect();
-  consumer = kafka.consumer({ groupId: `${RUN}-reader`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: config.topics.events });
-  // seek needs the group to exist: on a fresh broker the first join can take a few seconds
-  const joined = new Promise<void>((r) => consumer.on(consumer.events.GROUP_JOIN, () => r()));
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ partition, message }) => {
-      const value = JSON.parse(message.value!.toString('utf8'));
-      if (typeof value.match_id === 'string' && value.match_id.startsWith(RUN)) {
-        seen.push({ partition, offset: message.offset, key: message.key!.toString('utf8'), value });
-      }
-    },
+  consumer = await readTopicFromNow(kafka, config.topics.events, `${RUN}-reader`, (r) => {
+    if (typeof r.value.match_id === 'string' && r.value.match_id.startsWith(RUN)) seen.push({ ...r, key: r.key! });
   });
-  await joined;
-  for (const p of ends) consumer.seek({ topic: config.topics.events, partition: p.partition, offset: p.offset });
 
   ingest = await startIngest(config, kafka);
   const app = createApp({ config, ingest });
