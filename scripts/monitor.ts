@@ -67,7 +67,10 @@ async function frame(): Promise<string> {
   const now = Date.now();
   let m: Metrics;
   try {
-    const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3000) });
+    // /metrics is an admin route (README "Security"): the token from the environment, when one is set
+    const token = process.env.ADMIN_TOKEN;
+    const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3000), headers: token ? { authorization: `Bearer ${token}` } : {} });
+    if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (set ADMIN_TOKEN)' : ''}`);
     m = Metrics.parse(await res.text());
   } catch (err) {
     return `${RED}cannot reach ${base}/metrics: ${(err as Error).message}${R}\n(start the platform with npm start, or pass --url)`;

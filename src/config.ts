@@ -145,6 +145,14 @@ const EnvSchema = z.object({
   SPARK_STUCK_TRIGGERS: int(120, 2),
   // POST /faults/… (fault injection for `npm run faults`); never enable in production
   FAULT_INJECTION: bool(false),
+
+  // security (README "Security"): the bearer token of the operational routes (/metrics, /status detail,
+  // /faults, the match admin API); unset → those routes are open on a loopback HOST and refused on any other
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'a bearer token: letters, digits and . _ ~ + / - (then = padding)')
+    .min(16, 'at least 16 characters')
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -216,6 +224,10 @@ export interface Config {
   };
   supervision: { initialBackoffMs: number; maxBackoffMs: number; maxRestarts: number; periodMs: number };
   faultInjection: boolean;
+  security: {
+    /** Bearer token of the operational routes; null: open on a loopback HOST, refused elsewhere. */
+    adminToken: string | null;
+  };
   streams: {
     enabled: boolean;
     appId: string;
@@ -415,6 +427,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       periodMs: e.SUPERVISE_PERIOD_MS,
     },
     faultInjection: e.FAULT_INJECTION,
+    security: { adminToken: e.ADMIN_TOKEN ?? null },
     streams: {
       enabled: e.STREAMS_ENABLED,
       appId: e.STREAMS_APP_ID,

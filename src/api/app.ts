@@ -9,6 +9,7 @@ import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
 import type { MoodCurves } from '../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
+import { adminGuard, passes } from './admin.ts';
 import { ApiError } from './errors.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
 import { compatRoutes } from './routes/compat.routes.ts';
@@ -56,9 +57,12 @@ export function createApp(deps: AppDeps): Hono {
   if (counts) status.push(() => counts.readiness());
   status.push(...(deps.status ?? []));
 
+  // The one admin guard (src/api/admin.ts): operational routes below, and any admin route added later.
+  const admin = adminGuard(config);
+
   // Every route of the API, mounted here and nowhere else.
   const routes: [path: string, app: Hono][] = [
-    ['/', healthRoutes({ ready, status })],
+    ['/', healthRoutes({ ready, status, detailed: (c) => passes(admin, c) })],
     ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
     ['/', compatRoutes({ config, ingest, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
@@ -79,6 +83,8 @@ export function createApp(deps: AppDeps): Hono {
 
   const app = new Hono();
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
+  app.use('/metrics', admin);
+  app.use('/faults/*', admin);
   for (const [path, sub] of routes) app.route(path, sub);
 
   app.notFound((c) => {
@@ -101,6 +107,11 @@ export function createApp(deps: AppDeps): Hono {
       // Either way the safe answer is the same: retry with the same event_id, which is counted once.
       const hint = err.outcome === 'unknown' ? 'the event may have been written; retry with the same event_id' : 'nothing was written';
       return c.json({ error: { code, message: `${err.message}; ${hint}; retry after ${retryAfter} s`, outcome: err.outcome } }, 503);
+    }
+    if (err instanceof HTTPException && err.res) {
+      // a middleware's own answer (bearerAuth's 401 with WWW-Authenticate); its code was noted by the guard
+      if (!c.get('errorCode')) c.set('errorCode', `http_${err.status}`);
+      return err.getResponse();
     }
     if (err instanceof HTTPException) {
       c.set('errorCode', `http_${err.status}`);

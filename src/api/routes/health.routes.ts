@@ -6,8 +6,11 @@
 // GET /status: every part, for operators and the dashboard: the /readyz checks plus `status` checks (Spark
 //   running and not stuck, Kafka Streams RUNNING, the broker child, the window consumer), each with its
 //   supervision phase and restarts when supervised. 200 when every part is ok, else 503.
+//   Its details (pids, group ids, why a part is down) go to admins only (src/api/admin.ts); anyone else gets
+//   each part's name, ok, phase and restarts.
+// Details never carry filesystem paths on /readyz, and only admins see them on /status.
 // A check that throws or takes longer than `timeoutMs` counts as not ok.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Readiness, ReadinessCheck } from '../../ports/readiness.ts';
 
 export interface HealthChecks {
@@ -15,10 +18,17 @@ export interface HealthChecks {
   ready: ReadinessCheck[];
   /** Checks behind /status only. */
   status?: ReadinessCheck[];
+  /** Whether this request may see /status details (the admin guard); absent: everyone may. */
+  detailed?: (c: Context) => Promise<boolean>;
 }
 
+// an absolute path (`/x/y`, `C:\x`), not the `//host/…` of a URL
+const PATH_RE = /(^|[\s(='"`,;])(?:\/(?!\/)[^\s'"`),;]+|[A-Za-z]:\\[^\s'"`),;]*)/g;
+/** A detail with every absolute filesystem path replaced by `[path]`. */
+export const withoutPaths = (detail: string): string => detail.replace(PATH_RE, '$1[path]');
+
 export function healthRoutes(checks: HealthChecks | ReadinessCheck[], timeoutMs = 3000): Hono {
-  const { ready, status = [] } = Array.isArray(checks) ? { ready: checks } : checks;
+  const { ready, status = [], detailed = async () => true } = Array.isArray(checks) ? { ready: checks } : checks;
   const started = Date.now();
   const run = async (check: ReadinessCheck, i: number): Promise<Readiness[]> => {
     let timer: NodeJS.Timeout | undefined;
@@ -42,10 +52,12 @@ export function healthRoutes(checks: HealthChecks | ReadinessCheck[], timeoutMs 
     .get('/healthz', (c) => c.json({ status: 'ok', uptime_s: Math.round((Date.now() - started) / 1000), node: process.version }))
     .get('/readyz', async (c) => {
       const { ok, results } = await answer(ready);
-      return c.json({ status: ok ? 'ready' : 'not_ready', checks: results }, ok ? 200 : 503);
+      const shown = results.map((r) => (r.detail === undefined ? r : { ...r, detail: withoutPaths(r.detail) }));
+      return c.json({ status: ok ? 'ready' : 'not_ready', checks: shown }, ok ? 200 : 503);
     })
     .get('/status', async (c) => {
       const { ok, results } = await answer([...ready, ...status]);
-      return c.json({ status: ok ? 'ready' : 'degraded', checks: results }, ok ? 200 : 503);
+      const shown = (await detailed(c)) ? results : results.map(({ detail: _, ...r }) => r);
+      return c.json({ status: ok ? 'ready' : 'degraded', checks: shown }, ok ? 200 : 503);
     });
 }
