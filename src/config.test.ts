@@ -26,6 +26,40 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STREAMS_REPLICATION_FACTOR: '0' })).toThrow(/STREAMS_REPLICATION_FACTOR/);
   });
 
+  it('reads the Kafka security settings every client shares, refusing what a protocol does not use', () => {
+    expect(loadConfig({}).kafka.security).toEqual({ protocol: 'PLAINTEXT', sasl: null, ssl: null });
+    const dir = mkdtempSync(join(tmpdir(), 'emostream-tls-'));
+    try {
+      const ca = join(dir, 'ca.pem');
+      writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n');
+      const ext = { KAFKA_BROKERS: 'k1:9093' };
+      expect(loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'emo', KAFKA_SASL_PASSWORD: 'pw', KAFKA_SSL_CA_FILE: ca }).kafka.security)
+        .toEqual({ protocol: 'SASL_SSL', sasl: { mechanism: 'SCRAM-SHA-512', username: 'emo', password: 'pw' }, ssl: { caFile: ca, certFile: null, keyFile: null } });
+      expect(loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SSL' }).kafka.security).toEqual({ protocol: 'SSL', sasl: null, ssl: { caFile: null, certFile: null, keyFile: null } });
+      expect(() => loadConfig({ KAFKA_SECURITY_PROTOCOL: 'SSL' })).toThrow(/KAFKA_SECURITY_PROTOCOL: the embedded broker/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_PASSWORD: 'pw' })).toThrow(/KAFKA_SASL_USERNAME: required/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_PASSWORD: required/);
+      expect(() => loadConfig({ ...ext, KAFKA_SASL_USERNAME: 'u' })).toThrow(/KAFKA_SASL_USERNAME: only with/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SASL_PLAINTEXT', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SSL_CA_FILE: ca })).toThrow(/KAFKA_SSL_CA_FILE: only with/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CA_FILE: join(dir, 'missing.pem') })).toThrow(/KAFKA_SSL_CA_FILE: no such file/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CERT_FILE: ca })).toThrow(/KAFKA_SSL_KEY_FILE: .*go together/);
+      expect(() => loadConfig({ ...ext, KAFKA_SECURITY_PROTOCOL: 'TLS' })).toThrow(/KAFKA_SECURITY_PROTOCOL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the internal listener and the standby replicas (exact counts across instances)', () => {
+    expect(loadConfig({}).internal).toEqual({ host: '127.0.0.1', port: 0, advertisedHost: '127.0.0.1', token: null, queryTimeoutMs: 2000 });
+    expect(loadConfig({}).streams.standbyReplicas).toBe(1);
+    expect(loadConfig({ INTERNAL_HOST: '0.0.0.0', INTERNAL_PORT: '9101', INTERNAL_ADVERTISED_HOST: 'api-2.internal', INTERNAL_TOKEN: 'x'.repeat(16) }).internal)
+      .toMatchObject({ host: '0.0.0.0', port: 9101, advertisedHost: 'api-2.internal', token: 'x'.repeat(16) });
+    expect(() => loadConfig({ INTERNAL_HOST: '0.0.0.0' })).toThrow(/INTERNAL_ADVERTISED_HOST: required/);
+    expect(() => loadConfig({ PORT: '9000', INTERNAL_PORT: '9000' })).toThrow(/INTERNAL_PORT: must differ from PORT/);
+    expect(() => loadConfig({ INTERNAL_TOKEN: 'short' })).toThrow(/INTERNAL_TOKEN/);
+    expect(loadConfig({ STREAMS_STANDBY_REPLICAS: '0' }).streams.standbyReplicas).toBe(0);
+  });
+
   it('validates the moment thresholds', () => {
     expect(loadConfig({}).moments).toEqual({ baselineWindows: 30, minHistory: 5, minScore: 5, minCount: 50, retentionMs: 86_400_000 });
     expect(loadConfig({ MOMENTS_MIN_SCORE: '3.5' }).moments.minScore).toBe(3.5);

@@ -41,6 +41,16 @@ const EnvSchema = z.object({
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
   KAFKA_HEAP: heap('512m'),
   KAFKA_CLIENT_ID: str('emostream'),
+  // how every Kafka client of the platform (kafkajs, Kafka Streams, the Spark source and sinks) connects to
+  // KAFKA_BROKERS: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL; the SASL_* keys only with a SASL_*
+  // protocol, the SSL files only with SSL / SASL_SSL (CA unset: the JVM's / Node's default trust store)
+  KAFKA_SECURITY_PROTOCOL: z.enum(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL']).default('PLAINTEXT'),
+  KAFKA_SASL_MECHANISM: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).default('PLAIN'),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SSL_CA_FILE: z.string().optional(), // PEM: the CA certificate(s) the brokers' certificates chain to
+  KAFKA_SSL_CERT_FILE: z.string().optional(), // PEM: this client's certificate (mutual TLS), with KAFKA_SSL_KEY_FILE
+  KAFKA_SSL_KEY_FILE: z.string().optional(), // PEM: this client's private key (unencrypted PKCS#8)
   TOPIC_EVENTS: str('emoji-events'),
   TOPIC_WINDOWS: str('emoji-windows'),
   TOPIC_EXACT: str('emoji-exact'),
@@ -104,6 +114,18 @@ const EnvSchema = z.object({
   // topics (TOPIC_REPLICATION_FACTOR / TOPIC_MIN_INSYNC_REPLICAS; auto = min(3, brokers), one fewer in sync)
   STREAMS_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
   STREAMS_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
+  // standby replicas of each store on other instances (num.standby.replicas): a failed instance's stores are
+  // served again by a peer that already holds a warm copy; no effect while only one instance runs
+  STREAMS_STANDBY_REPLICAS: int(1, 0, 8),
+
+  // internal listener: peers' interactive queries (exact counts held by this instance) — a Hono app of its
+  // own, never mounted on the public port; keep it off the public network. INTERNAL_PORT 0: any free port.
+  // The address peers use (Kafka Streams application.server) is INTERNAL_ADVERTISED_HOST:<bound port>.
+  INTERNAL_HOST: str('127.0.0.1'),
+  INTERNAL_PORT: int(0, 0, 65535),
+  INTERNAL_ADVERTISED_HOST: z.string().optional(), // unset: INTERNAL_HOST (required when that is 0.0.0.0 or ::)
+  INTERNAL_TOKEN: z.string().min(16, 'at least 16 characters').optional(), // shared secret peers send (Bearer)
+  INTERNAL_QUERY_TIMEOUT_MS: int(2_000, 50), // a peer that does not answer in time → 503 (Retry-After)
 
   // moments (Kafka Streams, MomentRule): a closed window whose total or one emoji's count scores at least
   // MOMENTS_MIN_SCORE (robust z-score against the trailing MOMENTS_BASELINE_WINDOWS) with at least MOMENTS_MIN_COUNT
@@ -175,6 +197,7 @@ export interface Config {
     embeddedControllerPort: number;
     embeddedHeap: string;
     clientId: string;
+    security: KafkaSecurity;
   };
   topics: {
     events: string;
@@ -242,6 +265,19 @@ export interface Config {
     replicationFactor: number | null;
     /** null: replicationFactor - 1, at least 1. */
     minInsyncReplicas: number | null;
+    /** num.standby.replicas */
+    standbyReplicas: number;
+  };
+  /** The internal listener peers query (exact counts across instances); never the public port. */
+  internal: {
+    host: string;
+    /** 0: any free port (the bound one is advertised). */
+    port: number;
+    /** Host part of the advertised address (Kafka Streams application.server = advertisedHost:port). */
+    advertisedHost: string;
+    /** Shared secret: peers send `Authorization: Bearer <token>`; null: none (rely on the network). */
+    token: string | null;
+    queryTimeoutMs: number;
   };
   moments: { baselineWindows: number; minHistory: number; minScore: number; minCount: number; retentionMs: number };
   broadcast: {
@@ -257,6 +293,15 @@ export interface Config {
     restartBackoffMs: number;
     restartBackoffMaxMs: number;
   };
+}
+
+/** How the Kafka clients authenticate and encrypt (the same for kafkajs, Kafka Streams and Spark). */
+export interface KafkaSecurity {
+  protocol: 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  /** Set exactly when the protocol is SASL_PLAINTEXT or SASL_SSL. */
+  sasl: { mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string } | null;
+  /** Set exactly when the protocol is SSL or SASL_SSL; absolute paths of PEM files, null = not given. */
+  ssl: { caFile: string | null; certFile: string | null; keyFile: string | null } | null;
 }
 
 export class ConfigError extends Error {
@@ -354,6 +399,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (replicationFactor !== null && minInsyncReplicas !== null && minInsyncReplicas > replicationFactor) {
     throw new ConfigError('STREAMS_MIN_INSYNC_REPLICAS', 'must be at most the replication factor');
   }
+  const security = kafkaSecurity(e, brokers !== null);
+  const wildcard = e.INTERNAL_HOST === '0.0.0.0' || e.INTERNAL_HOST === '::';
+  if (wildcard && !e.INTERNAL_ADVERTISED_HOST) {
+    throw new ConfigError('INTERNAL_ADVERTISED_HOST', `required when INTERNAL_HOST is ${e.INTERNAL_HOST}: the host name or address peers reach this instance at`);
+  }
+  if (e.INTERNAL_PORT !== 0 && e.INTERNAL_PORT === e.PORT) {
+    throw new ConfigError('INTERNAL_PORT', 'must differ from PORT: the internal listener is never the public one');
+  }
   const compatPaths = e.COMPAT_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of compatPaths) {
     if (!COMPAT_PATH_RE.test(p)) throw new ConfigError('COMPAT_PATHS', `"${p}" is not a path such as /emoji`);
@@ -380,6 +433,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       embeddedControllerPort: e.KAFKA_CONTROLLER_PORT,
       embeddedHeap: e.KAFKA_HEAP,
       clientId: e.KAFKA_CLIENT_ID,
+      security,
     },
     topics: {
       events: e.TOPIC_EVENTS,
@@ -440,6 +494,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       offsetReset: e.STREAMS_OFFSET_RESET,
       replicationFactor,
       minInsyncReplicas,
+      standbyReplicas: e.STREAMS_STANDBY_REPLICAS,
+    },
+    internal: {
+      host: e.INTERNAL_HOST,
+      port: e.INTERNAL_PORT,
+      advertisedHost: e.INTERNAL_ADVERTISED_HOST ?? e.INTERNAL_HOST,
+      token: e.INTERNAL_TOKEN ?? null,
+      queryTimeoutMs: e.INTERNAL_QUERY_TIMEOUT_MS,
     },
     moments: {
       baselineWindows: e.MOMENTS_BASELINE_WINDOWS,
@@ -461,6 +523,39 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       restartBackoffMs: e.RESTART_BACKOFF_MS,
       restartBackoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
     },
+  };
+}
+
+/** KAFKA_SECURITY_PROTOCOL and its companions, checked for what each protocol needs (files must exist). */
+function kafkaSecurity(e: Env, external: boolean): KafkaSecurity {
+  const protocol = e.KAFKA_SECURITY_PROTOCOL;
+  const sasl = protocol.startsWith('SASL_');
+  const tls = protocol === 'SSL' || protocol === 'SASL_SSL';
+  if (protocol !== 'PLAINTEXT' && !external) {
+    throw new ConfigError('KAFKA_SECURITY_PROTOCOL', 'the embedded broker speaks PLAINTEXT only: set KAFKA_BROKERS to use TLS or SASL');
+  }
+  if (sasl) {
+    if (!e.KAFKA_SASL_USERNAME) throw new ConfigError('KAFKA_SASL_USERNAME', `required with KAFKA_SECURITY_PROTOCOL=${protocol}`);
+    if (e.KAFKA_SASL_PASSWORD === undefined) throw new ConfigError('KAFKA_SASL_PASSWORD', `required with KAFKA_SECURITY_PROTOCOL=${protocol}`);
+  } else {
+    for (const k of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const) {
+      if (e[k] !== undefined) throw new ConfigError(k, `only with KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT or SASL_SSL (is ${protocol})`);
+    }
+  }
+  const files = { KAFKA_SSL_CA_FILE: e.KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE: e.KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE: e.KAFKA_SSL_KEY_FILE };
+  for (const [k, f] of Object.entries(files)) {
+    if (f === undefined) continue;
+    if (!tls) throw new ConfigError(k, `only with KAFKA_SECURITY_PROTOCOL=SSL or SASL_SSL (is ${protocol})`);
+    if (!existsSync(f)) throw new ConfigError(k, `no such file: ${f}`);
+  }
+  if ((e.KAFKA_SSL_CERT_FILE === undefined) !== (e.KAFKA_SSL_KEY_FILE === undefined)) {
+    throw new ConfigError(e.KAFKA_SSL_CERT_FILE === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE', 'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS)');
+  }
+  const abs = (f: string | undefined) => (f === undefined ? null : resolve(f));
+  return {
+    protocol,
+    sasl: sasl ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! } : null,
+    ssl: tls ? { caFile: abs(e.KAFKA_SSL_CA_FILE), certFile: abs(e.KAFKA_SSL_CERT_FILE), keyFile: abs(e.KAFKA_SSL_KEY_FILE) } : null,
   };
 }
 

@@ -25,7 +25,9 @@ import type { ReadinessCheck } from '../ports/readiness.ts';
 import { startSparkJob, type SparkJob } from '../spark/job.ts';
 import { supervise } from '../supervision/supervisor.ts';
 import { startExactCountsInBackground, type ExactCountsInBackground } from '../streams/bridge.ts';
+import { createInternalApp } from '../api/internal.ts';
 import { startBroadcast, type BroadcastHandle } from './broadcast.ts';
+import { startInternalListener } from './internal-listener.ts';
 import { partReadiness, supervisorDeps } from './supervision.ts';
 import { instrumentSend, observeBufferDepth } from './instrument.ts';
 
@@ -41,6 +43,8 @@ export interface Platform {
   readonly config: Config;
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /** Base URL of the internal listener peers query for exact counts (null without Kafka Streams). */
+  readonly internalUrl: string | null;
   readonly brokers: string[];
   readonly app: Hono;
   readonly ingest: IngestService;
@@ -177,10 +181,21 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
 
     // 4. Kafka Streams exact counts: a JVM inside this process (java-bridge); not awaited (a few seconds to
     //    RUNNING), /v1/counts answers 503 and readiness says "starting" until its stores are queryable
+    //    The internal listener comes first: its address is Kafka Streams' application.server, through which
+    //    peers find (and ask) the instance holding a match's counts.
     let counts: ExactCountsInBackground | null = null;
+    let internalUrl: string | null = null;
     if (opts.streams ?? config.streams.enabled) {
       const slog = log.child('streams');
-      const exact = startExactCountsInBackground(config, { log: (m) => slog.info(m), supervisor: supervisorDeps(config, 'kafka-streams', slog) });
+      const internal = await startInternalListener(config.internal, createInternalApp({ local: () => counts, token: config.internal.token }));
+      parts.push({ name: 'internal listener', stop: () => internal.stop() });
+      internalUrl = internal.url;
+      slog.info(`internal listener (peers' exact-count queries; keep it off the public network) on ${internal.url}, advertised as ${internal.advertised}`);
+      const exact = startExactCountsInBackground(config, {
+        applicationServer: internal.advertised,
+        log: (m) => slog.info(m),
+        supervisor: supervisorDeps(config, 'kafka-streams', slog),
+      });
       counts = exact;
       parts.push({ name: 'Kafka Streams exact counts', stop: () => exact.close() });
     }
@@ -249,6 +264,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     return {
       config,
       url,
+      internalUrl,
       brokers,
       app,
       ingest,

@@ -47,6 +47,11 @@ export interface ExactCountsOptions {
   /** How long start() waits for RUNNING + a first successful store query (default 120 s). */
   startTimeoutMs?: number;
   closeTimeoutMs?: number;
+  /**
+   * host:port of this instance's internal listener (Kafka Streams application.server): peers find the owner
+   * of a key through it. Unset: a single instance that answers every query from its own stores.
+   */
+  applicationServer?: string;
   /** Overrides merged into the topology config (tests: commitIntervalMs, stateDir, ...). */
   overrides?: Partial<TopologyConfig>;
   log?: (msg: string) => void;
@@ -79,10 +84,23 @@ export interface TopologyConfig {
   /** Internal topics; 0 → the Java side resolves it against the cluster (min(3, brokers); one fewer in sync). */
   replicationFactor: number;
   minInsyncReplicas: number;
+  /** num.standby.replicas */
+  standbyReplicas: number;
+  /** application.server (host:port of the internal listener); null: single instance, no peers. */
+  applicationServer: string | null;
+  /** KAFKA_SECURITY_PROTOCOL and companions, as src/config.ts read them (the Java side builds the client properties). */
+  securityProtocol: string;
+  saslMechanism: string | null;
+  saslUsername: string | null;
+  saslPassword: string | null;
+  sslCaFile: string | null;
+  sslCertFile: string | null;
+  sslKeyFile: string | null;
 }
 
 export function topologyConfig(config: Config): TopologyConfig {
   const s = config.streams;
+  const sec = config.kafka.security;
   return {
     bootstrapServers: bootstrapServers(config).join(','),
     applicationId: s.appId,
@@ -107,6 +125,15 @@ export function topologyConfig(config: Config): TopologyConfig {
     momentsRetentionMs: config.moments.retentionMs,
     replicationFactor: s.replicationFactor ?? 0,
     minInsyncReplicas: s.minInsyncReplicas ?? 0,
+    standbyReplicas: s.standbyReplicas,
+    applicationServer: null,
+    securityProtocol: sec.protocol,
+    saslMechanism: sec.sasl?.mechanism ?? null,
+    saslUsername: sec.sasl?.username ?? null,
+    saslPassword: sec.sasl?.password ?? null,
+    sslCaFile: sec.ssl?.caFile ?? null,
+    sslCertFile: sec.ssl?.certFile ?? null,
+    sslKeyFile: sec.ssl?.keyFile ?? null,
   };
 }
 
@@ -172,7 +199,7 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
   const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir, libDir: opts.libDir, verbose: config.logLevel === 'debug' });
   const Facade = java.importClass(FACADE_CLASS) as unknown as new () => JavaFacade;
   const facade = new Facade();
-  const tc = { ...topologyConfig(config), ...opts.overrides };
+  const tc = { ...topologyConfig(config), applicationServer: opts.applicationServer ?? null, ...opts.overrides };
   mkdirSync(tc.stateDir, { recursive: true });
   await facade.start(JSON.stringify(tc));
   const ok = await facade.awaitQueryable(opts.startTimeoutMs ?? 120_000);

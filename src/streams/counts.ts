@@ -80,6 +80,12 @@ export interface MomentsFacade {
   knowsMatch(matchId: string): boolean;
 }
 
+/**
+ * One instance's own stores (what the internal listener serves to peers): answers only for a key whose active
+ * store is on this instance, and throws CountsUnavailableError otherwise (not running, rebalancing, moved).
+ */
+export type LocalExactCounts = Pick<CountsFacade, 'totals' | 'windows' | 'state'> & MomentsFacade;
+
 /** The topology is not (yet, or no longer) queryable: starting, rebalancing, restoring, closed, failed. */
 export class CountsUnavailableError extends Error {
   override readonly name = 'CountsUnavailableError';
