@@ -72,7 +72,8 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.kafka.brokers).toBeNull();
     expect(bootstrapServers(c)).toEqual(['127.0.0.1:9092']);
-    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
+    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', matches: 'emoji-matches', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
+    expect(c.matches).toEqual({ policy: 'open', maxLive: 1000, idleMs: 600_000, totalsRetentionMs: 604_800_000 });
     expect(c.ingest.palette).toEqual(DEFAULT_PALETTE);
     expect(c.ingest.flushIntervalMs).toBe(500);
     expect(c.ingest.batchMaxEvents).toBe(20_000);

@@ -175,6 +175,16 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'a bearer token: letters, digits and . _ ~ + / - (then = padding)')
     .min(16, 'at least 16 characters')
     .optional(),
+  // match lifecycle (README "Matches"): open = any well-formed match_id, at most MAX_LIVE_MATCHES live per
+  // instance, a match with no event for MATCH_IDLE_MS retired; registered = only matches opened through
+  // PUT /v1/admin/matches/:id (kept on the compacted TOPIC_MATCHES), unknown ids 404
+  MATCH_POLICY: z.enum(['open', 'registered']).default('open'),
+  MAX_LIVE_MATCHES: int(1000, 1, 1_000_000),
+  MATCH_IDLE_MS: int(600_000, 1000),
+  // a match's exact totals (Kafka Streams) are dropped this long after its last counted event; a closed
+  // registered match is forgotten (404) this long after it closed
+  MATCH_TOTALS_RETENTION_MS: int(604_800_000, 60_000),
+  TOPIC_MATCHES: str('emoji-matches'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -205,6 +215,8 @@ export interface Config {
     exact: string;
     metrics: string;
     moments: string;
+    /** The match lifecycle log (compacted; key match_id). */
+    matches: string;
     eventsPartitions: number;
     /** 'auto': min(3, brokers in the cluster); the embedded broker: 1. */
     replicationFactor: number | 'auto';
@@ -250,6 +262,12 @@ export interface Config {
   security: {
     /** Bearer token of the operational routes; null: open on a loopback HOST, refused elsewhere. */
     adminToken: string | null;
+  };
+  matches: {
+    policy: 'open' | 'registered';
+    maxLive: number;
+    idleMs: number;
+    totalsRetentionMs: number;
   };
   streams: {
     enabled: boolean;
@@ -441,6 +459,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       exact: e.TOPIC_EXACT,
       metrics: e.TOPIC_METRICS,
       moments: e.TOPIC_MOMENTS,
+      matches: e.TOPIC_MATCHES,
       eventsPartitions: e.EVENTS_PARTITIONS,
       replicationFactor: e.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: e.TOPIC_MIN_INSYNC_REPLICAS,
@@ -482,6 +501,12 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     },
     faultInjection: e.FAULT_INJECTION,
     security: { adminToken: e.ADMIN_TOKEN ?? null },
+    matches: {
+      policy: e.MATCH_POLICY,
+      maxLive: e.MAX_LIVE_MATCHES,
+      idleMs: e.MATCH_IDLE_MS,
+      totalsRetentionMs: e.MATCH_TOTALS_RETENTION_MS,
+    },
     streams: {
       enabled: e.STREAMS_ENABLED,
       appId: e.STREAMS_APP_ID,

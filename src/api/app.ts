@@ -10,7 +10,9 @@ import type { ReadinessCheck } from '../ports/readiness.ts';
 import type { MoodCurves } from '../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
 import { adminGuard, passes } from './admin.ts';
+import type { MatchAdmin, MatchGate } from '../matches/service.ts';
 import { ApiError } from './errors.ts';
+import { adminMatchesRoutes } from './routes/admin-matches.routes.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
 import { compatRoutes } from './routes/compat.routes.ts';
 import { countsRoutes } from './routes/counts.routes.ts';
@@ -41,12 +43,15 @@ export interface AppDeps {
   status?: ReadinessCheck[];
   /** Fault injection (POST /faults/…), mounted only when config.faultInjection is true. */
   faults?: FaultTargets | null;
+  /** The match lifecycle (MATCH_POLICY): gates ingest, subscriptions and match queries, and the admin API. Absent: every match id is accepted. */
+  matches?: (MatchGate & MatchAdmin) | null;
   now?: () => number;
   log?: (msg: string) => void;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const { config, ingest, counts, broadcast } = deps;
+  const matches = deps.matches ?? null;
   const log = deps.log ?? ((m: string) => console.error(m));
   const retryAfter = String(config.ingest.retryAfterS);
 
@@ -63,18 +68,19 @@ export function createApp(deps: AppDeps): Hono {
   // Every route of the API, mounted here and nowhere else.
   const routes: [path: string, app: Hono][] = [
     ['/', healthRoutes({ ready, status, detailed: (c) => passes(admin, c) })],
-    ['/v1/emoji', emojiRoutes({ config, ingest, now: deps.now })],
-    ['/', compatRoutes({ config, ingest, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
-    ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now })] as [string, Hono]] : []),
+    ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now })],
+    ['/', compatRoutes({ config, ingest, matches, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
+    ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now, matches })] as [string, Hono]] : []),
     ...(counts && deps.moments
-      ? [['/v1/matches', matchesRoutes({ counts, moments: deps.moments, moods: deps.moods, retentionMs: config.moments.retentionMs, retryAfterS: config.ingest.retryAfterS, now: deps.now })] as [string, Hono]]
+      ? [['/v1/matches', matchesRoutes({ counts, moments: deps.moments, moods: deps.moods, retentionMs: config.moments.retentionMs, retryAfterS: config.ingest.retryAfterS, now: deps.now, matches })] as [string, Hono]]
       : []),
     ...(broadcast
       ? [
-          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config })] as [string, Hono],
-          ['/v1/clusters', clusterRoutes({ facade: broadcast, config }) as unknown as Hono] as [string, Hono],
+          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config, matches })] as [string, Hono],
+          ['/v1/clusters', clusterRoutes({ facade: broadcast, config, matches }) as unknown as Hono] as [string, Hono],
         ]
       : []),
+    ...(matches ? [['/v1/admin/matches', adminMatchesRoutes({ matches, maxLive: config.matches.maxLive })] as [string, Hono]] : []),
     ['/', metricsRoutes()],
     ['/', dashboardRoutes(config)],
     ['/', openapiRoutes(config)],
@@ -85,6 +91,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
   app.use('/metrics', admin);
   app.use('/faults/*', admin);
+  app.use('/v1/admin/*', admin); // the match admin API (and any admin route to come)
   for (const [path, sub] of routes) app.route(path, sub);
 
   app.notFound((c) => {

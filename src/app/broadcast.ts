@@ -7,8 +7,12 @@ import type { Config } from '../config.ts';
 import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
 import type { WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer, type WindowConsumerOptions } from '../kafka/window-consumer.ts';
+import { windowsReceived } from '../metrics/registry.ts';
 import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
 import { observeBroadcast } from './instrument.ts';
+
+/** Whether a window (or moment) of this match that started then reaches the actors (the match lifecycle; absent: all). */
+export type DeliversFilter = (matchId: string, windowStartMs: number) => boolean;
 
 export interface BroadcastHandle {
   facade: BroadcastFacade;
@@ -32,6 +36,7 @@ export async function startBroadcast(
   log: (msg: string) => void = () => {},
   supervision?: SupervisorDeps,
   momentSupervision?: SupervisorDeps,
+  delivers?: DeliversFilter,
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: Supervised<WindowConsumer> | null = null;
@@ -49,7 +54,7 @@ export async function startBroadcast(
       );
     consumer = superviseConsumer<WindowRecord>(
       'window-consumer',
-      { topic: config.topics.windows, groupId: windowGroupId(`${config.kafka.clientId}-broadcast`), onWindow: windows.emit },
+      { topic: config.topics.windows, groupId: windowGroupId(`${config.kafka.clientId}-broadcast`), onWindow: admitted(windows.emit, delivers) },
       supervision,
     );
     await consumer.started;
@@ -62,7 +67,7 @@ export async function startBroadcast(
         groupId: windowGroupId(`${config.kafka.clientId}-moments`),
         parse: parseMomentRecord,
         lagName: 'moments-publisher',
-        onWindow: moments.emit,
+        onWindow: admitted(moments.emit, delivers),
       },
       momentSupervision,
     );
@@ -87,6 +92,18 @@ export async function startBroadcast(
       if (consumer) await consumer.stop();
       if (momentConsumer) await momentConsumer.stop();
     },
+  };
+}
+
+/**
+ * Records of matches the lifecycle no longer serves never reach the actors: no frame, no history entry, no
+ * walk over the sessions (MATCH_POLICY=registered: a match closed before the window started, or unknown).
+ */
+function admitted<R extends { match_id: string; window_start: string }>(emit: (r: R) => void, delivers: DeliversFilter | undefined): (r: R) => void {
+  if (!delivers) return emit;
+  return (r) => {
+    if (delivers(r.match_id, Date.parse(r.window_start))) emit(r);
+    else windowsReceived.inc({ outcome: 'match_not_open' });
   };
 }
 

@@ -28,6 +28,7 @@ import { startExactCountsInBackground, type ExactCountsInBackground } from '../s
 import { createInternalApp } from '../api/internal.ts';
 import { startBroadcast, type BroadcastHandle } from './broadcast.ts';
 import { startInternalListener } from './internal-listener.ts';
+import { startMatches } from './matches.ts';
 import { partReadiness, supervisorDeps } from './supervision.ts';
 import { instrumentSend, observeBufferDepth } from './instrument.ts';
 
@@ -122,6 +123,10 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       );
     }
 
+    // the match lifecycle (MATCH_POLICY): registered matches read from the lifecycle log before anything is served
+    const matches = await startMatches(config, kafka, (m) => log.child('matches').info(m));
+    parts.push({ name: 'match lifecycle', stop: () => matches.stop() });
+
     // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); supervised: a job that exits is started
     //    again on its checkpoint. /status reports it until its first batch, and as stuck when no progress
     //    report came for SPARK_STUCK_TRIGGERS trigger intervals.
@@ -213,7 +218,14 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     let broadcast: BroadcastHandle | null = null;
     if (opts.broadcast ?? true) {
       const blog = log.child('broadcast');
-      const b = await startBroadcast(config, kafka, (m) => blog.info(m), supervisorDeps(config, 'window-consumer', blog), supervisorDeps(config, 'moment-consumer', blog));
+      const b = await startBroadcast(
+        config,
+        kafka,
+        (m) => blog.info(m),
+        supervisorDeps(config, 'window-consumer', blog),
+        supervisorDeps(config, 'moment-consumer', blog),
+        (id, start) => matches.service.delivers(id, start),
+      );
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
       const consumer = b.consumer;
@@ -232,7 +244,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
     const exactCounts = counts;
     const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
-    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, status, faults, log: (m) => log.warn(m) });
+    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, matches: matches.service, status, faults, log: (m) => log.warn(m) });
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
       s.once('error', reject);

@@ -49,13 +49,21 @@ export function durabilityStatement(d: TopicDurability, embedded: boolean): stri
 /** Every topic the platform uses, with its partition count and durability. */
 export function topicSpecs(config: Config, d: TopicDurability = topicDurability(config, 1)): ITopicConfig[] {
   const t = config.topics;
-  const spec = (topic: string, numPartitions: number): ITopicConfig => ({
+  const spec = (topic: string, numPartitions: number, extra: { name: string; value: string }[] = []): ITopicConfig => ({
     topic,
     numPartitions,
     replicationFactor: d.replicationFactor,
-    configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }],
+    configEntries: [{ name: 'min.insync.replicas', value: String(d.minInsyncReplicas) }, ...extra],
   });
-  return [spec(t.events, t.eventsPartitions), spec(t.windows, 1), spec(t.exact, 1), spec(t.metrics, 1), spec(t.moments, 1)];
+  return [
+    spec(t.events, t.eventsPartitions),
+    spec(t.windows, 1),
+    spec(t.exact, 1),
+    spec(t.metrics, 1),
+    spec(t.moments, 1),
+    // the match lifecycle log: the latest record per match_id is all that matters (README "Matches")
+    spec(t.matches, 1, [{ name: 'cleanup.policy', value: 'compact' }]),
+  ];
 }
 
 /** Decide the durability of the platform's topics for the cluster `admin` talks to. */

@@ -71,6 +71,26 @@ export const kafkaErrors = new Counter({
   registers,
 });
 
+// ---------- matches (src/matches) ----------
+/** Where liveMatches reads from at scrape time (the match service sets it). */
+let liveMatchesSource: (() => number) | null = null;
+export const setLiveMatchesSource = (fn: (() => number) | null): void => {
+  liveMatchesSource = fn;
+};
+export const liveMatches = new Gauge({
+  name: 'emostream_matches_live',
+  help: 'Matches this instance admits events for (MATCH_POLICY=open: live on this instance, at most MAX_LIVE_MATCHES; registered: open)',
+  registers,
+  collect() {
+    if (liveMatchesSource) this.set(liveMatchesSource());
+  },
+});
+export const matchesRetired = new Counter({
+  name: 'emostream_matches_retired_total',
+  help: 'Matches that stopped being live on this instance (idle past MATCH_IDLE_MS, or closed/retired through the admin API)',
+  registers,
+});
+
 // ---------- broadcast ----------
 /** Where viewers reads from at scrape time: [cluster, subscriber, viewers] rows (the broadcast sets it). */
 let viewersSource: (() => [string, string, number][]) | null = null;
@@ -111,7 +131,7 @@ export const sessionMessages = new Counter({
 });
 export const windowsReceived = new Counter({
   name: 'emostream_publisher_windows_total',
-  help: 'Window records read by the main publisher from emoji-windows, by outcome (new | duplicate | invalid)',
+  help: 'Window records read by the main publisher from emoji-windows, by outcome (new | duplicate | invalid | match_not_open: MATCH_POLICY=registered, the match was not open when the window started)',
   labelNames: ['outcome'] as const,
   registers,
 });

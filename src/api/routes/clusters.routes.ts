@@ -12,6 +12,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono } from 'hono';
 import { ApiError } from '../errors.ts';
+import { requireMatch } from '../match-gate.ts';
 import { SseTransport, endUntilRestart } from '../../push/transport.ts';
 import { CLUSTER_ID_RE, MATCH_ID_RE, SUBSCRIPTION_ID_RE } from '../../domain/ids.ts';
 import { retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
@@ -37,6 +38,7 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
     if (matchId !== null && !MATCH_ID_RE.test(matchId)) {
       throw new ApiError(400, 'invalid_match_id', 'match must be 1–64 characters of A-Z a-z 0-9 . _ -', 'match');
     }
+    if (matchId !== null && deps.matches) requireMatch(deps.matches.subscribable(matchId), 'match');
     // EventSource sends Last-Event-ID on reconnect; `last_event_id` in the query is for clients that cannot set headers.
     const lastEventId = c.req.header('last-event-id') || c.req.query('last_event_id') || null;
     if (lastEventId !== null && lastEventId.length > 256) {

@@ -6,7 +6,9 @@ import { Hono } from 'hono';
 import type { CountsFacade } from '../../streams/counts.ts';
 import { CountsUnavailableError } from '../../streams/counts.ts';
 import { MATCH_ID_RE } from '../../domain/ids.ts';
+import type { MatchGate } from '../../matches/service.ts';
 import { ApiError } from '../errors.ts';
+import { requireMatch } from '../match-gate.ts';
 
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
 
@@ -17,11 +19,14 @@ export interface CountsRoutesOptions {
   defaultRangeMs?: number;
   retryAfterS?: number;
   now?: () => number;
+  /** The match lifecycle: a match it does not know (registered: never opened, or forgotten) is 404. */
+  matches?: Pick<MatchGate, 'queryable'> | null;
 }
 
-function matchParam(v: string | undefined): string {
+function matchParam(v: string | undefined, matches?: Pick<MatchGate, 'queryable'> | null): string {
   if (v === undefined || v === '') throw new ApiError(400, 'required', 'match is required (a match id)', 'match');
   if (!MATCH_ID_RE.test(v)) throw new ApiError(400, 'invalid_format', 'match must be 1–64 characters of A–Z a–z 0–9 . _ -', 'match');
+  if (matches) requireMatch(matches.queryable(v), 'match');
   return v;
 }
 
@@ -61,11 +66,11 @@ export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}):
 
   return new Hono()
     .get('/', (c) => {
-      const match = matchParam(c.req.query('match'));
+      const match = matchParam(c.req.query('match'), o.matches);
       return c.json(guarded(() => counts.totals(match)));
     })
     .get('/windows', (c) => {
-      const match = matchParam(c.req.query('match'));
+      const match = matchParam(c.req.query('match'), o.matches);
       const to = timeParam('to', c.req.query('to'), now());
       const from = timeParam('from', c.req.query('from'), to - defaultRangeMs);
       if (from >= to) throw new ApiError(400, 'invalid_range', 'from must be before to', 'from');

@@ -6,8 +6,10 @@ import type { Config } from '../../config.ts';
 import { createEventValidator, validateBatch, type BatchValidation, type FieldError, type ValidEvent } from '../../domain/event.ts';
 import { eventsAccepted } from '../../metrics/registry.ts';
 import { IdempotencyConflictError, type IngestPort } from '../../ports/ingest.ts';
+import type { MatchGate } from '../../matches/service.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
+import { requireMatch } from '../match-gate.ts';
 
 export interface EmojiHandlerDeps {
   config: Pick<Config, 'ingest'>;
@@ -15,6 +17,8 @@ export interface EmojiHandlerDeps {
   now?: () => number;
   /** Rewrites a one-event body before the validator sees it (the compatibility routes: src/domain/compat.ts). */
   prepare?: (body: unknown) => unknown;
+  /** The match lifecycle (MATCH_POLICY): events of a match it refuses are answered 404/409/503, never written. */
+  matches?: Pick<MatchGate, 'admit'> | null;
 }
 
 const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
@@ -60,6 +64,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
     const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
     const r = validate(prepare(body), { now: t });
     if (!r.ok) throw refusal(r.errors);
+    if (deps.matches) requireMatch(deps.matches.admit([r.event.match_id]), 'match_id', '; nothing was written');
     await submit(deps.ingest, [r.event], [r.clientEventId], false);
     return r.event;
   }
@@ -85,6 +90,10 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
       }
       const r = validateBatch(validate, body, { now: t });
       if (!r.ok) throw batchRefusal(r, body.length);
+      if (deps.matches) {
+        const m = deps.matches.admit(r.events.map((e) => e.match_id));
+        if (!m.ok) requireMatch(m, `[${r.events.findIndex((e) => e.match_id === m.matchId)}].match_id`, '; none of the batch was written');
+      }
       await submit(deps.ingest, r.events, r.clientEventIds, true);
       eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);

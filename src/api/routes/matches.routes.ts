@@ -9,6 +9,8 @@ import type { CountsFacade, MomentsFacade } from '../../streams/counts.ts';
 import { ApiError } from '../errors.ts';
 import { timeParam, unavailableAs503 } from './counts.routes.ts';
 import { MATCH_ID_RE } from '../../domain/ids.ts';
+import type { MatchGate } from '../../matches/service.ts';
+import { requireMatch } from '../match-gate.ts';
 
 export interface MatchesRoutesOptions {
   counts: Pick<CountsFacade, 'totals'>;
@@ -19,6 +21,8 @@ export interface MatchesRoutesOptions {
   retentionMs: number;
   retryAfterS?: number;
   now?: () => number;
+  /** The match lifecycle: a match it does not know (registered: never opened, or forgotten) is 404. */
+  matches?: Pick<MatchGate, 'queryable'> | null;
 }
 
 function intParam(field: string, v: string | undefined, def: number, min: number, max: number): number {
@@ -37,6 +41,7 @@ export function matchesRoutes(o: MatchesRoutesOptions): Hono {
   /** The path's match id, known to the exact counts (404 otherwise). */
   const knownMatch = (id: string): string => {
     if (!MATCH_ID_RE.test(id)) throw new ApiError(400, 'invalid_format', 'the match id must be 1–64 characters of A–Z a–z 0–9 . _ -', 'id');
+    if (o.matches) requireMatch(o.matches.queryable(id), 'id');
     if (!guarded(() => o.moments.knowsMatch(id))) {
       throw new ApiError(404, 'unknown_match', `no reaction was ever counted for match ${id}`, 'id');
     }

@@ -7,13 +7,17 @@ import { Hono } from 'hono';
 import type { BroadcastFacade } from '../../actors/facade.ts';
 import type { Config } from '../../config.ts';
 import { CLUSTER_ID_RE, MATCH_ID_RE, SUBSCRIPTION_ID_RE } from '../../domain/ids.ts';
+import type { MatchGate } from '../../matches/service.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
+import { requireMatch } from '../match-gate.ts';
 
 
 export interface BroadcastRouteDeps {
   facade: BroadcastFacade;
   config: Pick<Config, 'broadcast'>;
+  /** The match lifecycle: a subscription to a match it refuses (registered: unknown 404, closed 409) is not made. */
+  matches?: Pick<MatchGate, 'subscribable'> | null;
 }
 
 export const retryAfterSeconds = (c: Pick<Config, 'broadcast'>, ms?: number) =>
@@ -45,6 +49,7 @@ export function subscriptionRoutes(deps: BroadcastRouteDeps): Hono {
         throw new ApiError(400, 'invalid_match_id', 'match_id must be 1–64 characters of A-Z a-z 0-9 . _ -', 'match_id');
       }
       matchId = o.match_id;
+      if (deps.matches) requireMatch(deps.matches.subscribable(matchId), 'match_id');
     }
     let clusterId: string | null = null;
     if (o.cluster !== undefined && o.cluster !== null) {

@@ -1,0 +1,93 @@
+// The match lifecycle log on Kafka: TOPIC_MATCHES, compacted, key match_id, value a MatchRecord (JSON) or a
+// tombstone (null: forgotten). Every API instance reads the WHOLE topic (a consumer group of its own, from
+// the beginning, no committed offsets) into its registry, and keeps following it, so a match opened or closed
+// through any instance reaches every instance, and registrations survive restarts. `startMatchLog` resolves
+// once the instance has read up to where the topic ended when it started (registered mode must not answer
+// 404 for a match merely not read yet).
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Kafka } from 'kafkajs';
+import { parseMatchRecord, type MatchRecord } from '../matches/registry.ts';
+import type { MatchLogWriter } from '../matches/service.ts';
+
+export interface MatchLog extends MatchLogWriter {
+  /** Records read that were not lifecycle records (skipped). */
+  readonly invalid: () => number;
+  stop(): Promise<void>;
+}
+
+export async function startMatchLog(o: {
+  kafka: Kafka;
+  topic: string;
+  apply: (matchId: string, record: MatchRecord | null) => void;
+  produceTimeoutMs: number;
+  catchUpTimeoutMs?: number;
+  log?: (msg: string) => void;
+}): Promise<MatchLog> {
+  const log = o.log ?? (() => {});
+  const producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  await producer.connect();
+
+  // where the topic ends now: the registry is complete once every partition was read up to there
+  const admin = o.kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(o.topic);
+  await admin.disconnect();
+  const pending = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
+  let caughtUp!: () => void;
+  const done = new Promise<void>((r) => (caughtUp = r));
+  if (pending.size === 0) caughtUp();
+
+  let invalid = 0;
+  const consumer = o.kafka.consumer({ groupId: `emostream-matches-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false, // every start reads the whole (compacted) topic again
+    eachMessage: async ({ partition, message }) => {
+      const key = message.key?.toString('utf8');
+      if (key) {
+        if (message.value === null) o.apply(key, null);
+        else {
+          const r = parseMatchRecord(message.value.toString('utf8'));
+          if (r && r.match_id === key) o.apply(key, r);
+          else invalid++;
+        }
+      } else invalid++;
+      const end = pending.get(partition);
+      if (end !== undefined && BigInt(message.offset) + 1n >= end) {
+        pending.delete(partition);
+        if (pending.size === 0) caughtUp();
+      }
+    },
+  });
+  const timeoutMs = o.catchUpTimeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    done.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    throw new Error(`the match log ${o.topic} was not read to its end within ${timeoutMs} ms`);
+  }
+  log(`match log ${o.topic} read to its end`);
+
+  return {
+    invalid: () => invalid,
+    async write(matchId, record) {
+      await producer.send({
+        topic: o.topic,
+        acks: -1,
+        timeout: o.produceTimeoutMs,
+        messages: [{ key: matchId, value: record === null ? null : JSON.stringify(record) }],
+      });
+    },
+    async stop() {
+      await consumer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
+    },
+  };
+}
