@@ -3,6 +3,7 @@
 // (so no scenario reads another's backlog); the result shape; and the standalone entry point that lets
 // each scenario file run alone (`npx tsx bench/scenarios/<name>.ts`).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.ts';
@@ -12,21 +13,36 @@ import { startPlatform, type Platform, type PlatformOptions } from '../../src/ap
 
 export interface BenchContext {
   brokers: string;
+  /** pid of the bench's own broker (undefined with BENCH_KAFKA_BROKERS): the idle row measures it */
+  brokerPid?: number;
   /** a scratch folder removed at the end of the run */
   tmp: string;
   log: (msg: string) => void;
 }
 
+/**
+ * One row of the README's benchmark table. Several scenarios may fill cells of the same row id (the table
+ * merges them, first non-empty cell wins); a row keeps its place by `order`.
+ *   ingestOnly: measured with SPARK_ENABLED=false STREAMS_ENABLED=false (the ingest path alone)
+ *   whole:      measured with the whole platform (Spark job and Kafka Streams running)
+ *   baseline:   what the ratio divides by, measured in the same run
+ *   ratio:      measured ÷ baseline, or why none is printed (e.g. the generator was at its limit)
+ *   generator:  the load generator's CPU over the measured run(s), for HTTP rows
+ */
+export interface BenchRow {
+  id: string;
+  title: string;
+  ingestOnly?: string;
+  whole?: string;
+  baseline?: string;
+  ratio?: string;
+  generator?: string;
+  notes?: string;
+}
+
 export interface ScenarioResult {
   name: string;
-  title: string;
-  /** the headline figure */
-  measured: { value: number; unit: string; label: string };
-  baseline: { value: number; unit: string; label: string };
-  /** measured / baseline (for latencies: baseline / measured is NOT used; the ratio is always measured ÷ baseline) */
-  ratio: number;
-  /** one line for the table's last column */
-  summary: string;
+  rows: BenchRow[];
   details: Record<string, unknown>;
   seconds: number;
 }
@@ -35,7 +51,7 @@ export type Scenario = (ctx: BenchContext) => Promise<ScenarioResult>;
 
 export const BENCH_KAFKA_PORT = 39092;
 
-export async function startBenchBroker(log: (m: string) => void): Promise<{ brokers: string; stop(): Promise<void> }> {
+export async function startBenchBroker(log: (m: string) => void): Promise<{ brokers: string; pid?: number; stop(): Promise<void> }> {
   if (process.env.BENCH_KAFKA_BROKERS) return { brokers: process.env.BENCH_KAFKA_BROKERS, stop: async () => {} };
   const dataDir = mkdtempSync(join(tmpdir(), 'emostream-bench-broker-'));
   const t0 = Date.now();
@@ -43,6 +59,7 @@ export async function startBenchBroker(log: (m: string) => void): Promise<{ brok
   log(`bench broker on ${broker.bootstrap} in ${Date.now() - t0} ms (data ${dataDir})`);
   return {
     brokers: broker.bootstrap,
+    pid: broker.process.child.pid,
     async stop() {
       await broker.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -50,10 +67,10 @@ export async function startBenchBroker(log: (m: string) => void): Promise<{ brok
   };
 }
 
-/** A config for one scenario: topics and the Kafka Streams app id of its own, API on a random port. */
-export function benchConfig(ctx: BenchContext, scenario: string, env: Record<string, string> = {}): Config {
+/** The environment of one scenario's platform: topics and the Kafka Streams app id of its own, API on a random port. */
+export function benchEnv(ctx: BenchContext, scenario: string, env: Record<string, string> = {}): Record<string, string> {
   const tag = `${scenario}-${Date.now().toString(36)}`;
-  return loadConfig({
+  return {
     KAFKA_BROKERS: ctx.brokers,
     DATA_DIR: mkdtempSync(join(ctx.tmp, `${scenario}-`)),
     PORT: '0',
@@ -63,9 +80,15 @@ export function benchConfig(ctx: BenchContext, scenario: string, env: Record<str
     TOPIC_WINDOWS: `${tag}-windows`,
     TOPIC_EXACT: `${tag}-exact`,
     TOPIC_METRICS: `${tag}-metrics`,
+    TOPIC_MOMENTS: `${tag}-moments`,
     STREAMS_APP_ID: `emostream-exact-${tag}`,
     ...env,
-  });
+  };
+}
+
+/** A config for one scenario (see benchEnv). */
+export function benchConfig(ctx: BenchContext, scenario: string, env: Record<string, string> = {}): Config {
+  return loadConfig(benchEnv(ctx, scenario, env));
 }
 
 export async function benchPlatform(config: Config, opts: PlatformOptions): Promise<Platform> {
@@ -86,7 +109,7 @@ export async function dropTopics(config: Config): Promise<void> {
     await admin.connect();
     const t = config.topics;
     const existing = new Set(await admin.listTopics());
-    const mine = [t.events, t.windows, t.exact, t.metrics].filter((x) => existing.has(x));
+    const mine = [t.events, t.windows, t.exact, t.metrics, t.moments].filter((x) => existing.has(x));
     if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 10_000 });
   } catch {
     /* best effort */
@@ -126,7 +149,7 @@ export async function runStandalone(name: string, scenario: Scenario): Promise<v
   const tmp = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
   let code = 0;
   try {
-    const r = await scenario({ brokers: broker.brokers, tmp, log });
+    const r = await scenario({ brokers: broker.brokers, brokerPid: broker.pid, tmp, log });
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   } catch (err) {
     log(`failed: ${err instanceof Error ? err.stack : String(err)}`);
@@ -136,6 +159,15 @@ export async function runStandalone(name: string, scenario: Scenario): Promise<v
     rmSync(tmp, { recursive: true, force: true });
   }
   process.exit(code);
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }
 
 export const isMain = (url: string) => process.argv[1] !== undefined && url === `file://${process.argv[1]}`;

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { SSE_HEADERS, windowFrame } from '../../src/push/frames.ts';
 import { idOfRecord, makeWindow, type WindowRecord } from '../../src/domain/window.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { fmt } from '../lib/rows.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
 
@@ -177,15 +178,21 @@ export async function fanout(ctx: BenchContext): Promise<ScenarioResult> {
 
   const at = results.find((r) => r.viewers === baselineN)!;
   const top = results[results.length - 1]!;
+  const ratio = at.latency_ms.p99 / baseline.latency_ms.p99;
   return {
     name: 'fanout',
-    title: `Fan-out to N SSE viewers (${steps.join(' / ')})`,
-    measured: { value: at.latency_ms.p99, unit: 'ms', label: `p99 publish → viewer at ${baselineN} viewers` },
-    baseline: { value: baseline.latency_ms.p99, unit: 'ms', label: `plain node:http SSE, ${baselineN} viewers` },
-    ratio: +(at.latency_ms.p99 / baseline.latency_ms.p99).toFixed(2),
-    summary:
-      results.map((r) => `${r.connected}: p50/p99/max ${r.latency_ms.p50}/${r.latency_ms.p99}/${r.latency_ms.max} ms, spread p99 ${r.spread_ms.p99} ms, ${r.server_cpu_us_per_delivery} µs/delivery, RSS ${r.server_rss_mib} MiB, dropped ${r.dropped}`).join('; ') +
-      `; plain baseline ${baseline.server_cpu_us_per_delivery} µs/delivery (CPU ratio ${(at.server_cpu_us_per_delivery / baseline.server_cpu_us_per_delivery).toFixed(2)}); largest step ${top.connected} (ulimit -n ${limit})`,
+    rows: [
+      {
+        id: 'fanout/sse',
+        title: `Fan-out to N SSE viewers of one API process (${steps.join(' / ')}), publish → viewer`,
+        ingestOnly: results.map((r) => `${fmt(r.connected)}: p50/p99 ${fmt(r.latency_ms.p50)}/${fmt(r.latency_ms.p99)} ms, dropped ${r.dropped}`).join('; '),
+        baseline: `plain node:http SSE, ${fmt(baselineN)} viewers: p99 ${fmt(baseline.latency_ms.p99)} ms, ${baseline.server_cpu_us_per_delivery} µs/delivery`,
+        ratio: `${fmt(+ratio.toFixed(2))} (p99 at ${fmt(baselineN)}), CPU/delivery ${(at.server_cpu_us_per_delivery / baseline.server_cpu_us_per_delivery).toFixed(2)}`,
+        notes:
+          results.map((r) => `${fmt(r.connected)}: max ${fmt(r.latency_ms.max)} ms, spread p99 ${fmt(r.spread_ms.p99)} ms, ${r.server_cpu_us_per_delivery} µs/delivery, RSS ${r.server_rss_mib} MiB`).join('; ') +
+          `; largest step ${fmt(top.connected)} (ulimit -n ${limit}); viewers in child processes over 127.0.0.x`,
+      },
+    ],
     details: { steps: results, baseline, open_file_limit: limit, windows_per_step: WINDOWS, interval_ms: INTERVAL_MS },
     seconds: Math.round((Date.now() - t0) / 1000),
   };

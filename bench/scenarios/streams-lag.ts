@@ -1,10 +1,11 @@
 // Exact counts keeping up: Kafka Streams (exactly-once, in the API process through java-bridge) lag on
-// emoji-events while the API takes single events as fast as the load generator can post them (the same
+// emoji-events, the whole platform running (the Spark job too), while the API takes single events as fast as the load generator can post them (the same
 // load as the single-event ingest scenario). Reports the lag (records behind, sampled every 500 ms), the
 // catch-up time after the load stops, and whether GET /v1/counts then equals the accepted events.
 // Ratio: Kafka Streams' throughput over the whole run ÷ the ingest rate (≥ 1: it keeps up).
 import { runLoad } from '../lib/loadgen.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, measureProcess, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { fmt, generatorCell, loadCell, ratioCell } from '../lib/rows.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../../src/kafka/client.ts';
 import { groupLag } from '../../src/metrics/lag.ts';
@@ -15,8 +16,8 @@ const CONCURRENCY = 100;
 
 export async function streamsLag(ctx: BenchContext): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const config = benchConfig(ctx, 'streams-lag', { SPARK_ENABLED: 'false' });
-  const platform = await benchPlatform(config, { spark: false, streams: true, broadcast: false });
+  const config = benchConfig(ctx, 'streams-lag');
+  const platform = await benchPlatform(config, { spark: true, streams: true, broadcast: true });
   const admin = createKafka(config, 'bench-lag').admin();
   await admin.connect();
   try {
@@ -78,11 +79,17 @@ export async function streamsLag(ctx: BenchContext): Promise<ScenarioResult> {
     ctx.log(`  ingest ${load.eps} events/s; lag p50 ${q.p50} p99 ${q.p99} max ${q.max}; caught up ${caughtUpMs} ms after; counts ${counted}/${load.events_ok}`);
     return {
       name: 'streams-lag',
-      title: 'Exact counts keeping up (Kafka Streams lag at the single-event ingest rate)',
-      measured: { value: streamsEps, unit: 'events/s', label: 'Kafka Streams throughput (load + catch-up)' },
-      baseline: { value: load.eps, unit: 'events/s', label: 'single-event ingest rate' },
-      ratio: +(streamsEps / load.eps).toFixed(3),
-      summary: `lag during load p50 ${q.p50} / p99 ${q.p99} / max ${q.max} records (idle ${idleLag}); caught up ${Number.isFinite(caughtUpMs) ? `${(caughtUpMs / 1000).toFixed(1)} s` : 'not within 60 s'} after the load; /v1/counts ${counted === load.events_ok ? 'equals' : `≠ (${counted} vs`} the ${load.events_ok} accepted${counted === load.events_ok ? '' : ')'}; API CPU ${m.cpuPct}%, RSS ${m.rssPeakMiB} MiB`,
+      rows: [
+        {
+          id: 'streams/lag',
+          title: `Exact counts keeping up: Kafka Streams at the single-event ingest rate (c=${CONCURRENCY}, ${DURATION_MS / 1000} s)`,
+          whole: `${fmt(streamsEps)} events/s counted (load + catch-up); ingest ${loadCell(load)}`,
+          baseline: `the ingest rate: ${fmt(load.eps)} events/s`,
+          ratio: ratioCell(streamsEps, load.eps, { baseline: load }),
+          generator: generatorCell([['load', load]]),
+          notes: `lag during load p50/p99/max ${fmt(q.p50)}/${fmt(q.p99)}/${fmt(q.max)} records (idle ${idleLag}); caught up ${Number.isFinite(caughtUpMs) ? `${(caughtUpMs / 1000).toFixed(1)} s` : 'not within 60 s'} after the load; /v1/counts ${counted === load.events_ok ? 'equals' : `≠ (${counted} vs`} the ${load.events_ok} accepted${counted === load.events_ok ? '' : ')'}; API process CPU ${m.cpuPct}%, RSS ${m.rssPeakMiB} MiB`,
+        },
+      ],
       details: { load, lag_records: q, idle_lag: idleLag, caught_up_ms: caughtUpMs, counted, accepted: load.events_ok, samples: samples.length, server: { cpu_pct: m.cpuPct, rss_peak_mib: m.rssPeakMiB } },
       seconds: Math.round((Date.now() - t0) / 1000),
     };

@@ -1,5 +1,5 @@
 // Window end → viewer latency at fixed ingest rates: the whole path (API → Kafka → Spark → emoji-windows →
-// main publisher → cluster → SSE) with the Spark job running, viewers reading SSE. Rates: a near-idle
+// main publisher → cluster → SSE) with the whole platform running (Spark job and Kafka Streams), viewers reading SSE. Rates: a near-idle
 // baseline (10 events/s), 1,000 and 10,000 events/s (open loop; 10k as batches of 100). Latency per
 // delivered window = arrival at the viewer − window_end.
 import http from 'node:http';
@@ -7,6 +7,7 @@ import { openSse } from '../../tests/support/sse-client.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
+import { fmt, generatorCell } from '../lib/rows.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForOk } from '../../tests/support/wait.ts';
 
@@ -22,8 +23,8 @@ const PHASES = [
 
 export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const config = benchConfig(ctx, 'window-latency', { STREAMS_ENABLED: 'false' });
-  const platform = await benchPlatform(config, { spark: true, streams: false, broadcast: true });
+  const config = benchConfig(ctx, 'window-latency');
+  const platform = await benchPlatform(config, { spark: true, streams: true, broadcast: true });
   try {
     const ready0 = Date.now();
     await waitForOk(`${platform.url}/status`, 180_000, 500); // every part, Spark and Kafka Streams included
@@ -98,16 +99,17 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
     phases.shift(); // the warm-up
     await consumer.disconnect();
     const idle = phases[0]!;
-    const top = phases[phases.length - 1]!;
     return {
       name: 'window-latency',
-      title: 'Window end → viewer latency at fixed ingest rates (Spark job, SSE)',
-      measured: { value: top.latency_ms.p99, unit: 'ms', label: `p99 at ${top.eps} events/s` },
-      baseline: { value: idle.latency_ms.p99, unit: 'ms', label: `p99 near idle (${idle.eps} events/s)` },
-      ratio: +(top.latency_ms.p99 / idle.latency_ms.p99).toFixed(2),
-      summary:
-        phases.map((p) => `${p.name} (${p.load.eps} ev/s): p50 ${p.latency_ms.p50} / p99 ${p.latency_ms.p99} / max ${p.latency_ms.max} ms (of which window end → emoji-windows record p50 ${p.spark_ms.p50} / p99 ${p.spark_ms.p99})`).join('; ') +
-        `; Spark trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms`,
+      rows: phases.map((p) => ({
+        id: `latency/window-${p.name}`,
+        title: `Window end → \`event: window\` at a viewer, ${p.name === 'idle' ? `near idle (${p.eps} events/s)` : `${fmt(p.eps)} events/s`}`,
+        whole: `p50/p99/max ${fmt(p.latency_ms.p50)}/${fmt(p.latency_ms.p99)}/${fmt(p.latency_ms.max)} ms (${p.latency_ms.n} deliveries, ${fmt(p.load.eps)} events/s accepted${p.load.skipped ? `, ${p.load.skipped} requests skipped` : ''})`,
+        baseline: p === idle ? '' : `near idle: p99 ${fmt(idle.latency_ms.p99)} ms`,
+        ratio: p === idle || !(idle.latency_ms.p99 > 0) ? '' : fmt(+(p.latency_ms.p99 / idle.latency_ms.p99).toFixed(2)),
+        generator: generatorCell([['load', p.load]]),
+        notes: `of which window end → emoji-windows record (Spark) p50/p99 ${fmt(p.spark_ms.p50)}/${fmt(p.spark_ms.p99)} ms; trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms; ${VIEWERS} viewers`,
+      })),
       details: { phase_ms: PHASE_MS, viewers: VIEWERS, phases, trigger_ms: config.spark.triggerMs, watermark_ms: config.spark.watermarkMs },
       seconds: Math.round((Date.now() - t0) / 1000),
     };

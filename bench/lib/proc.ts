@@ -1,0 +1,73 @@
+// CPU and memory of other processes from /proc (Linux): the bench measures the broker, the Spark job, the
+// API and the seed stack's Python processes by pid, each over the same wall-clock window.
+import { execSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let tck: number | undefined;
+const clockTicks = () => (tck ??= Number(execSync('getconf CLK_TCK').toString().trim()) || 100);
+
+/** utime + stime of one process in ms, and its RSS in MiB; null once it is gone. */
+export function procSample(pid: number): { cpuMs: number; rssMiB: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    const ticks = Number(f[11]) + Number(f[12]); // utime (14), stime (15)
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return { cpuMs: (ticks * 1000) / clockTicks(), rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** The process and all its descendants. */
+export function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, pp] of parent) if (pp === out[i]) out.push(pid);
+  return out;
+}
+
+/** The command line of a process ('' once it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+export interface CpuWindow {
+  /** CPU over the window as % of one core */
+  cpuPct: number;
+  /** RSS at the end of the window (sum over the group) */
+  rssMiB: number;
+}
+
+/** Start measuring groups of pids; `end()` gives each group's CPU % of one core over the window and its RSS. */
+export function cpuWindow<K extends string>(groups: Record<K, number[]>): { end(): Record<K, CpuWindow> } {
+  const t0 = performance.now();
+  const sum = (pids: number[]) => pids.reduce((a, p) => a + (procSample(p)?.cpuMs ?? 0), 0);
+  const start = Object.fromEntries(Object.entries<number[]>(groups).map(([k, pids]) => [k, sum(pids)])) as Record<K, number>;
+  return {
+    end() {
+      const wall = performance.now() - t0;
+      const out = {} as Record<K, CpuWindow>;
+      for (const [k, pids] of Object.entries<number[]>(groups) as [K, number[]][]) {
+        out[k] = {
+          cpuPct: +(((sum(pids) - start[k]) / wall) * 100).toFixed(1),
+          rssMiB: pids.reduce((a, p) => a + (procSample(p)?.rssMiB ?? 0), 0),
+        };
+      }
+      return out;
+    },
+  };
+}
