@@ -72,7 +72,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.kafka.brokers).toBeNull();
     expect(bootstrapServers(c)).toEqual(['127.0.0.1:9092']);
-    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', matches: 'emoji-matches', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
+    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', matches: 'emoji-matches', control: 'emoji-control', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
     expect(c.matches).toEqual({ policy: 'open', maxLive: 1000, idleMs: 600_000, totalsRetentionMs: 604_800_000 });
     expect(c.ingest.palette).toEqual(DEFAULT_PALETTE);
     expect(c.ingest.flushIntervalMs).toBe(500);
@@ -81,6 +81,19 @@ describe('loadConfig', () => {
     expect(c.windows).toEqual({ windowMs: 2000, scaleFactor: 1000, mood: DEFAULT_MOOD_TABLE });
     expect(c.broadcast.clusters).toBe(3);
     expect(c.broadcast.subscribersPerCluster).toBe(3);
+  });
+
+  it('reads the roles and the workers: every role by default, a bad role or a short token secret refused', () => {
+    const d = loadConfig({}).deployment;
+    expect([...d.roles]).toEqual(['ingest', 'broadcast', 'streams', 'spark']);
+    expect(d).toMatchObject({ apiWorkers: 1, workerIndex: null, streamTokenSecret: null, streamTokenTtlMs: 43_200_000 });
+    const w = loadConfig({ ROLES: 'broadcast, streams', API_WORKERS: '3', API_WORKER_INDEX: '2', STREAM_TOKEN_SECRET: 'x'.repeat(16) }).deployment;
+    expect([...w.roles]).toEqual(['broadcast', 'streams']);
+    expect(w).toMatchObject({ apiWorkers: 3, workerIndex: 2, streamTokenSecret: 'x'.repeat(16) });
+    expect(() => loadConfig({ ROLES: 'ingest,web' })).toThrow(/ROLES: "web" is not a role/);
+    expect(() => loadConfig({ ROLES: ' , ' })).toThrow(/ROLES/);
+    expect(() => loadConfig({ API_WORKERS: '0' })).toThrow(/API_WORKERS/);
+    expect(() => loadConfig({ STREAM_TOKEN_SECRET: 'short' })).toThrow(/STREAM_TOKEN_SECRET/);
   });
 
   it('reads a mood table from EMOJI_MOOD, and gives it to the Spark job in the same form', () => {

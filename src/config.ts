@@ -185,9 +185,27 @@ const EnvSchema = z.object({
   // registered match is forgotten (404) this long after it closed
   MATCH_TOTALS_RETENTION_MS: int(604_800_000, 60_000),
   TOPIC_MATCHES: str('emoji-matches'),
+  // scale out (README "Running several instances / workers"): which parts this instance runs, comma-separated
+  // from ingest, broadcast, streams, spark (the Spark job once per deployment: give `spark` to one instance)
+  ROLES: str('ingest,broadcast,streams,spark'),
+  // API processes on this machine sharing PORT (node:cluster); the broker and the Spark job start once
+  API_WORKERS: int(1, 1, 64),
+  // set by the primary for each worker it forks (0-based); not set by hand
+  API_WORKER_INDEX: z.coerce.number().int().min(0).max(63).optional(),
+  // signs the stream_url tokens (HMAC-SHA256) so any instance accepts a subscription made on another; unset →
+  // generated once and kept in DATA_DIR/stream-token.secret (several machines: set the same value on each)
+  STREAM_TOKEN_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  // how long a stream_url (its token) can be used to attach or reconnect
+  STREAM_TOKEN_TTL_MS: int(43_200_000, 1000),
+  // the control topic every broadcast instance reads: subscription deletes across instances, instance heartbeats
+  TOPIC_CONTROL: str('emoji-control'),
+  CONTROL_HEARTBEAT_MS: int(2_000, 100),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+export const ROLE_NAMES = ['ingest', 'broadcast', 'streams', 'spark'] as const;
+export type Role = (typeof ROLE_NAMES)[number];
 
 /** Every environment variable the platform reads (README.md's configuration table lists each). */
 export const CONFIG_KEYS = Object.keys(EnvSchema.shape) as (keyof Env)[];
@@ -217,6 +235,7 @@ export interface Config {
     moments: string;
     /** The match lifecycle log (compacted; key match_id). */
     matches: string;
+    control: string;
     eventsPartitions: number;
     /** 'auto': min(3, brokers in the cluster); the embedded broker: 1. */
     replicationFactor: number | 'auto';
@@ -268,6 +287,17 @@ export interface Config {
     maxLive: number;
     idleMs: number;
     totalsRetentionMs: number;
+  };
+  /** What this instance runs (ROLES) and how many API processes share its port (API_WORKERS). */
+  deployment: {
+    roles: ReadonlySet<Role>;
+    apiWorkers: number;
+    /** This process's index among the workers (null: not a worker of API_WORKERS). */
+    workerIndex: number | null;
+    /** null: generated once per data folder at start-up (src/main.ts) and handed to the workers. */
+    streamTokenSecret: string | null;
+    streamTokenTtlMs: number;
+    controlHeartbeatMs: number;
   };
   streams: {
     enabled: boolean;
@@ -431,6 +461,12 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     if (p === '/v1' || p.startsWith('/v1/')) throw new ConfigError('COMPAT_PATHS', `"${p}" is under /v1, which belongs to the versioned API`);
   }
   if (new Set(compatPaths).size !== compatPaths.length) throw new ConfigError('COMPAT_PATHS', 'lists a path twice');
+  const roleList = e.ROLES.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const r of roleList) {
+    if (!(ROLE_NAMES as readonly string[]).includes(r)) throw new ConfigError('ROLES', `"${r}" is not a role; roles: ${ROLE_NAMES.join(', ')}`);
+  }
+  if (roleList.length === 0) throw new ConfigError('ROLES', `must list one or more of ${ROLE_NAMES.join(', ')}`);
+  const roles = new Set(roleList as Role[]);
   const timeZone = e.COMPAT_TIMEZONE; // kept as given: ICU would rename e.g. Asia/Kolkata to Asia/Calcutta
   try {
     // Node 22+'s Intl also takes a UTC offset ("+05:30"); an IANA name starts with a letter
@@ -460,6 +496,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       metrics: e.TOPIC_METRICS,
       moments: e.TOPIC_MOMENTS,
       matches: e.TOPIC_MATCHES,
+      control: e.TOPIC_CONTROL,
       eventsPartitions: e.EVENTS_PARTITIONS,
       replicationFactor: e.TOPIC_REPLICATION_FACTOR,
       minInsyncReplicas: e.TOPIC_MIN_INSYNC_REPLICAS,
@@ -506,6 +543,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       maxLive: e.MAX_LIVE_MATCHES,
       idleMs: e.MATCH_IDLE_MS,
       totalsRetentionMs: e.MATCH_TOTALS_RETENTION_MS,
+    },
+    deployment: {
+      roles,
+      apiWorkers: e.API_WORKERS,
+      workerIndex: e.API_WORKER_INDEX ?? null,
+      streamTokenSecret: e.STREAM_TOKEN_SECRET ?? null,
+      streamTokenTtlMs: e.STREAM_TOKEN_TTL_MS,
+      controlHeartbeatMs: e.CONTROL_HEARTBEAT_MS,
     },
     streams: {
       enabled: e.STREAMS_ENABLED,

@@ -1,8 +1,13 @@
 // `npm start`: the whole platform with embedded defaults. Prints where the API and the dashboard are;
 // Ctrl-C (SIGINT) or SIGTERM stops everything in reverse order and exits 0.
-import { ConfigError, loadConfig } from './config.ts';
+// With API_WORKERS=N this process is the primary (the broker, the Spark job, N supervised API workers sharing
+// PORT: src/app/workers.ts), and each worker runs this file again as one API instance.
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { bootstrapServers, ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { startPlatform, type Platform } from './app/platform.ts';
+import { startPlatform } from './app/platform.ts';
+import { deploymentSecret, startWorkers, workersReadiness, type WorkerMessage, type WorkerState } from './app/workers.ts';
 import { killChildJvms } from './processes/java-process.ts';
 
 let config;
@@ -15,9 +20,13 @@ try {
   }
   throw err;
 }
-const log = createLogger(config.logLevel, 'emostream');
+const worker = cluster.isWorker ? config.deployment.workerIndex : null;
+const primary = cluster.isPrimary && config.deployment.apiWorkers > 1;
+const log = createLogger(config.logLevel, worker === null ? (primary ? 'emostream-primary' : 'emostream') : `emostream-w${worker}`);
+// one secret per deployment for the stream tokens: the workers receive the primary's
+config = { ...config, deployment: { ...config.deployment, streamTokenSecret: deploymentSecret(config) } };
 const t0 = Date.now();
-let platform: Platform | null = null;
+let platform: { url: string; stop(): Promise<void> } | null = null;
 let stopping = 0;
 
 async function shutdown(signal: string): Promise<void> {
@@ -45,6 +54,17 @@ process.on('SIGINT', () => void shutdown('SIGINT'));
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+// A worker: the primary asks it to stop (its own Ctrl-C also reaches it, through the terminal), and a worker
+// whose primary is gone stops too. It learns its siblings' phases for /status.
+let siblings: WorkerState[] | null = null;
+if (cluster.isWorker) {
+  process.on('message', (m: WorkerMessage) => {
+    if (m?.type === 'emostream.shutdown') void shutdown('primary asked');
+    if (m?.type === 'emostream.workers') siblings = m.workers;
+  });
+  process.on('disconnect', () => void shutdown('primary gone'));
+}
 
 // Last resort: an error nothing caught. Node would exit at once, leaving Kafka Streams unclosed (JVM shutdown
 // hooks do not run) and the broker and Spark JVMs running. Stop every part in order instead (at most
@@ -74,19 +94,30 @@ process.on('unhandledRejection', (err) => lastResort('unhandled rejection', err)
 process.on('exit', () => killChildJvms()); // whatever path exits, no child JVM outlives this process
 
 try {
-  platform = await startPlatform(config, { log });
+  if (primary) {
+    const mainScript = fileURLToPath(import.meta.url);
+    platform = await startWorkers(config, { log, secret: config.deployment.streamTokenSecret!, mainScript });
+  } else {
+    platform = await startPlatform(config, { log, status: cluster.isWorker ? [() => workersReadiness(siblings)] : [] });
+    if (cluster.isWorker) process.send?.({ type: 'emostream.ready', url: platform.url } satisfies WorkerMessage);
+  }
 } catch (err) {
   log.error(`start-up failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 }
 if (stopping) await new Promise(() => {}); // a signal arrived during start-up; shutdown() exits
+if (cluster.isWorker) {
+  log.info(`worker ${worker} serving on ${platform.url} (pid ${process.pid})`);
+} else {
 const secs = ((Date.now() - t0) / 1000).toFixed(1);
 process.stdout.write(
   `\nEmoStream is up in ${secs} s (Node ${process.version})\n` +
     `  API        ${platform.url}  (POST /v1/emoji, /v1/emoji/batch; GET /readyz)\n` +
     (config.compat.paths.length ? `  compat     POST ${config.compat.paths.join(', ')} (clients of the original project)\n` : '') +
     `  dashboard  ${platform.url}/\n` +
-    `  Kafka      ${platform.brokers.join(',')}${config.kafka.brokers ? '' : ' (embedded)'}\n` +
+    `  Kafka      ${bootstrapServers(config).join(',')}${config.kafka.brokers ? '' : ' (embedded)'}\n` +
     `  data       ${config.dataDir}\n` +
+    (primary ? `  workers    ${config.deployment.apiWorkers} API processes sharing the port (API_WORKERS)\n` : '') +
     `Ctrl-C stops everything.\n\n`,
 );
+}

@@ -54,6 +54,8 @@ export interface SubscriptionCreate {
   matchId: string | null;
   clusterId: string | null;
   ephemeral: boolean;
+  /** Adopt a subscription made on another instance (its id from a verified stream token); unset: a new id. */
+  subscriptionId?: string;
   reply: (r: PlaceResult) => void;
 }
 export interface SubscriptionDelete { type: 'SUBSCRIPTION.DELETE'; subscriptionId: string; reply: (found: boolean) => void }

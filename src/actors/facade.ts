@@ -56,6 +56,13 @@ export interface BroadcastFacade {
   /** Hand a moment to the supervisor (what the consumer of emoji-moments does). */
   publishMoment(moment: MomentRecord): void;
   subscribe(req: { matchId?: string | null; clusterId?: string | null }): PlaceResult;
+  /**
+   * Take on a subscription made on another instance (its stream token was verified by the caller): placed
+   * on `clusterId` here, least-loaded; a subscription already held here is answered as it is.
+   */
+  adopt(req: { subscriptionId: string; clusterId: string; matchId: string | null }): PlaceResult;
+  /** True when this instance holds the subscription (made here, or adopted). */
+  holds(subscriptionId: string): boolean;
   unsubscribe(subscriptionId: string): boolean;
   attach(req: AttachRequest): AttachResult;
   detach(subscriptionId: string, transport: SessionTransport): void;
@@ -101,6 +108,17 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
     subscribe({ matchId = null, clusterId = null }) {
       if (!running()) return { ok: false, code: 'unavailable' };
       return ask<PlaceResult>(actor, (reply) => ({ type: 'SUBSCRIPTION.CREATE', matchId, clusterId, ephemeral: false, reply }));
+    },
+
+    adopt({ subscriptionId, clusterId, matchId }) {
+      if (!running()) return { ok: false, code: 'unavailable' };
+      const held = actor.getSnapshot().context.subscriptions.get(subscriptionId);
+      if (held) return { ok: true, subscriptionId, clusterId: held.clusterId, subscriberId: held.subscriberId };
+      return ask<PlaceResult>(actor, (reply) => ({ type: 'SUBSCRIPTION.CREATE', matchId, clusterId, ephemeral: false, subscriptionId, reply }));
+    },
+
+    holds(subscriptionId) {
+      return actor.getSnapshot().context.subscriptions.get(subscriptionId) !== undefined;
     },
 
     unsubscribe(subscriptionId) {

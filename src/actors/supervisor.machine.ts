@@ -116,7 +116,7 @@ export const supervisorMachine = setup({
         enqueue(() => reply(choice));
         return;
       }
-      const subscriptionId = `${ephemeral ? 'v' : 'sub'}-${context.newId()}`;
+      const subscriptionId = event.subscriptionId ?? `${ephemeral ? 'v' : 'sub'}-${context.newId()}`;
       enqueue.sendTo(context.records[choice.clusterId]!.ref!, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId, ephemeral, reply });
     }),
 

@@ -7,6 +7,7 @@ import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
+import type { ViewerDirectory } from '../ports/viewers.ts';
 import type { MoodCurves } from '../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
 import { adminGuard, passes } from './admin.ts';
@@ -27,8 +28,8 @@ import { subscriptionRoutes } from './routes/subscriptions.routes.ts';
 
 export interface AppDeps {
   config: Config;
-  /** The write path (src/kafka/producer.ts startIngest); its readiness() joins /readyz when present. */
-  ingest: IngestPort;
+  /** The write path (src/kafka/producer.ts startIngest); its readiness() joins /readyz when present. Null: no ingest routes (ROLES without ingest). */
+  ingest: IngestPort | null;
   /** Exact counts (Kafka Streams): /v1/counts, and its readiness joins /readyz. Null or absent: no /v1/counts. */
   counts?: CountsFacade | null;
   /** Moments (Kafka Streams, usually the same object as `counts`): /v1/matches/:id/moments and …/summary. */
@@ -37,6 +38,8 @@ export interface AppDeps {
   moods?: Pick<MoodCurves, 'curve'> | null;
   /** The broadcast actors: /v1/subscriptions and /v1/clusters (SSE). Null or absent: neither. */
   broadcast?: BroadcastFacade | null;
+  /** Viewers across instances (stream tokens, deletes, the deployment view); absent: this instance alone. */
+  viewers?: ViewerDirectory | null;
   /** More checks behind /readyz (what a load balancer needs; the ingest path's are always there). */
   readiness?: ReadinessCheck[];
   /** Checks behind /status only (Spark, the broker child, the window consumer); Kafka Streams' joins them. */
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps): Hono {
   const retryAfter = String(config.ingest.retryAfterS);
 
   const ready: ReadinessCheck[] = [];
-  if (ingest.readiness) ready.push(() => ingest.readiness!());
+  if (ingest?.readiness) ready.push(() => ingest.readiness!());
   ready.push(...(deps.readiness ?? []));
   const status: ReadinessCheck[] = [];
   if (counts) status.push(() => counts.readiness());
@@ -68,16 +71,20 @@ export function createApp(deps: AppDeps): Hono {
   // Every route of the API, mounted here and nowhere else.
   const routes: [path: string, app: Hono][] = [
     ['/', healthRoutes({ ready, status, detailed: (c) => passes(admin, c) })],
-    ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now })],
-    ['/', compatRoutes({ config, ingest, matches, now: deps.now })], // POST /emoji for the original project's clients (COMPAT_PATHS)
+    ...(ingest
+      ? [
+          ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now })] as [string, Hono],
+          ['/', compatRoutes({ config, ingest, matches, now: deps.now })] as [string, Hono], // POST /emoji for the original project's clients (COMPAT_PATHS)
+        ]
+      : []),
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now, matches })] as [string, Hono]] : []),
     ...(counts && deps.moments
       ? [['/v1/matches', matchesRoutes({ counts, moments: deps.moments, moods: deps.moods, retentionMs: config.moments.retentionMs, retryAfterS: config.ingest.retryAfterS, now: deps.now, matches })] as [string, Hono]]
       : []),
     ...(broadcast
       ? [
-          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config, matches })] as [string, Hono],
-          ['/v1/clusters', clusterRoutes({ facade: broadcast, config, matches }) as unknown as Hono] as [string, Hono],
+          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config, matches, directory: deps.viewers })] as [string, Hono],
+          ['/v1/clusters', clusterRoutes({ facade: broadcast, config, matches, directory: deps.viewers }) as unknown as Hono] as [string, Hono],
         ]
       : []),
     ...(matches ? [['/v1/admin/matches', adminMatchesRoutes({ matches, maxLive: config.matches.maxLive })] as [string, Hono]] : []),
@@ -92,6 +99,14 @@ export function createApp(deps: AppDeps): Hono {
   app.use('/metrics', admin);
   app.use('/faults/*', admin);
   app.use('/v1/admin/*', admin); // the match admin API (and any admin route to come)
+  const instanceId = deps.viewers?.instanceId;
+  if (instanceId) {
+    // which instance (API worker) answered: several share one port behind node:cluster or a load balancer
+    app.use('*', async function instanceHeader(c, next) {
+      await next();
+      c.header('EmoStream-Instance', instanceId);
+    });
+  }
   for (const [path, sub] of routes) app.route(path, sub);
 
   app.notFound((c) => {

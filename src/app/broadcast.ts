@@ -9,6 +9,8 @@ import type { WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer, type WindowConsumerOptions } from '../kafka/window-consumer.ts';
 import { windowsReceived } from '../metrics/registry.ts';
 import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
+import type { ViewerDirectory } from '../ports/viewers.ts';
+import { startControl } from './control.ts';
 import { observeBroadcast } from './instrument.ts';
 
 /** Whether a window (or moment) of this match that started then reaches the actors (the match lifecycle; absent: all). */
@@ -22,6 +24,10 @@ export interface BroadcastHandle {
   consumer: Supervised<WindowConsumer> | null;
   /** The consumer of emoji-moments (`event: moment`), supervised the same way; null without Kafka. */
   momentConsumer: Supervised<WindowConsumer> | null;
+  /** Viewers across instances: stream tokens, deletes and the deployment view (src/app/control.ts). */
+  directory: ViewerDirectory;
+  /** The control topic's consumer, supervised like the others; null without Kafka. */
+  controlConsumer: Supervised<WindowConsumer> | null;
   /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
   stop(): Promise<void>;
 }
@@ -37,6 +43,7 @@ export async function startBroadcast(
   supervision?: SupervisorDeps,
   momentSupervision?: SupervisorDeps,
   delivers?: DeliversFilter,
+  controlSupervision?: SupervisorDeps,
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: Supervised<WindowConsumer> | null = null;
@@ -54,7 +61,13 @@ export async function startBroadcast(
       );
     consumer = superviseConsumer<WindowRecord>(
       'window-consumer',
-      { topic: config.topics.windows, groupId: windowGroupId(`${config.kafka.clientId}-broadcast`), onWindow: admitted(windows.emit, delivers) },
+      {
+        topic: config.topics.windows,
+        groupId: windowGroupId(`${config.kafka.clientId}-broadcast`),
+        // a new process (a restarted worker) fills its replay history: a viewer reconnecting here misses nothing
+        startAtMs: Date.now() - config.broadcast.historyMs,
+        onWindow: admitted(windows.emit, delivers),
+      },
       supervision,
     );
     await consumer.started;
@@ -73,6 +86,7 @@ export async function startBroadcast(
     );
     await momentConsumer.started;
   }
+  const control = await startControl(config, kafka, facade, { log, supervision: controlSupervision });
   let stopped = false;
   return {
     facade,
@@ -84,9 +98,12 @@ export async function startBroadcast(
     },
     consumer,
     momentConsumer,
+    directory: control.directory,
+    controlConsumer: control.consumer,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await control.stop();
       facade.stop('shutdown');
       unobserve();
       if (consumer) await consumer.stop();

@@ -44,11 +44,13 @@ export function observeBufferDepth(depth: () => number): () => void {
 export function observeBroadcast(actor: SupervisorActor, facade: BroadcastFacade): () => void {
   setViewersSource(() => facade.clusters().flatMap((c) => c.subscribers.map((s): [string, string, number] => [c.cluster_id, s.subscriber_id, s.viewers])));
   setDeliveredSource(() => facade.stats().delivered);
+  const startedAt = Date.now();
   const windows = actor.on('window.received', ({ window, fresh, clusters }) => {
     windowsReceived.inc({ outcome: fresh ? 'new' : 'duplicate' });
     if (!fresh) return;
     const end = Date.parse(window.window_end);
-    if (Number.isFinite(end)) deliveryLatency.observe(Math.max(0, Date.now() - end) / 1000);
+    // a window that ended before this process started fills the replay history; it is not a live delivery
+    if (Number.isFinite(end) && end >= startedAt) deliveryLatency.observe(Math.max(0, Date.now() - end) / 1000);
     for (const cluster of clusters) windowsDelivered.inc({ cluster });
   });
   return () => {

@@ -34,10 +34,15 @@ import { instrumentSend, observeBufferDepth } from './instrument.ts';
 
 export interface PlatformOptions {
   log?: Logger;
-  /** Parts to leave out (tests that do not need them start faster). Defaults follow Config. */
+  /** Parts to leave out (tests that do not need them start faster). Defaults follow Config (ROLES, *_ENABLED). */
   spark?: boolean;
   streams?: boolean;
   broadcast?: boolean;
+  ingest?: boolean;
+  /** More /status checks (an API worker's view of its siblings). */
+  status?: ReadinessCheck[];
+  /** The HTTP server (default true); the primary of API_WORKERS runs none (its workers share the port). */
+  http?: boolean;
 }
 
 export interface Platform {
@@ -48,7 +53,8 @@ export interface Platform {
   readonly internalUrl: string | null;
   readonly brokers: string[];
   readonly app: Hono;
-  readonly ingest: IngestService;
+  /** null when this instance does not have the ingest role. */
+  readonly ingest: IngestService | null;
   /** The broadcast facade (publish windows, subscriptions, cluster views); null when left out. */
   readonly broadcast: BroadcastFacade | null;
   /** Stop everything in reverse order of start; safe to call more than once. */
@@ -130,7 +136,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); supervised: a job that exits is started
     //    again on its checkpoint. /status reports it until its first batch, and as stuck when no progress
     //    report came for SPARK_STUCK_TRIGGERS trigger intervals.
-    if (opts.spark ?? config.spark.enabled) {
+    const roles = config.deployment.roles;
+    if (opts.spark ?? (config.spark.enabled && roles.has('spark'))) {
       const slog = log.child('spark');
       const stuckAfterMs = config.spark.stuckTriggers * Math.max(config.spark.triggerMs, 100);
       const progress = new WeakMap<SparkJob, { ready: boolean; failure?: string; lastAt: number }>();
@@ -173,16 +180,20 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     }
 
     // 3. ingest
-    const ingest = await startIngest(config, kafka, {
-      wrapSend: instrumentSend, // batch sizes, ack latency, Kafka errors in /metrics
-      log: (m) => log.child('ingest').info(m),
-    });
-    parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ingest.stop() });
-    const unobserveDepth = observeBufferDepth(() => {
-      const s = ingest.status();
-      return s.queuedEvents + s.inFlightEvents;
-    });
-    parts.push({ name: 'ingest buffer gauge', stop: async () => unobserveDepth() });
+    let ingest: IngestService | null = null;
+    if (opts.ingest ?? roles.has('ingest')) {
+      const ing = await startIngest(config, kafka, {
+        wrapSend: instrumentSend, // batch sizes, ack latency, Kafka errors in /metrics
+        log: (m) => log.child('ingest').info(m),
+      });
+      ingest = ing;
+      parts.push({ name: 'ingest (producer, batcher, ticks)', stop: () => ing.stop() });
+      const unobserveDepth = observeBufferDepth(() => {
+        const s = ing.status();
+        return s.queuedEvents + s.inFlightEvents;
+      });
+      parts.push({ name: 'ingest buffer gauge', stop: async () => unobserveDepth() });
+    }
 
     // 4. Kafka Streams exact counts: a JVM inside this process (java-bridge); not awaited (a few seconds to
     //    RUNNING), /v1/counts answers 503 and readiness says "starting" until its stores are queryable
@@ -190,7 +201,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     //    peers find (and ask) the instance holding a match's counts.
     let counts: ExactCountsInBackground | null = null;
     let internalUrl: string | null = null;
-    if (opts.streams ?? config.streams.enabled) {
+    const streamsOn = opts.streams ?? (config.streams.enabled && roles.has('streams'));
+    if (streamsOn) {
       const slog = log.child('streams');
       const internal = await startInternalListener(config.internal, createInternalApp({ local: () => counts, token: config.internal.token }));
       parts.push({ name: 'internal listener', stop: () => internal.stop() });
@@ -210,13 +222,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop() });
     const lag = startLagPoller({
       admin,
-      groups: (opts.streams ?? config.streams.enabled) ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
+      groups: streamsOn ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
     });
     parts.push({ name: 'lag poller', stop: async () => lag.stop() });
 
     // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
     let broadcast: BroadcastHandle | null = null;
-    if (opts.broadcast ?? true) {
+    if (opts.broadcast ?? roles.has('broadcast')) {
       const blog = log.child('broadcast');
       const b = await startBroadcast(
         config,
@@ -225,6 +237,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
         supervisorDeps(config, 'window-consumer', blog),
         supervisorDeps(config, 'moment-consumer', blog),
         (id, start) => matches.service.delivers(id, start),
+        supervisorDeps(config, 'control-consumer', blog),
       );
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
@@ -232,6 +245,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       if (consumer) status.push(() => partReadiness(consumer.status(), true, consumer.current()?.groupId));
       const moments = b.momentConsumer;
       if (moments) status.push(() => partReadiness(moments.status(), true, moments.current()?.groupId));
+      const control = b.controlConsumer;
+      if (control) status.push(() => partReadiness(control.status(), true, control.current()?.groupId));
     }
 
     // the summary's mood curves, from the windows the main publisher reads (Spark's `mood`)
@@ -244,7 +259,23 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
     const exactCounts = counts;
     const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
-    const app = createApp({ config, ingest, counts, moments: counts, moods, broadcast: broadcast?.facade ?? null, matches: matches.service, status, faults, log: (m) => log.warn(m) });
+    const app = createApp({
+      config,
+      ingest,
+      counts,
+      moments: counts,
+      moods,
+      broadcast: broadcast?.facade ?? null,
+      matches: matches.service,
+      viewers: broadcast?.directory ?? null,
+      status: [...status, ...(opts.status ?? [])],
+      faults,
+      log: (m) => log.warn(m),
+    });
+    if (!(opts.http ?? true)) {
+      let stopped: Promise<void> | null = null;
+      return { config, url: '', internalUrl, brokers, app, ingest, broadcast: broadcast?.facade ?? null, stop: () => (stopped ??= stopAll()) };
+    }
     const server: ServerType = await new Promise((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
       s.once('error', reject);

@@ -15,13 +15,15 @@ describe('topic durability', () => {
     const d = topicDurability(c, 3);
     expect(d).toEqual({ replicationFactor: 5, minInsyncReplicas: 3 });
     const specs = topicSpecs(c, d);
-    expect(specs.map((s) => s.topic)).toEqual(['emoji-events', 'emoji-windows', 'emoji-exact', 'emoji-metrics', 'emoji-moments', 'emoji-matches']);
+    expect(specs.map((s) => s.topic)).toEqual(['emoji-events', 'emoji-windows', 'emoji-exact', 'emoji-metrics', 'emoji-moments', 'emoji-matches', 'emoji-control']);
     for (const s of specs) {
       expect(s.replicationFactor).toBe(5);
       expect(s.configEntries![0]).toEqual({ name: 'min.insync.replicas', value: '3' });
     }
     // the match lifecycle log keeps the latest record per match_id
-    expect(specs.at(-1)!.configEntries).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
+    expect(specs.at(-2)!.configEntries).toContainEqual({ name: 'cleanup.policy', value: 'compact' });
+    // the control topic keeps a subscription delete as long as a stream token can be used
+    expect(specs.at(-1)!.configEntries).toContainEqual({ name: 'retention.ms', value: String(c.deployment.streamTokenTtlMs) });
   });
 
   it('refuses settings no write could satisfy, and more than one replica on the embedded broker', () => {

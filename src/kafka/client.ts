@@ -63,6 +63,8 @@ export function topicSpecs(config: Config, d: TopicDurability = topicDurability(
     spec(t.moments, 1),
     // the match lifecycle log: the latest record per match_id is all that matters (README "Matches")
     spec(t.matches, 1, [{ name: 'cleanup.policy', value: 'compact' }]),
+    // the control topic (subscription deletes, instance heartbeats) keeps a delete as long as a token lives
+    spec(t.control, 1, [{ name: 'retention.ms', value: String(config.deployment.streamTokenTtlMs) }]),
   ];
 }
 

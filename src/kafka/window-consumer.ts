@@ -39,6 +39,12 @@ export interface WindowConsumerOptions<T = WindowRecord> {
   /** Name of its lag series in /metrics (default main-publisher). */
   lagName?: string;
   log?: (msg: string) => void;
+  /**
+   * A new group starts at the records written since this time (epoch ms) instead of the end of the topic: a
+   * worker that starts (or is restarted) fills its replay history from the topic, so a viewer reconnecting
+   * to it with Last-Event-ID misses nothing. Used only while the group has no committed offsets.
+   */
+  startAtMs?: number;
   /** resolve after the first fetch round (offsets resolved), at most this long (ms). */
   readyTimeoutMs?: number;
 }
@@ -77,6 +83,7 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
   });
   observeConsumerLag(consumer, o.lagName ?? 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
 
+  if (o.startAtMs !== undefined) await startGroupAt(o.kafka, groupId, o.topic, o.startAtMs);
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: false });
   await consumer.run({
@@ -108,4 +115,18 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
       await consumer.disconnect();
     },
   };
+}
+
+/** Commit `groupId`'s offsets on `topic` at the first record at or after `atMs`, if it has none yet. */
+async function startGroupAt(kafka: Kafka, groupId: string, topic: string, atMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    if (committed.some((t) => t.partitions.some((p) => Number(p.offset) >= 0))) return;
+    const partitions = await admin.fetchTopicOffsetsByTimestamp(topic, atMs);
+    await admin.setOffsets({ groupId, topic, partitions });
+  } finally {
+    await admin.disconnect();
+  }
 }

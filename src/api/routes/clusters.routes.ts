@@ -18,10 +18,18 @@ import { CLUSTER_ID_RE, MATCH_ID_RE, SUBSCRIPTION_ID_RE } from '../../domain/ids
 import { retryAfterSeconds, type BroadcastRouteDeps } from './subscriptions.routes.ts';
 
 export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBindings }> {
-  const { facade, config } = deps;
+  const { facade, config, directory } = deps;
   const app = new Hono<{ Bindings: HttpBindings }>();
 
   app.get('/', function listClusters(c) {
+    const scope = c.req.query('scope') ?? 'instance';
+    if (scope !== 'instance' && scope !== 'deployment') {
+      throw new ApiError(400, 'invalid_scope', 'scope must be instance (this process, the default) or deployment (every instance)', 'scope');
+    }
+    if (scope === 'deployment') {
+      if (!directory) throw new ApiError(404, 'no_deployment_view', 'this instance runs alone (no control topic)', 'scope');
+      return c.json({ ...directory.deployment(), clusters: facade.clusters() });
+    }
     return c.json({ clusters: facade.clusters() });
   });
 
@@ -39,6 +47,28 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
       throw new ApiError(400, 'invalid_match_id', 'match must be 1–64 characters of A-Z a-z 0-9 . _ -', 'match');
     }
     if (matchId !== null && deps.matches) requireMatch(deps.matches.subscribable(matchId), 'match');
+    // A subscription made on another instance: its stream_url's token says what it is; adopt it here.
+    const token = c.req.query('token');
+    if (subscriptionId !== null && token !== undefined && directory && !facade.holds(subscriptionId)) {
+      const check = directory.verify(token);
+      if (!check.ok) {
+        throw check.reason === 'expired'
+          ? new ApiError(401, 'token_expired', 'the stream token has expired; POST /v1/subscriptions again', 'token')
+          : new ApiError(401, 'invalid_token', 'the stream token is not valid; use the stream_url from POST /v1/subscriptions', 'token');
+      }
+      const t = check.claims;
+      if (t.s !== subscriptionId || t.c !== clusterId || t.m !== matchId) {
+        throw new ApiError(401, 'invalid_token', 'the stream token names another subscription, cluster or match; use its stream_url as given', 'token');
+      }
+      if (directory.revoked(subscriptionId)) {
+        throw new ApiError(404, 'subscription_not_found', `no subscription "${subscriptionId}" (it was deleted)`, 'subscription');
+      }
+      const adopted = facade.adopt({ subscriptionId, clusterId, matchId });
+      if (!adopted.ok && adopted.code !== 'unavailable') {
+        const retry = retryAfterSeconds(config);
+        throw new ApiError(503, 'at_capacity', `cluster ${clusterId} is at capacity here; retry after ${retry} s`, undefined, undefined, { 'Retry-After': retry });
+      }
+    }
     // EventSource sends Last-Event-ID on reconnect; `last_event_id` in the query is for clients that cannot set headers.
     const lastEventId = c.req.header('last-event-id') || c.req.query('last_event_id') || null;
     if (lastEventId !== null && lastEventId.length > 256) {

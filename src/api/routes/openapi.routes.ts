@@ -146,11 +146,18 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
         delete: {
           summary: 'Leave; the stream ends with event: disconnect (reason "left")',
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { '204': { description: 'deleted' }, '404': errorResponse('no such subscription') },
+          description: 'A subscription held by another instance of the deployment is deleted there (through the control topic); every instance refuses its token from then on.',
+          responses: { '204': { description: 'deleted' }, '404': errorResponse('no such subscription (no instance confirmed within 3 s)') },
         },
       },
       '/v1/clusters': {
-        get: { summary: 'Clusters with their subscribers, viewers and capacity', responses: { '200': json('Clusters', 'every cluster') } },
+        get: {
+          summary: 'Clusters with their subscribers, viewers and capacity',
+          parameters: [
+            { name: 'scope', in: 'query', required: false, schema: { type: 'string', enum: ['instance', 'deployment'], default: 'instance' }, description: 'deployment: also every instance of the deployment (from their heartbeats) and the totals per cluster' },
+          ],
+          responses: { '200': json('Clusters', 'every cluster'), '400': errorResponse('bad scope') },
+        },
       },
       '/v1/clusters/{id}/stream': {
         get: {
@@ -161,10 +168,12 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
             { name: 'subscription', in: 'query', required: false, schema: { type: 'string' }, description: 'from POST /v1/subscriptions; without it the viewer joins ad hoc' },
             { name: 'match', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'token', in: 'query', required: false, schema: { type: 'string' }, description: "from stream_url: lets any instance of the deployment serve the subscription" },
             { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
           ],
           responses: {
             '200': { description: 'the stream: event: window (this schema), event: moment (see /v1/matches/{id}/moments), reset, disconnect', content: { 'text/event-stream': { schema: ref('Window') } } },
+            '401': errorResponse('the token is expired, forged, or names another subscription'),
             '404': errorResponse('no such cluster or subscription'),
             '409': errorResponse('the subscription lives on another cluster'),
             '503': errorResponse('cluster at capacity'),
