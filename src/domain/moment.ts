@@ -1,6 +1,7 @@
 // A moment (README "Moments"): a closed window in which a match's total or one emoji's count jumped well above
 // its own recent baseline. The rule has ONE implementation, in Java (jvm/ MomentRule, run by the Kafka
 // Streams topology on exact counts); TypeScript only reads and delivers the records it writes to emoji-moments.
+import { MATCH_ID_RE } from './ids.ts';
 import { parseJsonObject } from './json.ts';
 
 export interface MomentRecord {
@@ -32,6 +33,8 @@ export function parseMomentRecord(text: string): MomentRecord | null {
   const m = parseJsonObject(text);
   if (!m) return null;
   if (typeof m.match_id !== 'string' || typeof m.window_start !== 'string' || typeof m.window_end !== 'string') return null;
+  // the match id becomes the SSE `id:` line: only the API's id characters (no CR/LF), as ingest accepts
+  if (!MATCH_ID_RE.test(m.match_id)) return null;
   if (Number.isNaN(Date.parse(m.window_start)) || typeof m.peak_emoji !== 'string') return null;
   if (typeof m.score !== 'number' || typeof m.total !== 'number' || typeof m.counts !== 'object' || m.counts === null) return null;
   return m as unknown as MomentRecord;

@@ -2,6 +2,7 @@
 // scale rule, window bounds, window ids and the record shape. The Java side (spark/, jvm/) keeps its
 // own copy; both are held to contracts/*.json by their tests.
 import { DEFAULT_MOOD_TABLE, moodOf, type Mood, type MoodTable } from '../mood.ts';
+import { MATCH_ID_RE } from './ids.ts';
 import { parseJsonObject } from './json.ts';
 
 
@@ -83,6 +84,8 @@ export function parseWindowRecord(text: string): WindowRecord | null {
   const w = parseJsonObject(text);
   if (!w) return null;
   if (typeof w.match_id !== 'string' || typeof w.window_start !== 'string' || typeof w.window_end !== 'string') return null;
+  // the match id becomes the SSE `id:` line: only the API's id characters (no CR/LF), as ingest accepts
+  if (!MATCH_ID_RE.test(w.match_id)) return null;
   if (Number.isNaN(Date.parse(w.window_start)) || Number.isNaN(Date.parse(w.window_end))) return null;
   if (typeof w.counts !== 'object' || w.counts === null || typeof w.swarm !== 'object' || w.swarm === null) return null;
   if (typeof w.total !== 'number') return null;

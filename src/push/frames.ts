@@ -17,14 +17,20 @@ export const HEARTBEAT_FRAME = Buffer.from(':hb\n\n');
 /** How long an EventSource waits before it reconnects. */
 export const retryFrame = (ms: number): Buffer => Buffer.from(`retry: ${ms}\n\n`);
 
+/**
+ * A field value built from data (a match id read from Kafka): CR, LF and NUL removed, so it can neither end
+ * its line and inject another field or event, nor make the browser drop the id.
+ */
+export const sseField = (value: string): string => value.replace(/[\r\n\0]/g, '');
+
 /** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
 export function windowFrame(id: string, w: WindowRecord): Buffer {
-  return Buffer.from(`id: ${id}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
+  return Buffer.from(`id: ${sseField(id)}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
 }
 
 /** `id: moment:…\nevent: moment\ndata: <json>\n\n`: a moment (README "Moments"), replayable like a window. */
 export function momentFrame(id: string, m: MomentRecord): Buffer {
-  return Buffer.from(`id: ${id}\nevent: moment\ndata: ${JSON.stringify(m)}\n\n`, 'utf8');
+  return Buffer.from(`id: ${sseField(id)}\nevent: moment\ndata: ${JSON.stringify(m)}\n\n`, 'utf8');
 }
 
 /** The viewer's Last-Event-ID is older than the history: what follows is the whole history, not a resume. */
