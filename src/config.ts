@@ -34,6 +34,10 @@ const EnvSchema = z.object({
   HOST: str('127.0.0.1'),
   PORT: int(8080, 0, 65535),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // auto: pretty lines when stderr is a terminal, JSON lines (one object each) otherwise
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  // one line per HTTP request with its request id: all, refusals (status >= 400) or off
+  ACCESS_LOG: z.enum(['all', 'refusals', 'off']).default('all'),
 
   // Kafka: unset KAFKA_BROKERS → an embedded broker is started on KAFKA_PORT
   KAFKA_BROKERS: z.string().optional(),
@@ -218,6 +222,8 @@ export interface Config {
   host: string;
   port: number;
   logLevel: Env['LOG_LEVEL'];
+  logFormat: Env['LOG_FORMAT'];
+  accessLog: Env['ACCESS_LOG'];
   kafka: {
     /** null → start the embedded broker on `embeddedPort`. */
     brokers: string[] | null;
@@ -481,6 +487,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     host: e.HOST,
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    accessLog: e.ACCESS_LOG,
     kafka: {
       brokers,
       embeddedPort: e.KAFKA_PORT,

@@ -1,27 +1,71 @@
-// A tiny leveled logger: one line per message, with the part that speaks. Level comes from Config.
+// The platform's logger: pino, one JSON object per line on stderr (what a log shipper reads), or pino-pretty's
+// colored lines when stderr is a terminal (LOG_FORMAT=auto; json or pretty to force one). Every line names
+// the part that speaks (`part`); `fields` carry structured values (ids, counts, timings). Level from Config.
+// Client-supplied strings never go into a message: log route patterns, codes and sizes, not raw paths or bodies.
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import pretty from 'pino-pretty';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type LogFormat = 'auto' | 'json' | 'pretty';
+export type Fields = Record<string, unknown>;
 
 export interface Logger {
-  debug(msg: string): void;
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
+  debug(msg: string, fields?: Fields): void;
+  info(msg: string, fields?: Fields): void;
+  warn(msg: string, fields?: Fields): void;
+  error(msg: string, fields?: Fields): void;
+  /** The same logger speaking as another part (replaces `part`, never nests). */
   child(part: string): Logger;
+  isLevelEnabled(level: Level): boolean;
 }
 
-export function createLogger(level: Level = 'info', part = 'emostream', sink: (line: string) => void = (l) => process.stderr.write(l + '\n')): Logger {
-  const min = ORDER[level];
-  const emit = (lv: Level, msg: string) => {
-    if (ORDER[lv] >= min) sink(`${new Date().toISOString()} ${lv.toUpperCase().padEnd(5)} [${part}] ${msg}`);
-  };
+export interface LoggerOptions {
+  format?: LogFormat;
+  /** Where lines go (tests); default stderr. A pretty format ignores it unless it is a TTY check. */
+  destination?: DestinationStream;
+  /** Whether the destination is a terminal (default: process.stderr.isTTY). */
+  tty?: boolean;
+  /** Fields on every line, kept by every child (e.g. the API worker's index). */
+  fields?: Fields;
+}
+
+function wrap(root: Pino, part: string): Logger {
+  const p = root.child({ part });
+  const at = (level: Level) => (msg: string, fields?: Fields) => (fields ? p[level](fields, msg) : p[level](msg));
   return {
-    debug: (m) => emit('debug', m),
-    info: (m) => emit('info', m),
-    warn: (m) => emit('warn', m),
-    error: (m) => emit('error', m),
-    child: (p) => createLogger(level, p, sink),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (other) => wrap(root, other),
+    isLevelEnabled: (level) => p.isLevelEnabled(level),
   };
+}
+
+export function createLogger(level: Level = 'info', part = 'emostream', opts: LoggerOptions = {}): Logger {
+  const tty = opts.tty ?? Boolean(process.stderr.isTTY);
+  const format = opts.format ?? 'auto';
+  const usePretty = format === 'pretty' || (format === 'auto' && tty);
+  const destination = usePretty
+    ? pretty({
+        destination: opts.destination ?? 2,
+        sync: true,
+        colorize: tty,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname,part',
+        messageFormat: '[{part}] {msg}',
+      })
+    : (opts.destination ?? pino.destination({ dest: 2, sync: true }));
+  const root = pino(
+    {
+      level,
+      base: { pid: process.pid, ...opts.fields },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return wrap(root, part);
 }
 
 export const silentLogger: Logger = {
@@ -30,4 +74,5 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
   child: () => silentLogger,
+  isLevelEnabled: () => false,
 };

@@ -22,7 +22,10 @@ try {
 }
 const worker = cluster.isWorker ? config.deployment.workerIndex : null;
 const primary = cluster.isPrimary && config.deployment.apiWorkers > 1;
-const log = createLogger(config.logLevel, worker === null ? (primary ? 'emostream-primary' : 'emostream') : `emostream-w${worker}`);
+const log = createLogger(config.logLevel, worker === null ? (primary ? 'emostream-primary' : 'emostream') : `emostream-w${worker}`, {
+  format: config.logFormat,
+  fields: worker === null ? {} : { worker }, // kept by every part's child logger
+});
 // one secret per deployment for the stream tokens: the workers receive the primary's
 config = { ...config, deployment: { ...config.deployment, streamTokenSecret: deploymentSecret(config) } };
 const t0 = Date.now();

@@ -3,13 +3,16 @@
 // passes the parts it started; a part left out (null) leaves its routes out.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
 import type { ViewerDirectory } from '../ports/viewers.ts';
 import type { MoodCurves } from '../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
+import { accessLog } from './access-log.ts';
 import { adminGuard, passes } from './admin.ts';
 import type { MatchAdmin, MatchGate } from '../matches/service.ts';
 import { ApiError } from './errors.ts';
@@ -22,7 +25,7 @@ import { emojiRoutes } from './routes/emoji.routes.ts';
 import { faultRoutes, type FaultTargets } from './routes/faults.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { matchesRoutes } from './routes/matches.routes.ts';
-import { metricsRoutes, requestMetrics } from './routes/metrics.routes.ts';
+import { metricsRoutes, requestMetrics, routeLabel } from './routes/metrics.routes.ts';
 import { openapiRoutes } from './routes/openapi.routes.ts';
 import { subscriptionRoutes } from './routes/subscriptions.routes.ts';
 
@@ -49,13 +52,16 @@ export interface AppDeps {
   /** The match lifecycle (MATCH_POLICY): gates ingest, subscriptions and match queries, and the admin API. Absent: every match id is accepted. */
   matches?: (MatchGate & MatchAdmin) | null;
   now?: () => number;
-  log?: (msg: string) => void;
+  /** The API's logger (access log, unexpected errors); a plain function gets the unexpected errors only. */
+  log?: Logger | ((msg: string) => void);
 }
 
 export function createApp(deps: AppDeps): Hono {
   const { config, ingest, counts, broadcast } = deps;
   const matches = deps.matches ?? null;
-  const log = deps.log ?? ((m: string) => console.error(m));
+  const logger = typeof deps.log === 'object' ? deps.log : silentLogger;
+  const log: (msg: string, fields?: Record<string, unknown>) => void =
+    typeof deps.log === 'function' ? deps.log : deps.log ? (m, fields) => logger.error(m, fields) : (m) => console.error(m);
   const retryAfter = String(config.ingest.retryAfterS);
 
   const ready: ReadinessCheck[] = [];
@@ -95,6 +101,8 @@ export function createApp(deps: AppDeps): Hono {
   ];
 
   const app = new Hono();
+  app.use('*', requestId({ limitLength: 64 })); // X-Request-Id: the client's when well-formed, else a UUID
+  app.use('*', accessLog(logger, config.accessLog)); // one line per request, after its answer (src/api/access-log.ts)
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
   app.use('/metrics', admin);
   app.use('/faults/*', admin);
@@ -139,7 +147,8 @@ export function createApp(deps: AppDeps): Hono {
       c.set('errorCode', `http_${err.status}`);
       return c.json({ error: { code: `http_${err.status}`, message: err.message || 'request refused' } }, err.status);
     }
-    log(`api: unexpected error on ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack : String(err)}`);
+    // the route pattern, never the raw path: no client-chosen string in the log
+    log(`api: unexpected error on ${c.req.method} ${routeLabel(c)}: ${err instanceof Error ? err.stack : String(err)}`, { req_id: c.get('requestId') });
     c.set('errorCode', 'internal');
     return c.json({ error: { code: 'internal', message: 'internal server error' } }, 500);
   });

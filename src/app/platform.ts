@@ -270,7 +270,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       viewers: broadcast?.directory ?? null,
       status: [...status, ...(opts.status ?? [])],
       faults,
-      log: (m) => log.warn(m),
+      log: log.child('api'),
     });
     if (!(opts.http ?? true)) {
       let stopped: Promise<void> | null = null;

@@ -1,7 +1,11 @@
-// Child processes the platform runs (the embedded broker and the Spark job are JVMs): spawn one with its output
-// in a log file under the data folder; stop() asks politely (SIGTERM) and insists after a timeout.
+// Child processes the platform runs (the embedded broker and the Spark job are JVMs): spawn one with its log in
+// a file under the data folder; stop() asks politely (SIGTERM) and insists after a timeout.
+// The log rolls: the JVM's log4j2 writes `logFile` itself (log4j2-rolling.properties in the runtime, merged
+// over its log4j2.properties), rolling at JVM_LOG_MAX_BYTES and keeping JVM_LOG_FILES older files
+// (`logFile.1` newest). What the JVM prints outside log4j2 (a crash, an early failure) goes to `<logFile>.out`,
+// moved aside to `.out.1` at a start when it has grown past JVM_LOG_MAX_BYTES.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface JavaProcessOptions {
@@ -25,6 +29,17 @@ export interface JavaProcess {
   readonly exited: Promise<number | string>;
   stop(timeoutMs?: number): Promise<void>;
 }
+
+export const JVM_LOG_MAX_BYTES = 20 * 1024 * 1024;
+export const JVM_LOG_FILES = 5;
+
+/** The system properties that make a child JVM's log4j2 roll `logFile` (see the top of this file). */
+export const rollingLogFlags = (logFile: string): string[] => [
+  '-Dlog4j2.configurationFile=log4j2.properties,log4j2-rolling.properties',
+  `-Demostream.log.file=${logFile}`,
+  `-Demostream.log.maxSize=${JVM_LOG_MAX_BYTES}`,
+  `-Demostream.log.files=${JVM_LOG_FILES}`,
+];
 
 export const javaBin = (): string => (process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java');
 
@@ -54,9 +69,15 @@ export function killChildJvms(): number {
 export function spawnJava(o: JavaProcessOptions): JavaProcess {
   assertBuilt(o.libDir, o.name);
   mkdirSync(dirname(o.logFile), { recursive: true });
-  // The JVM writes its log file directly (not through Node), so the log survives whatever Node does.
-  const fd = openSync(o.logFile, 'a');
-  const args = [`-Xmx${o.heap}`, ...(o.jvmArgs ?? []), '-cp', join(o.libDir, '*'), o.mainClass, ...(o.args ?? [])];
+  // The JVM writes its log files directly (not through Node), so the log survives whatever Node does.
+  const outFile = `${o.logFile}.out`;
+  try {
+    if (statSync(outFile).size > JVM_LOG_MAX_BYTES) renameSync(outFile, `${outFile}.1`);
+  } catch {
+    /* no output file yet */
+  }
+  const fd = openSync(outFile, 'a');
+  const args = [`-Xmx${o.heap}`, ...(o.jvmArgs ?? []), ...rollingLogFlags(o.logFile), '-cp', join(o.libDir, '*'), o.mainClass, ...(o.args ?? [])];
   const child = spawn(javaBin(), args, {
     cwd: o.cwd,
     env: { ...process.env, ...o.env },

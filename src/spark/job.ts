@@ -1,7 +1,7 @@
 // The Spark aggregation job (spark/, io.emostream.spark.Job) as a child JVM: master local[2] by default, heap
 // capped, log at <dataDir>/logs/spark.log, checkpoint under <dataDir>/spark/checkpoint. Configuration goes to
 // the JVM as command-line arguments built from Config; the job reads nothing from the environment.
-import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { moodTableSpec, type Config } from '../config.ts';
 import { spawnJava, type JavaProcess } from '../processes/java-process.ts';
@@ -137,6 +137,8 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
       return;
     }
     try {
+      // log4j2 rolled the file (src/processes/java-process.ts): the new one is read from its start
+      if (fstatSync(fd).size < offset) offset = 0;
       const buf = Buffer.alloc(256 * 1024);
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, offset);

@@ -1,7 +1,7 @@
 // `GET /metrics`: Prometheus text format, from the one registry in src/metrics/registry.ts.
 // Also `requestMetrics()`, the middleware that counts requests by route pattern and status.
 // Both mounted by createApp (src/api/app.ts): requestMetrics() first, so it sees every response (errors included).
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Registry } from 'prom-client';
 import { httpRequestDuration, httpRequests, ingestRefused, registry as defaultRegistry } from '../../metrics/registry.ts';
@@ -18,6 +18,17 @@ export function metricsRoutes(registry: Registry = defaultRegistry): Hono {
   return app;
 }
 
+/** The route PATTERN a request matched (e.g. `/v1/clusters/:id/stream`), or `unmatched`: a bounded label. */
+export function routeLabel(c: Context): string {
+  try {
+    const p = routePath(c, -1);
+    if (p && p !== '*' && p !== '/*') return p;
+  } catch {
+    /* no route matched */
+  }
+  return 'unmatched';
+}
+
 /**
  * Counts every request by method, route PATTERN (e.g. `/v1/clusters/:id/stream`, never the raw path, so
  * the label set stays bounded) and status. Requests that match no route are labelled `unmatched`.
@@ -29,13 +40,7 @@ export function requestMetrics(): MiddlewareHandler {
     try {
       await next();
     } finally {
-      let route = 'unmatched';
-      try {
-        const p = routePath(c, -1);
-        if (p && p !== '*' && p !== '/*') route = p;
-      } catch {
-        /* no route matched */
-      }
+      const route = routeLabel(c);
       const method = c.req.method;
       // c.res is the error response when onError handled a throw; 500 if nothing was produced
       const status = String(c.res?.status ?? 500);

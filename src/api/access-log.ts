@@ -1,0 +1,31 @@
+// The access log: one line per request, after its answer, with the request id that the response echoes as
+// X-Request-Id (Hono's requestId middleware: a client's X-Request-Id is kept only when it is at most 64
+// characters of A-Z a-z 0-9 _ - =, else a fresh UUID). Lines carry the route PATTERN
+// (`/v1/clusters/:id/stream`), never the raw path or query, so no client-chosen string reaches the log.
+// ACCESS_LOG: all | refusals (status >= 400) | off.
+import type { MiddlewareHandler } from 'hono';
+import type { Logger } from '../log.ts';
+import { routeLabel } from './routes/metrics.routes.ts';
+
+export type AccessLogMode = 'all' | 'refusals' | 'off';
+
+export function accessLog(log: Logger, mode: AccessLogMode): MiddlewareHandler {
+  return async function accessLogMiddleware(c, next) {
+    const t0 = performance.now();
+    try {
+      await next();
+    } finally {
+      const status = c.res?.status ?? 500;
+      if (mode !== 'off' && (mode === 'all' || status >= 400) && log.isLevelEnabled('info')) {
+        log.info('request', {
+          req_id: c.get('requestId'),
+          method: c.req.method,
+          route: routeLabel(c),
+          status,
+          ms: Math.round((performance.now() - t0) * 10) / 10,
+          ...(status >= 400 && c.get('errorCode') ? { code: c.get('errorCode') } : {}),
+        });
+      }
+    }
+  };
+}
