@@ -10,6 +10,8 @@ const fake = (over: Partial<LocalExactCounts> = {}): LocalExactCounts => ({
   moments: (m, f, t) => ({ match_id: m, from: new Date(f).toISOString(), to: new Date(t).toISOString(), moments: [] }),
   topMoments: () => [],
   knowsMatch: (m) => m === 'known',
+  localMatches: () => ({ partitions: [1], matches: [{ match_id: 'a', totals: { '🔥': 1 }, total: 1 }] }),
+  instances: () => ({ self: '127.0.0.1:1', state: 'RUNNING', partitions: 2, instances: [] }),
   ...over,
 });
 const post = (app: ReturnType<typeof createInternalApp>, q: string, args: unknown, headers: Record<string, string> = {}) =>
@@ -22,6 +24,7 @@ describe('internal app (peers query the exact counts held here)', () => {
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ result: totals('ind-aus') });
     expect(await (await post(app, 'knowsMatch', ['known'])).json()).toEqual({ result: true });
+    expect(await (await post(app, 'localMatches', [])).json()).toEqual({ result: fake().localMatches() });
     expect(await (await app.request('/internal/healthz')).json()).toEqual({ ok: true, state: 'RUNNING' });
   });
 

@@ -20,6 +20,7 @@ export const INTERNAL_QUERIES = {
   moments: ['match', 'ms', 'ms', 'int'],
   topMoments: ['match', 'int'],
   knowsMatch: ['match'],
+  localMatches: [],
 } as const satisfies Record<string, readonly ('match' | 'ms' | 'int')[]>;
 export type InternalQuery = keyof typeof INTERNAL_QUERIES;
 
@@ -74,7 +75,7 @@ export function createInternalApp(o: InternalAppOptions): Hono {
     if (!local) return c.json(unavailable('NOT_STARTED', 'exact counts are not started on this instance'), 503);
     try {
       const fn = local[q] as (...a: unknown[]) => unknown;
-      return c.json({ result: fn.apply(local, body.args) });
+      return c.json({ result: await fn.apply(local, body.args) });
     } catch (err) {
       if (err instanceof CountsUnavailableError) return c.json(unavailable(err.state, err.message), 503);
       throw err;

@@ -25,6 +25,7 @@ import type { ReadinessCheck } from '../ports/readiness.ts';
 import { startSparkJob, type SparkJob } from '../spark/job.ts';
 import { supervise } from '../supervision/supervisor.ts';
 import { startExactCountsInBackground, type ExactCountsInBackground } from '../streams/bridge.ts';
+import { distributedCounts, peerOptions } from '../streams/distributed.ts';
 import { createInternalApp } from '../api/internal.ts';
 import { startBroadcast, type BroadcastHandle } from './broadcast.ts';
 import { startInternalListener } from './internal-listener.ts';
@@ -259,11 +260,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
     const exactCounts = counts;
     const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
+    // the routes ask this instance's stores, or the peer holding the match (interactive queries across instances)
+    const routed = exactCounts ? distributedCounts(exactCounts, peerOptions(config)) : null;
     const app = createApp({
       config,
       ingest,
-      counts,
-      moments: counts,
+      counts: routed,
+      moments: routed,
       moods,
       broadcast: broadcast?.facade ?? null,
       matches: matches.service,

@@ -10,11 +10,13 @@ import { join, resolve } from 'node:path';
 import { bootstrapServers, type Config } from '../config.ts';
 import {
   CountsUnavailableError,
-  type CountsFacade,
+  KeyElsewhereError,
   type ExactWindows,
+  type LocalExactCounts,
+  type LocalMatches,
   type MatchMoments,
   type MatchTotals,
-  type MomentsFacade,
+  type StreamsInstances,
   type StreamsMetrics,
 } from './counts.ts';
 import type { MomentRecord } from '../domain/moment.ts';
@@ -38,7 +40,9 @@ interface JavaFacade {
   windowsSync(matchId: string, fromMs: number, toMs: number): string;
   momentsSync(matchId: string, fromMs: number, toMs: number, limit: number): string;
   topMomentsSync(matchId: string, k: number): string;
-  knowsMatchSync(matchId: string): boolean;
+  knowsMatchSync(matchId: string): string;
+  localMatchesSync(): string;
+  instancesSync(): string;
   metricsSync(): string;
 }
 
@@ -137,7 +141,11 @@ export function topologyConfig(config: Config): TopologyConfig {
   };
 }
 
-export interface ExactCounts extends CountsFacade, MomentsFacade {
+/**
+ * This instance's Kafka Streams: queries answer from its own stores, and throw KeyElsewhereError for a
+ * match another instance holds (src/streams/distributed.ts turns that into a question to that instance).
+ */
+export interface ExactCounts extends LocalExactCounts {
   metrics(): StreamsMetrics;
   readiness(): Readiness;
   /** ms from start() until RUNNING and the first successful store query. */
@@ -213,28 +221,35 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
   log(`exact counts: Kafka Streams ${tc.applicationId} queryable after ${queryableAfterMs} ms`);
 
   let closing: Promise<void> | null = null;
-  const query = <T>(fn: () => string): T => {
+  const query = <T>(fn: () => string, matchId?: string): T => {
     if (closing) throw new CountsUnavailableError('CLOSED', 'exact counts are closed');
+    let out: T & { $owner?: string };
     try {
-      return JSON.parse(fn()) as T;
+      out = JSON.parse(fn()) as T & { $owner?: string };
     } catch (err) {
       const state = facade.stateSync();
       if (state !== 'RUNNING') throw new CountsUnavailableError(state, `exact counts are not queryable (Kafka Streams is ${state})`);
       if (err instanceof Error && /InvalidStateStore/.test(err.message)) {
-        throw new CountsUnavailableError(state, 'exact counts stores are being restored or rebalanced');
+        // the facade says why: which instance holds the match is being settled, or the partition is restoring / moved
+        const why = /InvalidStateStoreException: ([^\n]+)/.exec(err.message)?.[1]?.trim();
+        throw new CountsUnavailableError('REBALANCING', `exact counts stores are being restored or rebalanced${why ? ` (${why})` : ''}`);
       }
       throw err;
     }
+    if (typeof out === 'object' && out !== null && typeof out.$owner === 'string') throw new KeyElsewhereError(out.$owner, matchId ?? '?');
+    return out;
   };
 
   return {
     queryableAfterMs,
     state: () => (closing ? 'CLOSED' : facade.stateSync()),
-    totals: (matchId) => query<MatchTotals>(() => facade.totalsSync(matchId)),
-    windows: (matchId, fromMs, toMs) => query<ExactWindows>(() => facade.windowsSync(matchId, fromMs, toMs)),
-    moments: (matchId, fromMs, toMs, limit) => query<MatchMoments>(() => facade.momentsSync(matchId, fromMs, toMs, limit)),
-    topMoments: (matchId, k) => query<MomentRecord[]>(() => facade.topMomentsSync(matchId, k)),
-    knowsMatch: (matchId) => query<boolean>(() => String(facade.knowsMatchSync(matchId))),
+    totals: (matchId) => query<MatchTotals>(() => facade.totalsSync(matchId), matchId),
+    windows: (matchId, fromMs, toMs) => query<ExactWindows>(() => facade.windowsSync(matchId, fromMs, toMs), matchId),
+    moments: (matchId, fromMs, toMs, limit) => query<MatchMoments>(() => facade.momentsSync(matchId, fromMs, toMs, limit), matchId),
+    topMoments: (matchId, k) => query<MomentRecord[]>(() => facade.topMomentsSync(matchId, k), matchId),
+    knowsMatch: (matchId) => query<{ known: boolean }>(() => facade.knowsMatchSync(matchId), matchId).known,
+    localMatches: () => query<LocalMatches>(() => facade.localMatchesSync()),
+    instances: () => query<StreamsInstances>(() => facade.instancesSync()),
     metrics: () => JSON.parse(facade.metricsSync()) as StreamsMetrics,
     readiness() {
       if (closing) return { name: 'kafka-streams', ok: false, detail: 'closed' };
@@ -261,7 +276,7 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
   };
 }
 
-export interface ExactCountsInBackground extends CountsFacade, MomentsFacade {
+export interface ExactCountsInBackground extends LocalExactCounts {
   /** Resolves with the ms until queryable; rejects if the topology could not start. */
   readonly ready: Promise<number>;
   /** null until ready */
@@ -340,6 +355,8 @@ export function startExactCountsInBackground(
     moments: (m, f, t, n) => live().moments(m, f, t, n),
     topMoments: (m, k) => live().topMoments(m, k),
     knowsMatch: (m) => live().knowsMatch(m),
+    localMatches: () => live().localMatches(),
+    instances: () => live().instances(),
     metrics: () => (sup.current() && !closed ? sup.current()!.metrics() : exact && !closed ? exact.metrics() : null),
     readiness() {
       const st = sup.status();

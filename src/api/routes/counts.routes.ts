@@ -1,5 +1,8 @@
 // GET /v1/counts?match=…                      → running exact totals of a match (Kafka Streams, exactly-once)
 // GET /v1/counts/windows?match=…&from=…&to=…  → exact counts of the 2 s windows starting in [from, to)
+// GET /v1/counts/matches                      → running totals of every match (merged over the instances)
+// With several instances, the facade (src/streams/distributed.ts) asks the instance holding the match; an
+// answer that cannot be whole (rebalancing, a peer not answering) is 503 with Retry-After and the reason.
 // Mounted by createApp (src/api/app.ts) when exact counts run; the facade is narrow (src/streams/counts.ts)
 // so tests pass a fake.
 import { Hono } from 'hono';
@@ -43,12 +46,12 @@ export function timeParam(field: string, v: string | undefined, def: number): nu
   throw new ApiError(400, 'invalid_format', `${field} must be an ISO-8601 date-time (e.g. 2026-11-28T15:00:00.000Z) or epoch milliseconds`, field);
 }
 
-/** Run a Kafka Streams query; not queryable (CountsUnavailableError) → 503 with Retry-After. */
+/** Run a Kafka Streams query (here or on the peer holding the key); not queryable (CountsUnavailableError) → 503 with Retry-After. */
 export const unavailableAs503 = (retryAfterS = 2) => {
   const retryAfter = String(retryAfterS);
-  return <T>(fn: () => T): T => {
+  return async <T>(fn: () => T | Promise<T>): Promise<T> => {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (err instanceof CountsUnavailableError) {
         throw new ApiError(503, 'unavailable', `${err.message}; retry after ${retryAfter} s`, undefined, undefined, { 'Retry-After': retryAfter });
@@ -65,11 +68,15 @@ export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}):
   const guarded = unavailableAs503(o.retryAfterS);
 
   return new Hono()
-    .get('/', (c) => {
+    .get('/', async (c) => {
       const match = matchParam(c.req.query('match'), o.matches);
-      return c.json(guarded(() => counts.totals(match)));
+      return c.json(await guarded(() => counts.totals(match)));
     })
-    .get('/windows', (c) => {
+    .get('/matches', async (c) => {
+      if (!counts.matches) throw new ApiError(404, 'not_found', 'totals of every match are not available here');
+      return c.json(await guarded(() => counts.matches!()));
+    })
+    .get('/windows', async (c) => {
       const match = matchParam(c.req.query('match'), o.matches);
       const to = timeParam('to', c.req.query('to'), now());
       const from = timeParam('from', c.req.query('from'), to - defaultRangeMs);
@@ -77,7 +84,7 @@ export function countsRoutes(counts: CountsFacade, o: CountsRoutesOptions = {}):
       if (to - from > maxRangeMs) {
         throw new ApiError(400, 'range_too_long', `from..to may span at most ${maxRangeMs} ms, got ${to - from} ms`, 'to');
       }
-      return c.json(guarded(() => counts.windows(match, from, to)));
+      return c.json(await guarded(() => counts.windows(match, from, to)));
     });
 }
 

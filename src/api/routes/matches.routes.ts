@@ -39,30 +39,30 @@ export function matchesRoutes(o: MatchesRoutesOptions): Hono {
   const guarded = unavailableAs503(o.retryAfterS);
 
   /** The path's match id, known to the exact counts (404 otherwise). */
-  const knownMatch = (id: string): string => {
+  const knownMatch = async (id: string): Promise<string> => {
     if (!MATCH_ID_RE.test(id)) throw new ApiError(400, 'invalid_format', 'the match id must be 1–64 characters of A–Z a–z 0–9 . _ -', 'id');
     if (o.matches) requireMatch(o.matches.queryable(id), 'id');
-    if (!guarded(() => o.moments.knowsMatch(id))) {
+    if (!(await guarded(() => o.moments.knowsMatch(id)))) {
       throw new ApiError(404, 'unknown_match', `no reaction was ever counted for match ${id}`, 'id');
     }
     return id;
   };
 
   return new Hono()
-    .get('/:id/moments', (c) => {
+    .get('/:id/moments', async (c) => {
       const to = timeParam('to', c.req.query('to'), now());
       const from = timeParam('from', c.req.query('from'), Math.max(0, to - o.retentionMs));
       if (from >= to) throw new ApiError(400, 'invalid_range', 'from must be before to', 'from');
       const limit = intParam('limit', c.req.query('limit'), 100, 1, 1000);
-      const id = knownMatch(c.req.param('id'));
-      return c.json(guarded(() => o.moments.moments(id, from, to, limit)));
+      const id = await knownMatch(c.req.param('id'));
+      return c.json(await guarded(() => o.moments.moments(id, from, to, limit)));
     })
-    .get('/:id/summary', (c) => {
+    .get('/:id/summary', async (c) => {
       const k = intParam('moments', c.req.query('moments'), 5, 0, 50);
       const maxPoints = intParam('points', c.req.query('points'), 120, 1, 2000);
-      const id = knownMatch(c.req.param('id'));
-      const totals = guarded(() => o.counts.totals(id));
-      const top = k > 0 ? guarded(() => o.moments.topMoments(id, k)) : [];
+      const id = await knownMatch(c.req.param('id'));
+      const totals = await guarded(() => o.counts.totals(id));
+      const top = k > 0 ? await guarded(() => o.moments.topMoments(id, k)) : [];
       const curve = o.moods ? o.moods.curve(id, maxPoints) : { points: [], windows: 0 };
       return c.json({
         match_id: id,

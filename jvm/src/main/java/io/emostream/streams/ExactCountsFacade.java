@@ -20,9 +20,15 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -40,14 +46,29 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  *
  * Call start/awaitQueryable/close asynchronously from Node (they block); the queries are cheap and meant to be
  * called synchronously. Nothing here calls back into JavaScript.
+ *
+ * Several instances (one application.id, each with its own application.server): a query about one match
+ * asks Kafka Streams which instance holds the match's active store partition (queryMetadataForKey) and runs
+ * on that partition here if it is this instance; otherwise it returns {"$owner":"host:port"} and the
+ * TypeScript side asks that instance's internal listener (src/streams/distributed.ts), whose facade then
+ * answers from its own partition. While the owner is not known (state not RUNNING, a rebalance) or the
+ * partition is not queryable here (restoring, just moved) the query throws InvalidStateStoreException, which
+ * the API answers with 503: never an answer from a part of the stores. Queries over every match
+ * (localMatches) answer for the partitions active here and name them, so the caller can check that the
+ * union of its peers' answers covers every partition. Without an application.server (one instance, no
+ * peers) every query runs on all local stores.
  */
 public final class ExactCountsFacade {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectMapper ASCII_JSON = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
     private static final long QUERY_RETRY_BUDGET_MS = 300;
+    private static final Serializer<String> KEYS = new StringSerializer();
 
     private final TopologyCounters counters = new TopologyCounters();
     private volatile ExactCountsConfig config;
+    private volatile KafkaClientSettings client = KafkaClientSettings.defaults();
+    /** This instance's application.server; null: the only instance (no interactive queries across instances). */
+    private volatile HostInfo self;
     private volatile KafkaStreams streams;
     private volatile boolean closed;
     private volatile String lastError;
@@ -61,7 +82,10 @@ public final class ExactCountsFacade {
         // before any store opens: RocksDB's native load would otherwise take SIGCHLD away from Node
         NativeLibraries.loadRocksDbKeepingSigchld();
         ExactCountsConfig cfg = ExactCountsConfig.fromJson(configJson);
-        cfg = fromCluster(cfg);
+        KafkaClientSettings cs = KafkaClientSettings.fromJson(configJson);
+        this.client = cs;
+        this.self = cs.applicationServer() == null ? null : HostInfo.buildFromEndpoint(cs.applicationServer());
+        cfg = fromCluster(cfg, cs);
         this.config = cfg;
         startClient();
     }
@@ -86,8 +110,9 @@ public final class ExactCountsFacade {
     }
 
     private void startClient() {
-        KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(config, counters),
-                ExactCountsTopology.streamsProperties(config));
+        Properties props = ExactCountsTopology.streamsProperties(config);
+        props.putAll(client.streamsProperties()); // application.server, standbys, TLS / SASL
+        KafkaStreams ks = new KafkaStreams(ExactCountsTopology.buildTopology(config, counters), props);
         // A failed stream thread stops the client (state ERROR) instead of being replaced here: the supervisor
         // in TypeScript recreates the client with a backoff and a failure budget per time period, the same
         // policy as every other part, logged and counted in restarts_total{part="kafka-streams"}.
@@ -109,11 +134,11 @@ public final class ExactCountsFacade {
      * topic (the window stage waits for each partition's clock) and the number of brokers (the internal topics'
      * default replication, ExactCountsConfig.resolveReplication).
      */
-    private static ExactCountsConfig fromCluster(ExactCountsConfig cfg) {
+    private static ExactCountsConfig fromCluster(ExactCountsConfig cfg, KafkaClientSettings cs) {
         boolean needPartitions = cfg.sourcePartitions() < 1;
         boolean needBrokers = cfg.replicationFactor() < 1 || cfg.minInsyncReplicas() < 1;
         if (!needPartitions && !needBrokers) return cfg;
-        Properties p = new Properties();
+        Properties p = cs.securityProperties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
             if (needPartitions) {
@@ -147,23 +172,135 @@ public final class ExactCountsFacade {
         return ks.state().name();
     }
 
-    /** RUNNING and both stores answer (a lookup of a key that need not exist). */
+    /**
+     * RUNNING and both stores answer (a lookup of a key that need not exist) — with peers, only where this
+     * instance holds active partitions of them (an instance may hold none: it then forwards every query).
+     */
     public boolean isQueryable() {
         KafkaStreams ks = streams;
         if (ks == null || ks.state() != KafkaStreams.State.RUNNING) return false;
         try {
-            totalsStore(ks).get(Topics.TICK_KEY);
-            windowStore(ks).fetch(Topics.TICK_KEY, 0L);
+            if (self == null || !localActivePartitions(ks, ExactCountsConfig.TOTALS_STORE).isEmpty()) totalsStore(ks, -1).get(Topics.TICK_KEY);
+            if (self == null || !localActivePartitions(ks, ExactCountsConfig.WINDOWS_STORE).isEmpty()) windowStore(ks, -1).fetch(Topics.TICK_KEY, 0L);
             return true;
         } catch (InvalidStateStoreException e) {
             return false;
         }
     }
 
+    /**
+     * Where a query about {@code matchId} on {@code store} runs: on partition {@code partition} here (owner
+     * null), or on the instance {@code owner}. partition -1: every local store (no peers).
+     */
+    record Where(int partition, String owner) {}
+
+    private Where locate(KafkaStreams ks, String store, String matchId) {
+        if (self == null) return new Where(-1, null);
+        KafkaStreams.State st = ks.state();
+        if (st != KafkaStreams.State.RUNNING) {
+            throw new InvalidStateStoreException("Kafka Streams is " + st + ": which instance holds " + matchId + " is being settled");
+        }
+        KeyQueryMetadata md = ks.queryMetadataForKey(store, matchId, KEYS);
+        if (md == null || md == KeyQueryMetadata.NOT_AVAILABLE || md.partition() < 0 || md.activeHost() == null
+                || HostInfo.unavailable().equals(md.activeHost())) {
+            throw new InvalidStateStoreException("no instance holds " + matchId + " in " + store + " yet (rebalancing)");
+        }
+        if (md.activeHost().equals(self)) return new Where(md.partition(), null);
+        return new Where(md.partition(), md.activeHost().host() + ":" + md.activeHost().port());
+    }
+
+    /** The answer when another instance holds the key: the TypeScript side asks it (src/streams/distributed.ts). */
+    private static String elsewhere(Where w) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("$owner", w.owner());
+        n.put("partition", w.partition());
+        return ascii(n);
+    }
+
+    /** Partitions of the store's source topic whose active task runs here (empty without peers' metadata). */
+    private List<Integer> localActivePartitions(KafkaStreams ks, String store) {
+        List<Integer> out = new ArrayList<>();
+        if (self == null) return out;
+        String topic = config.applicationId() + "-" + ExactCountsConfig.REPARTITION + "-repartition";
+        for (StreamsMetadata m : ks.streamsMetadataForStore(store)) {
+            if (!m.hostInfo().equals(self) || !m.stateStoreNames().contains(store)) continue;
+            for (TopicPartition tp : m.topicPartitions()) if (tp.topic().equals(topic)) out.add(tp.partition());
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /**
+     * The instances holding the totals store (active or standby): {"self":"host:port"|null,
+     * "partitions": n, "instances":[{"host":"h:p","active":[partitions],"standby":[partitions]}]}.
+     */
+    public String instances() {
+        KafkaStreams ks = requireStreams();
+        String topic = config.applicationId() + "-" + ExactCountsConfig.REPARTITION + "-repartition";
+        ObjectNode n = JSON.createObjectNode();
+        if (self == null) n.putNull("self");
+        else n.put("self", self.host() + ":" + self.port());
+        n.put("state", ks.state().name());
+        n.put("partitions", config.repartitionPartitions());
+        ArrayNode arr = n.putArray("instances");
+        if (self != null) {
+            for (StreamsMetadata m : ks.streamsMetadataForStore(ExactCountsConfig.TOTALS_STORE)) {
+                ObjectNode i = arr.addObject();
+                i.put("host", m.hostInfo().host() + ":" + m.hostInfo().port());
+                ArrayNode a = i.putArray("active");
+                m.topicPartitions().stream().filter(tp -> tp.topic().equals(topic)).map(TopicPartition::partition).sorted().forEach(a::add);
+                ArrayNode sb = i.putArray("standby");
+                m.standbyTopicPartitions().stream().filter(tp -> tp.topic().equals(topic)).map(TopicPartition::partition).sorted().forEach(sb::add);
+            }
+        }
+        return ascii(n);
+    }
+
+    /**
+     * Running totals of every match in the totals partitions active HERE: {"partitions":[p…],
+     * "matches":[{"match_id","totals","total"}]}. Without peers: every local partition (listed as all).
+     */
+    public String localMatches() {
+        KafkaStreams ks = requireStreams();
+        if (self != null && ks.state() != KafkaStreams.State.RUNNING) {
+            throw new InvalidStateStoreException("Kafka Streams is " + ks.state() + ": which instance holds which matches is being settled");
+        }
+        List<Integer> parts = new ArrayList<>();
+        if (self == null) for (int p = 0; p < config.repartitionPartitions(); p++) parts.add(p);
+        else parts.addAll(localActivePartitions(ks, ExactCountsConfig.TOTALS_STORE));
+        ObjectNode n = JSON.createObjectNode();
+        ArrayNode ps = n.putArray("partitions");
+        parts.forEach(ps::add);
+        ArrayNode arr = n.putArray("matches");
+        List<Integer> scan = self == null ? List.of(-1) : parts;
+        for (int p : scan) {
+            List<ObjectNode> found = retrying(() -> {
+                List<ObjectNode> out = new ArrayList<>();
+                try (KeyValueIterator<String, Counts> it = totalsStore(ks, p).all()) {
+                    while (it.hasNext()) {
+                        KeyValue<String, Counts> kv = it.next();
+                        if (kv.value == null || Topics.TICK_KEY.equals(kv.key)) continue;
+                        ObjectNode m = JSON.createObjectNode();
+                        m.put("match_id", kv.key);
+                        ObjectNode t = m.putObject("totals");
+                        kv.value.asMap().forEach(t::put);
+                        m.put("total", kv.value.total());
+                        out.add(m);
+                    }
+                }
+                return out;
+            });
+            found.forEach(arr::add);
+        }
+        return ascii(n);
+    }
+
     /** {"match_id","totals":{emoji:n},"total","as_of"} — running totals of distinct events for the match. */
     public String totals(String matchId) {
         KafkaStreams ks = requireStreams();
-        Counts c = retrying(() -> totalsStore(ks).get(matchId));
+        Where w = locate(ks, ExactCountsConfig.TOTALS_STORE, matchId);
+        if (w.owner() != null) return elsewhere(w);
+        Counts c = retrying(() -> totalsStore(ks, w.partition()).get(matchId));
         if (c == null) c = new Counts();
         ObjectNode n = JSON.createObjectNode();
         n.put("match_id", matchId);
@@ -183,9 +320,11 @@ public final class ExactCountsFacade {
      */
     public String windows(String matchId, long fromMs, long toMs) {
         KafkaStreams ks = requireStreams();
+        Where where = locate(ks, ExactCountsConfig.WINDOWS_STORE, matchId);
+        if (where.owner() != null) return elsewhere(where);
         ExactCountsConfig cfg = config;
         long windowMs = cfg.window().toMillis();
-        long emittedThrough = retrying(() -> emittedThrough(ks));
+        long emittedThrough = retrying(() -> emittedThrough(ks, where.partition()));
         ObjectNode n = JSON.createObjectNode();
         n.put("match_id", matchId);
         n.put("from", WindowFormat.iso(fromMs));
@@ -194,7 +333,7 @@ public final class ExactCountsFacade {
         if (toMs > fromMs) {
             retrying(() -> {
                 arr.removeAll();
-                try (WindowStoreIterator<Counts> it = windowStore(ks)
+                try (WindowStoreIterator<Counts> it = windowStore(ks, where.partition())
                         .fetch(matchId, Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(toMs - 1))) {
                     while (it.hasNext()) {
                         KeyValue<Long, Counts> kv = it.next();
@@ -216,6 +355,8 @@ public final class ExactCountsFacade {
      */
     public String moments(String matchId, long fromMs, long toMs, int limit) {
         KafkaStreams ks = requireStreams();
+        Where where = locate(ks, ExactCountsConfig.MOMENTS_STORE, matchId);
+        if (where.owner() != null) return elsewhere(where);
         ObjectNode n = JSON.createObjectNode();
         n.put("match_id", matchId);
         n.put("from", WindowFormat.iso(fromMs));
@@ -224,7 +365,7 @@ public final class ExactCountsFacade {
         if (toMs > fromMs && limit > 0) {
             retrying(() -> {
                 arr.removeAll();
-                try (WindowStoreIterator<String> it = momentsStore(ks)
+                try (WindowStoreIterator<String> it = momentsStore(ks, where.partition())
                         .backwardFetch(matchId, Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(toMs - 1))) {
                     while (it.hasNext() && arr.size() < limit) arr.add(parse(it.next().value));
                 }
@@ -237,9 +378,11 @@ public final class ExactCountsFacade {
     /** The match's {@code k} highest-scoring moments still retained (highest first; ties: the earlier window): a JSON array. */
     public String topMoments(String matchId, int k) {
         KafkaStreams ks = requireStreams();
+        Where where = locate(ks, ExactCountsConfig.MOMENTS_STORE, matchId);
+        if (where.owner() != null) return elsewhere(where);
         List<ObjectNode> all = retrying(() -> {
             List<ObjectNode> out = new ArrayList<>();
-            try (WindowStoreIterator<String> it = momentsStore(ks).fetch(matchId, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
+            try (WindowStoreIterator<String> it = momentsStore(ks, where.partition()).fetch(matchId, Instant.EPOCH, Instant.ofEpochMilli(Long.MAX_VALUE / 2))) {
                 while (it.hasNext()) out.add(parse(it.next().value));
             }
             return out;
@@ -255,10 +398,17 @@ public final class ExactCountsFacade {
         }
     }
 
-    /** Whether the topology has counted any event of the match (the routes answer 404 for a match it never saw). */
-    public boolean knowsMatch(String matchId) {
+    /**
+     * Whether the topology has counted any event of the match (the routes answer 404 for a match it never
+     * saw): {"known":true|false}, or {"$owner"} when another instance holds it.
+     */
+    public String knowsMatch(String matchId) {
         KafkaStreams ks = requireStreams();
-        return retrying(() -> totalsStore(ks).get(matchId)) != null;
+        Where w = locate(ks, ExactCountsConfig.TOTALS_STORE, matchId);
+        if (w.owner() != null) return elsewhere(w);
+        ObjectNode n = JSON.createObjectNode();
+        n.put("known", retrying(() -> totalsStore(ks, w.partition()).get(matchId)) != null);
+        return ascii(n);
     }
 
     /**
@@ -366,10 +516,13 @@ public final class ExactCountsFacade {
         return ks;
     }
 
-    /** End of the last window every window task has emitted (min over tasks); Long.MIN_VALUE before any. */
-    private static long emittedThrough(KafkaStreams ks) {
-        ReadOnlyKeyValueStore<String, Long> store = ks.store(StoreQueryParameters.fromNameAndType(
-                ExactCountsConfig.PROGRESS_STORE, QueryableStoreTypes.keyValueStore()));
+    /**
+     * End of the last window emitted by the window task of {@code partition} (the one holding the match), or
+     * with -1 the minimum over every local task; Long.MIN_VALUE before any.
+     */
+    private static long emittedThrough(KafkaStreams ks, int partition) {
+        ReadOnlyKeyValueStore<String, Long> store = ks.store(on(StoreQueryParameters.fromNameAndType(
+                ExactCountsConfig.PROGRESS_STORE, QueryableStoreTypes.<String, Long>keyValueStore()), partition));
         long min = Long.MAX_VALUE;
         boolean any = false;
         try (KeyValueIterator<String, Long> it = store.all()) {
@@ -384,12 +537,17 @@ public final class ExactCountsFacade {
         return any ? min : Long.MIN_VALUE;
     }
 
-    private static ReadOnlyKeyValueStore<String, Counts> totalsStore(KafkaStreams ks) {
-        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.TOTALS_STORE, QueryableStoreTypes.keyValueStore()));
+    /** The store of one partition (active here, else InvalidStateStoreException), or with -1 every local one. */
+    private static <T> StoreQueryParameters<T> on(StoreQueryParameters<T> q, int partition) {
+        return partition < 0 ? q : q.withPartition(partition);
     }
 
-    private static ReadOnlyWindowStore<String, String> momentsStore(KafkaStreams ks) {
-        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.MOMENTS_STORE, QueryableStoreTypes.windowStore()));
+    private static ReadOnlyKeyValueStore<String, Counts> totalsStore(KafkaStreams ks, int partition) {
+        return ks.store(on(StoreQueryParameters.fromNameAndType(ExactCountsConfig.TOTALS_STORE, QueryableStoreTypes.<String, Counts>keyValueStore()), partition));
+    }
+
+    private static ReadOnlyWindowStore<String, String> momentsStore(KafkaStreams ks, int partition) {
+        return ks.store(on(StoreQueryParameters.fromNameAndType(ExactCountsConfig.MOMENTS_STORE, QueryableStoreTypes.<String, String>windowStore()), partition));
     }
 
     private static ObjectNode parse(String json) {
@@ -400,8 +558,8 @@ public final class ExactCountsFacade {
         }
     }
 
-    private static ReadOnlyWindowStore<String, Counts> windowStore(KafkaStreams ks) {
-        return ks.store(StoreQueryParameters.fromNameAndType(ExactCountsConfig.WINDOWS_STORE, QueryableStoreTypes.windowStore()));
+    private static ReadOnlyWindowStore<String, Counts> windowStore(KafkaStreams ks, int partition) {
+        return ks.store(on(StoreQueryParameters.fromNameAndType(ExactCountsConfig.WINDOWS_STORE, QueryableStoreTypes.<String, Counts>windowStore()), partition));
     }
 
     /** Interactive queries fail with InvalidStateStoreException during a rebalance or restore: retry briefly. */
