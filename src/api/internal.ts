@@ -12,17 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
 import { MATCH_ID_RE } from '../domain/ids.ts';
 import { CountsUnavailableError, type LocalExactCounts } from '../streams/counts.ts';
-
-/** The queries a peer may ask, with their argument checks (match id, then numbers). */
-export const INTERNAL_QUERIES = {
-  totals: ['match'],
-  windows: ['match', 'ms', 'ms'],
-  moments: ['match', 'ms', 'ms', 'int'],
-  topMoments: ['match', 'int'],
-  knowsMatch: ['match'],
-  localMatches: [],
-} as const satisfies Record<string, readonly ('match' | 'ms' | 'int')[]>;
-export type InternalQuery = keyof typeof INTERNAL_QUERIES;
+import { INTERNAL_QUERIES, type InternalQuery } from '../streams/distributed.ts';
 
 const isQuery = (q: string): q is InternalQuery => Object.hasOwn(INTERNAL_QUERIES, q);
 

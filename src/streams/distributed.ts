@@ -18,7 +18,17 @@ import {
   type LocalMatches,
   type MomentsFacade,
 } from './counts.ts';
-import type { InternalQuery } from '../api/internal.ts';
+
+/** The queries one instance may ask another's internal listener (src/api/internal.ts), with their argument kinds. */
+export const INTERNAL_QUERIES = {
+  totals: ['match'],
+  windows: ['match', 'ms', 'ms'],
+  moments: ['match', 'ms', 'ms', 'int'],
+  topMoments: ['match', 'int'],
+  knowsMatch: ['match'],
+  localMatches: [],
+} as const satisfies Record<string, readonly ('match' | 'ms' | 'int')[]>;
+export type InternalQuery = keyof typeof INTERNAL_QUERIES;
 
 export interface PeerOptions {
   /** INTERNAL_TOKEN (sent as a Bearer token); null: none. */
