@@ -187,6 +187,15 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
           responses: { '200': json('MatchTotals', 'totals'), '400': errorResponse('bad match id'), '503': errorResponse('the topology is not queryable yet') },
         },
       },
+      '/v1/counts/matches': {
+        get: {
+          summary: 'Exact running totals of every match, merged over every instance holding the Kafka Streams stores',
+          responses: {
+            '200': { description: 'totals of every match: {"matches":[{"match_id","totals","total"}],"total","as_of","instances"}', content: { 'application/json': { schema: { type: 'object' } } } },
+            '503': errorResponse('a store partition is not answered (rebalancing, restoring, a peer not answering)'),
+          },
+        },
+      },
       '/v1/counts/windows': {
         get: {
           summary: 'Exact per-window counts of a match in [from, to)',
