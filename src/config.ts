@@ -81,6 +81,9 @@ const EnvSchema = z.object({
   BATCH_MAX_EVENTS: int(20_000, 1),
   BUFFER_MAX_EVENTS: int(100_000, 1),
   PRODUCE_TIMEOUT_MS: int(4_000, 100),
+  // the producer behind the batcher: kafkajs (in Node), or java (a Java KafkaProducer in the in-process JVM,
+  // java-bridge; pipelined, encoding off the event loop; see README "Ingest path")
+  INGEST_PRODUCER: z.enum(['kafkajs', 'java']).default('kafkajs'),
   RETRY_AFTER_S: int(2, 1),
   TICK_INTERVAL_MS: int(250, 0),
   // in-memory idempotency for client-supplied event_ids (per API instance)
@@ -259,6 +262,7 @@ export interface Config {
     batchMaxEvents: number;
     bufferMaxEvents: number;
     produceTimeoutMs: number;
+    producer: 'kafkajs' | 'java';
     retryAfterS: number;
     tickIntervalMs: number;
     idempotencyTtlMs: number;
@@ -520,6 +524,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       batchMaxEvents: e.BATCH_MAX_EVENTS,
       bufferMaxEvents: e.BUFFER_MAX_EVENTS,
       produceTimeoutMs: e.PRODUCE_TIMEOUT_MS,
+      producer: e.INGEST_PRODUCER,
       retryAfterS: e.RETRY_AFTER_S,
       tickIntervalMs: e.TICK_INTERVAL_MS,
       idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,

@@ -56,6 +56,27 @@ describe('Batcher', () => {
     await Promise.all(rest);
   });
 
+  it('with pipeline: what arrives in one turn goes out at its end, up to maxInFlightBatches, in order', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { flushIntervalMs: 10_000, pipeline: true, maxInFlightBatches: 2 }));
+    const first = b.submit([rec('a')]);
+    await sleep(5);
+    const second = [b.submit([rec('b')]), b.submit([rec('c')])]; // same turn: one batch
+    await sleep(5);
+    expect(f.sends.map((s) => s.records.map((r) => r.key))).toEqual([['a'], ['b', 'c']]); // no ack awaited
+    const third = b.submit([rec('d')]);
+    await sleep(20);
+    expect(f.sends).toHaveLength(2); // two in flight: the third waits for an ack
+    f.sends[0]!.ack();
+    await first;
+    await sleep(5);
+    expect(f.sends[2]!.records.map((r) => r.key)).toEqual(['d']);
+    f.sends[1]!.ack();
+    f.sends[2]!.ack();
+    await Promise.all([...second, third]);
+    expect(b.status()).toMatchObject({ state: 'up', sentBatches: 3, sentEvents: 4, inFlightBatches: 0 });
+  });
+
   it('sends an overlapping batch when batchMaxEvents are queued', async () => {
     const f = fakeSend();
     const b = new Batcher(opts(f.send, { batchMaxEvents: 3, flushIntervalMs: 10_000 }));

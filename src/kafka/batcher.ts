@@ -5,7 +5,9 @@
 // When a batch goes out: at once if nothing is in flight (a request waits about one broker round trip at
 // low load); otherwise when the previous batch is acknowledged, or as soon as `batchMaxEvents` are queued,
 // or when the oldest queued event has waited `flushIntervalMs` (then batches overlap, up to
-// `maxInFlightBatches`; kafkajs serializes idempotent sends per broker, so order is kept).
+// `maxInFlightBatches`; kafkajs serializes idempotent sends per broker, so order is kept). With `pipeline`
+// (a producer that keeps several requests in flight in order, the Java one), what is queued goes out at
+// the end of each event-loop turn while fewer than `maxInFlightBatches` are in flight.
 //
 // Memory is bounded: queued + in-flight events never exceed `bufferMaxEvents`. A send that fails or is not
 // acknowledged within `produceTimeoutMs` fails its callers and everything queued with `UnavailableError`,
@@ -35,6 +37,12 @@ export interface BatcherOptions {
   /** After a failure, how long new submissions are refused before a trial batch is let through. */
   probeIntervalMs?: number;
   maxInFlightBatches?: number;
+  /**
+   * The send function pipelines batches itself (the Java producer keeps five requests in flight): what is
+   * queued goes out at the end of each event-loop turn while fewer than maxInFlightBatches are in flight,
+   * instead of waiting for the previous batch's ack. Off for kafkajs, which serializes idempotent sends.
+   */
+  pipeline?: boolean;
   /** Told about every failed send (the producer uses it to replace its kafkajs producer). */
   onSendFailure?: (err: unknown) => void;
   now?: () => number;
@@ -80,6 +88,7 @@ export class Batcher {
     this.o = {
       probeIntervalMs: 1000,
       maxInFlightBatches: 4,
+      pipeline: false,
       now: Date.now,
       ...opts,
     };
@@ -146,7 +155,7 @@ export class Batcher {
   }
 
   private schedule(): void {
-    if (this.inFlightBatches === 0) {
+    if (this.inFlightBatches === 0 || (this.o.pipeline && this.state === 'up' && this.inFlightBatches < this.o.maxInFlightBatches)) {
       // Let the submissions of this event-loop turn join the batch; no timer needed.
       this.immediate ??= setImmediate(() => {
         this.immediate = null;
@@ -169,7 +178,7 @@ export class Batcher {
       }
       if (this.state !== 'up' || this.inFlightBatches >= this.o.maxInFlightBatches) return; // the next ack pumps again
       const waited = this.o.now() - this.queue[0]!.enqueuedAt;
-      if (this.queuedEvents >= this.o.batchMaxEvents || waited >= this.o.flushIntervalMs) {
+      if (this.o.pipeline || this.queuedEvents >= this.o.batchMaxEvents || waited >= this.o.flushIntervalMs) {
         this.sendNext();
         continue;
       }

@@ -1,5 +1,6 @@
-// The ingest write path: validated events → idempotency cache → batcher (group commit) → kafkajs producer
-// (idempotent, acks = all, key = user_id) on emoji-events, plus the tick writer on the same path.
+// The ingest write path: validated events → idempotency cache → batcher (group commit) → producer
+// (idempotent, acks = all, key = user_id) on emoji-events, plus the tick writer on the same path. The producer
+// is kafkajs (below) or, with INGEST_PRODUCER=java, a Java KafkaProducer in the in-process JVM (java-sender.ts).
 // `startIngest(config, kafka)` returns the handle the API and the platform use; `stop()` flushes what is
 // buffered, waits for the acks and disconnects.
 import type { Admin, Kafka, Producer } from 'kafkajs';
@@ -10,6 +11,7 @@ import type { Readiness } from '../ports/readiness.ts';
 import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
 import { topicsPresent } from './client.ts';
 import { createAdmissionClock } from './admission-clock.ts';
+import { createJavaSender } from './java-sender.ts';
 import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { startTickWriter, type TickWriter } from './ticks.ts';
 
@@ -108,8 +110,16 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 export async function startIngest(config: Config, kafka: Kafka, opts: IngestOptions = {}): Promise<IngestService> {
   const ing = config.ingest;
   const log = opts.log ?? (() => {});
-  const sender = opts.send ? null : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
+  const java = ing.producer === 'java' && !opts.send;
+  const sender = opts.send
+    ? null
+    : java
+      ? await createJavaSender(config, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs })
+      : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
   const batcher = new Batcher({
+    // the Java producer keeps five requests in flight, in order: the batcher hands it a batch every turn
+    pipeline: java,
+    maxInFlightBatches: java ? 5 : 4,
     send: (opts.wrapSend ?? ((f: SendFn) => f))(opts.send ?? sender!.send),
     flushIntervalMs: ing.flushIntervalMs,
     batchMaxEvents: ing.batchMaxEvents,

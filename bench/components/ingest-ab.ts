@@ -1,0 +1,165 @@
+// Ingest A/B in one run: the same load against a no-op node:http server and against the platform
+// (ingest-only) in one or more configurations, back to back, each server in a child process of its own
+// (bench/components/ingest-server.ts). Noisy machines: compare rows of ONE run, not across runs.
+//   npx tsx bench/components/ingest-ab.ts --mode single --seconds 10 \
+//       --variant base= --variant java=INGEST_PRODUCER=java [--prof /tmp/prof] [--brokers 127.0.0.1:9092]
+//   --mode single: autocannon -c 100 (one event per POST /v1/emoji, a fresh user_id per request) against the
+//                  no-op server and each variant; the ratio is variant ÷ no-op.
+//   --mode batch:  bench/lib/loadgen.ts, 1,000 events a POST /v1/emoji/batch, c=8 (50,000 user ids); durable
+//                  events/s per variant.
+// A variant is `name=KEY=VALUE,KEY=VALUE` (environment for that server). --prof DIR runs each variant's server
+// under `node --cpu-prof` (profiles in DIR/<name>/); print their top frames with bench/components/top-frames.ts.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runLoad } from '../lib/loadgen.ts';
+
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'single' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string' },
+    variant: { type: 'string', multiple: true, default: ['base='] },
+    prof: { type: 'string' },
+    brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    batch: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
+const mode = values.mode === 'batch' ? 'batch' : 'single';
+const seconds = Number(values.seconds);
+const server = join(import.meta.dirname, 'ingest-server.ts');
+const run = Date.now().toString(36);
+
+/** CPU ticks (1/100 s) of a process, or of its main thread (the event loop) with `main`. */
+const cpuTicks = (pid: number, main = false): number => {
+  try {
+    const f = readFileSync(main ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+  } catch {
+    return NaN;
+  }
+};
+
+async function startServer(kind: 'noop' | 'platform', env: Record<string, string>, prof?: string): Promise<{ port: number; child: ChildProcess; stop(): Promise<string> }> {
+  const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
+  const child = spawn(process.execPath, [...execArgv, server, kind], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()).port));
+    child.once('exit', (code) => reject(new Error(`server exited (${code}): ${err}`)));
+  });
+  return {
+    port,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve(err.trim()));
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function autocannonBin(): string[] {
+  const local = join(import.meta.dirname, '../../node_modules/.bin/autocannon');
+  return existsSync(local) ? [local] : ['npx', '-y', 'autocannon@9.0.0'];
+}
+
+interface Row {
+  name: string;
+  value: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  serverCpuPct: number;
+  /** server CPU per 1,000 answered events: the whole process, and its main thread (the event loop) */
+  cpuMsPerK: number;
+  loopMsPerK: number;
+}
+
+function autocannon(port: number, path: string): { rps: number; p50: number; p99: number; non2xx: number; errors: number } {
+  const body = JSON.stringify({ user_id: 'u-[<id>]', emoji_type: '🔥', timestamp: Date.now(), match_id: `ab-${run}` });
+  const [cmd, ...pre] = autocannonBin();
+  const c = values.connections ?? '100';
+  const r = spawnSync(cmd!, [...pre, '-c', c, '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-I', '-j', `http://127.0.0.1:${port}${path}`], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) throw new Error(`autocannon failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout);
+  // `requests.average` counts every answer; only 2xx are durable events
+  const ok = j['2xx'] as number;
+  return { rps: Math.round(ok / j.duration), p50: j.latency.p50, p99: j.latency.p99, non2xx: j.non2xx, errors: j.errors };
+}
+
+async function measure(name: string, kind: 'noop' | 'platform', env: Record<string, string>): Promise<Row> {
+  const prof = values.prof && kind === 'platform' ? join(values.prof, name) : undefined;
+  if (prof) mkdirSync(prof, { recursive: true });
+  const s = await startServer(kind, { KAFKA_BROKERS: values.brokers, TOPIC_EVENTS: `ab-${run}-events`, TOPIC_WINDOWS: `ab-${run}-windows`, TOPIC_EXACT: `ab-${run}-exact`, TOPIC_METRICS: `ab-${run}-metrics`, TOPIC_MOMENTS: `ab-${run}-moments`, ...env }, prof);
+  try {
+    const path = mode === 'batch' ? '/v1/emoji/batch' : '/v1/emoji';
+    if (mode === 'single') {
+      // warm-up (JIT, connections, producer metadata), not measured
+      autocannonWarm(s.port, path);
+      const pid = s.child.pid!;
+      const c0 = cpuTicks(pid);
+      const l0 = cpuTicks(pid, true);
+      const t0 = performance.now();
+      const r = autocannon(s.port, path);
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = (cpuTicks(pid) - c0) * 10;
+      const loop = (cpuTicks(pid, true) - l0) * 10;
+      const events = r.rps * wall;
+      return { name, value: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx + r.errors, serverCpuPct: Math.round(cpu / wall / 10), cpuMsPerK: +((cpu / events) * 1000).toFixed(1), loopMsPerK: +((loop / events) * 1000).toFixed(1) };
+    }
+    const pid = s.child.pid!;
+    const c0 = cpuTicks(pid);
+    const l0 = cpuTicks(pid, true);
+    const t0 = performance.now();
+    const r = await runLoad({ url: `http://127.0.0.1:${s.port}`, path, body: 'batch', batchSize: Number(values.batch), concurrency: 8, durationMs: seconds * 1000, warmupMs: 2000, matchId: `ab-${run}` });
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = (cpuTicks(pid) - c0) * 10;
+    const loop = (cpuTicks(pid, true) - l0) * 10;
+    // CPU over warm-up + measurement, events over the measurement: per-event figures are a little high
+    const events = Math.max(1, r.events_ok);
+    const non2xx = r.requests - r.ok;
+    return { name, value: r.eps, p50: r.latency_ms.p50, p99: r.latency_ms.p99, non2xx, serverCpuPct: Math.round(cpu / wall / 10), cpuMsPerK: +((cpu / events) * 1000).toFixed(1), loopMsPerK: +((loop / events) * 1000).toFixed(1) };
+  } finally {
+    const out = await s.stop();
+    if (out) process.stderr.write(`${name}: ${out.split('\n').slice(-2).join(' | ')}\n`);
+  }
+}
+
+function autocannonWarm(port: number, path: string): void {
+  const body = JSON.stringify({ user_id: 'w-[<id>]', emoji_type: '🔥', timestamp: Date.now(), match_id: `ab-${run}` });
+  const [cmd, ...pre] = autocannonBin();
+  spawnSync(cmd!, [...pre, '-c', '50', '-d', '2', '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-I', '-j', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+}
+
+const variants = values.variant.map((v) => {
+  const i = v.indexOf('=');
+  const name = i < 0 ? v : v.slice(0, i);
+  const rest = i < 0 ? '' : v.slice(i + 1);
+  const env: Record<string, string> = {};
+  for (const kv of rest.split(',').filter(Boolean)) {
+    const j = kv.indexOf('=');
+    env[kv.slice(0, j)] = kv.slice(j + 1);
+  }
+  return { name, env };
+});
+
+const rows: Row[] = [];
+for (let round = 0; round < Number(values.rounds); round++) {
+  if (mode === 'single') rows.push(await measure('no-op node:http', 'noop', {}));
+  for (const v of variants) rows.push(await measure(v.name, 'platform', v.env));
+}
+const base = rows.find((r) => r.name === 'no-op node:http');
+const unit = mode === 'single' ? '2xx/s' : 'durable events/s';
+console.log(`\n${mode} ingest, ${seconds} s each, load ${mode === 'single' ? `autocannon -c ${values.connections ?? 100}` : `loadgen c=8 × ${values.batch} events`}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k |${base ? ' ÷ no-op |' : ''}`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |${base ? ' --- |' : ''}`);
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.value} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.serverCpuPct} | ${r.cpuMsPerK} | ${r.loopMsPerK} |${base ? ` ${(r.value / base.value).toFixed(2)} |` : ''}`);
+}
