@@ -38,11 +38,13 @@ if (mode === 'noop') {
   const platform = await startPlatform(config, { spark: false, streams: false });
   ready(Number(new URL(platform.url).port));
   process.on('SIGTERM', async () => {
-    const s = platform.ingest.status();
+    const s = platform.ingest?.status();
     await platform.stop();
-    process.stderr.write(
-      `[server] batches ${s.sentBatches}, events ${s.sentEvents} (${(s.sentEvents / Math.max(1, s.sentBatches)).toFixed(1)} per batch), failed ${s.failedBatches}, refused ${s.refused}\n`,
-    );
+    if (s) {
+      process.stderr.write(
+        `[server] batches ${s.sentBatches}, events ${s.sentEvents} (${(s.sentEvents / Math.max(1, s.sentBatches)).toFixed(1)} per batch), failed ${s.failedBatches}, refused ${s.refused}\n`,
+      );
+    }
     process.exit(0);
   });
 }

@@ -59,6 +59,9 @@ interface Live {
 }
 
 export async function createJavaSender(config: Config, topic: string, o: JavaSenderOptions): Promise<KafkaSender & { stats(): JavaSenderStats | null }> {
+  if (config.kafka.security.protocol !== 'PLAINTEXT') {
+    throw new JavaProducerError(`INGEST_PRODUCER=java speaks PLAINTEXT only for now (KAFKA_SECURITY_PROTOCOL is ${config.kafka.security.protocol}): use INGEST_PRODUCER=kafkajs`);
+  }
   const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir, verbose: config.logLevel === 'debug' });
   const Producer = java.importClass('io.emostream.ingest.EventProducer') as unknown as new (...args: unknown[]) => JavaEventProducer;
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
