@@ -103,6 +103,15 @@ const EnvSchema = z.object({
   SPARK_DEDUP_RETENTION_MS: int(600_000, 0), // keep equal to STREAMS_DEDUP_RETENTION_MS: both count a retried id once
   SPARK_SHUFFLE_PARTITIONS: int(1, 1), // frozen into the checkpoint at its first run; see README "Spark job"
   SPARK_UI_PORT: int(4040, 0, 65535),
+  // On a cluster (README "Deployment"): where the driver listens and what executors on other hosts dial.
+  // Unset with a local master: 127.0.0.1 both (nothing leaves the machine); with a cluster master: Spark's own
+  // default (this host's name, every interface). Ports 0 = any free port (fix them for firewalls/manifests).
+  SPARK_DRIVER_HOST: z.string().min(1).optional(),
+  SPARK_DRIVER_BIND_ADDRESS: z.string().min(1).optional(),
+  SPARK_DRIVER_PORT: int(0, 0, 65535),
+  SPARK_BLOCKMANAGER_PORT: int(0, 0, 65535),
+  // unset: <DATA_DIR>/spark/checkpoint; with a cluster master a folder every executor and the driver mount
+  SPARK_CHECKPOINT_DIR: z.string().min(1).optional(),
 
   // Kafka Streams side-topology (inside this process via java-bridge)
   STREAMS_ENABLED: bool(true),
@@ -285,6 +294,15 @@ export interface Config {
     shufflePartitions: number;
     uiPort: number;
     stuckTriggers: number;
+    /** spark.driver.host: what executors dial; null: 127.0.0.1 with a local master, Spark's default otherwise */
+    driverHost: string | null;
+    /** spark.driver.bindAddress (and SPARK_LOCAL_IP); null: 127.0.0.1 with a local master, Spark's default otherwise */
+    driverBindAddress: string | null;
+    /** spark.driver.port / spark.blockManager.port; 0 = any free port */
+    driverPort: number;
+    blockManagerPort: number;
+    /** absolute path of the checkpoint folder */
+    checkpointDir: string;
   };
   supervision: { initialBackoffMs: number; maxBackoffMs: number; maxRestarts: number; periodMs: number };
   faultInjection: boolean;
@@ -542,6 +560,11 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       shufflePartitions: e.SPARK_SHUFFLE_PARTITIONS,
       uiPort: e.SPARK_UI_PORT,
       stuckTriggers: e.SPARK_STUCK_TRIGGERS,
+      driverHost: e.SPARK_DRIVER_HOST ?? null,
+      driverBindAddress: e.SPARK_DRIVER_BIND_ADDRESS ?? null,
+      driverPort: e.SPARK_DRIVER_PORT,
+      blockManagerPort: e.SPARK_BLOCKMANAGER_PORT,
+      checkpointDir: sparkCheckpointDir(e),
     },
     supervision: {
       initialBackoffMs: e.SUPERVISE_BACKOFF_MS,
@@ -640,6 +663,19 @@ function kafkaSecurity(e: Env, external: boolean): KafkaSecurity {
     sasl: sasl ? { mechanism: e.KAFKA_SASL_MECHANISM, username: e.KAFKA_SASL_USERNAME!, password: e.KAFKA_SASL_PASSWORD! } : null,
     ssl: tls ? { caFile: abs(e.KAFKA_SSL_CA_FILE), certFile: abs(e.KAFKA_SSL_CERT_FILE), keyFile: abs(e.KAFKA_SSL_KEY_FILE) } : null,
   };
+}
+
+/**
+ * SPARK_CHECKPOINT_DIR: a folder (absolute once resolved). URIs (hdfs:, s3a:) are refused: the job's classpath
+ * has no Hadoop file system for them; shared storage is a folder mounted on the driver and every executor.
+ */
+function sparkCheckpointDir(e: Env): string {
+  const d = e.SPARK_CHECKPOINT_DIR;
+  if (d === undefined) return resolve(e.DATA_DIR, 'spark', 'checkpoint');
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(d)) {
+    throw new ConfigError('SPARK_CHECKPOINT_DIR', `"${d}" is a URI: give a folder (shared storage mounted at the same path on the driver and every executor)`);
+  }
+  return resolve(d);
 }
 
 /** Where the Kafka clients connect: the configured cluster, or the embedded broker. */

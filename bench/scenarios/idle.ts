@@ -39,7 +39,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
   const url = `http://127.0.0.1:${port}`;
   try {
     const r0 = Date.now();
-    await waitForOk(`${url}/status`, 240_000, 1000);
+    await waitForOk(`${url}/status`, 300_000, 1000);
     ctx.log(`npm start (pid ${child.pid}) ready in ${((Date.now() - r0) / 1000).toFixed(1)} s; ${WARM_MS / 1000} s at 1,000 events/s`);
     const warm = await runLoad({ url, path: '/v1/emoji', body: 'single', concurrency: 32, durationMs: WARM_MS, warmupMs: 0, eventsPerSecond: 1000, matchId: 'idle-warm' });
     ctx.log(`quiet for ${QUIET_MS / 1000} s, then measuring ${MEASURE_MS / 1000} s`);

@@ -167,7 +167,7 @@ export async function ingest(ctx: BenchContext): Promise<ScenarioResult> {
     const p = await benchPlatform(config, { spark: true, streams: true, broadcast: true });
     try {
       const r0 = Date.now();
-      await waitForOk(`${p.url}/status`, 180_000, 500);
+      await waitForOk(`${p.url}/status`, 300_000, 500); // minutes for Spark under load
       ctx.log(`whole platform ready (Spark job and Kafka Streams running) in ${((Date.now() - r0) / 1000).toFixed(1)} s`);
       await sleep(2000);
       whole = await emostream(ctx, 'whole platform', p.url);

@@ -22,7 +22,7 @@ export async function streamsLag(ctx: BenchContext): Promise<ScenarioResult> {
   await admin.connect();
   try {
     const ready0 = Date.now();
-    await waitForOk(`${platform.url}/status`, 120_000, 250); // every part, Spark and Kafka Streams included
+    await waitForOk(`${platform.url}/status`, 300_000, 250); // every part, Spark and Kafka Streams included (minutes under load)
     ctx.log(`Kafka Streams queryable in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
     const lag = () => groupLag(admin, config.streams.appId, config.topics.events);
     // ticks alone keep a small lag (records between commits): note it before the load

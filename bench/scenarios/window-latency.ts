@@ -27,7 +27,7 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
   const platform = await benchPlatform(config, { spark: true, streams: true, broadcast: true });
   try {
     const ready0 = Date.now();
-    await waitForOk(`${platform.url}/status`, 180_000, 500); // every part, Spark and Kafka Streams included
+    await waitForOk(`${platform.url}/status`, 300_000, 500); // every part, Spark and Kafka Streams included (minutes under load)
     ctx.log(`platform ready (Spark job running) in ${((Date.now() - ready0) / 1000).toFixed(1)} s`);
     // the split: window end → record on emoji-windows (Spark), from each record's broker timestamp
     const recorded = new Map<string, number>(); // window id → record timestamp − window_end (ms)

@@ -8,6 +8,7 @@ import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type ITopicConfi
 // `import { ConfigResourceTypes }`; the value is fixed by the Kafka protocol (DescribeConfigs resource type).
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 import { bootstrapServers, type Config } from '../config.ts';
+import { kafkajsSecurity } from './security.ts';
 
 export function createKafka(config: Config, clientSuffix = 'api'): Kafka {
   return new Kafka({
@@ -17,6 +18,8 @@ export function createKafka(config: Config, clientSuffix = 'api'): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 10_000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    // KAFKA_SECURITY_PROTOCOL and companions: TLS and SASL (nothing for PLAINTEXT)
+    ...kafkajsSecurity(config.kafka.security),
   });
 }
 

@@ -1,9 +1,12 @@
 // The Spark aggregation job (spark/, io.emostream.spark.Job) as a child JVM: master local[2] by default, heap
-// capped, log at <dataDir>/logs/spark.log, checkpoint under <dataDir>/spark/checkpoint. Configuration goes to
-// the JVM as command-line arguments built from Config; the job reads nothing from the environment.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+// capped, log at <dataDir>/logs/spark.log, checkpoint SPARK_CHECKPOINT_DIR (default <dataDir>/spark/checkpoint).
+// Configuration goes to the JVM as command-line arguments built from Config; the job reads nothing from the
+// environment. The driver's network settings go as spark.* system properties (SparkConf reads them; the job
+// pins 127.0.0.1 itself for a local master), Kafka security as a properties file only its owner can read.
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { moodTableSpec, type Config } from '../config.ts';
+import { javaClientSecurity, propertiesText } from '../kafka/security.ts';
 import { spawnJava, type JavaProcess } from '../processes/java-process.ts';
 
 export const SPARK_LIB_DIR = resolve(import.meta.dirname, '../../spark/build/runtime-libs');
@@ -42,7 +45,7 @@ export interface SparkJobOptions {
   brokers: string[];
   log?: (msg: string) => void;
   libDir?: string;
-  /** Checkpoint folder; default <dataDir>/spark/checkpoint. */
+  /** Checkpoint folder; default config.spark.checkpointDir (SPARK_CHECKPOINT_DIR). */
   checkpointDir?: string;
   /** Where to start on the first run (no checkpoint yet): 'earliest' (the job's default: nothing accepted before it first ran is missed) or 'latest'. */
   startingOffsets?: 'latest' | 'earliest';
@@ -70,7 +73,7 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     brokers: o.brokers.join(','),
     master: o.master === null ? undefined : (o.master ?? s.master),
     'data-dir': config.dataDir,
-    'checkpoint-dir': o.checkpointDir,
+    'checkpoint-dir': o.checkpointDir ?? s.checkpointDir,
     'events-topic': config.topics.events,
     'windows-topic': config.topics.windows,
     'metrics-topic': config.topics.metrics,
@@ -89,6 +92,50 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
   return Object.entries(args).flatMap(([k, v]) => (v === undefined ? [] : [`--${k}=${v}`]));
 }
 
+const isLocal = (master: string) => master.startsWith('local');
+
+/**
+ * Where the driver listens and what executors dial: spark.* system properties (SparkConf reads them) and
+ * SPARK_LOCAL_IP (where Spark binds what has no setting of its own, the UI among them). A local master keeps
+ * everything on 127.0.0.1 unless told otherwise; a cluster master gets Spark's defaults (this host's name,
+ * every interface) unless SPARK_DRIVER_HOST / SPARK_DRIVER_BIND_ADDRESS say.
+ */
+export function sparkDriverNetwork(config: Config): { jvmArgs: string[]; env: Record<string, string> } {
+  const s = config.spark;
+  const local = isLocal(s.master);
+  const host = s.driverHost ?? (local ? '127.0.0.1' : null);
+  const bind = s.driverBindAddress ?? (local ? '127.0.0.1' : null);
+  const props: Record<string, string | null> = {
+    'spark.driver.host': host,
+    'spark.driver.bindAddress': bind,
+    'spark.driver.port': s.driverPort ? String(s.driverPort) : null,
+    'spark.blockManager.port': s.blockManagerPort ? String(s.blockManagerPort) : null,
+  };
+  return {
+    jvmArgs: Object.entries(props).flatMap(([k, v]) => (v === null ? [] : [`-D${k}=${v}`])),
+    env: bind ? { SPARK_LOCAL_IP: bind } : {},
+  };
+}
+
+/** The system property naming the Kafka client properties file (io.emostream.spark.KafkaClientProperties). */
+export const KAFKA_PROPERTIES_PROPERTY = 'emostream.kafka.properties';
+
+/**
+ * KAFKA_SECURITY_PROTOCOL and companions for the job's Kafka source and producers: written to
+ * <dataDir>/spark/kafka-client.properties (mode 0600: the SASL password is in it) and named by a system
+ * property; nothing for PLAINTEXT.
+ */
+export function sparkKafkaSecurity(config: Config): string[] {
+  const props = javaClientSecurity(config.kafka.security);
+  if (Object.keys(props).length === 0) return [];
+  const dir = join(config.dataDir, 'spark');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'kafka-client.properties');
+  writeFileSync(file, propertiesText(props), { mode: 0o600 });
+  chmodSync(file, 0o600); // an existing file keeps its old mode otherwise
+  return [`-D${KAFKA_PROPERTIES_PROPERTY}=${file}`];
+}
+
 const PROGRESS_MARK = ' MetricsListener: progress ';
 
 /** Start the job; `ready` resolves on its first progress report. */
@@ -102,6 +149,7 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
     /* a fresh log */
   }
   mkdirSync(config.dataDir, { recursive: true });
+  const net = sparkDriverNetwork(config);
   const t0 = Date.now();
   const proc = spawnJava({
     name: 'spark',
@@ -109,10 +157,9 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
     mainClass: SPARK_MAIN_CLASS,
     args: sparkJobArgs(config, o),
     heap: config.spark.heap,
-    jvmArgs: [...SPARK_JVM_FLAGS, ...JVM_EXTRA],
+    jvmArgs: [...SPARK_JVM_FLAGS, ...JVM_EXTRA, ...net.jvmArgs, ...sparkKafkaSecurity(config)],
     logFile,
-    // the Spark UI binds where SPARK_LOCAL_IP says (default: every interface): keep it on loopback
-    env: { SPARK_LOCAL_IP: '127.0.0.1' },
+    env: net.env,
     cwd: config.dataDir,
   });
   log(`Spark job starting (pid ${proc.child.pid}, master ${config.spark.master}, heap ${config.spark.heap}, log ${logFile})`);

@@ -186,6 +186,8 @@ public final class Job {
             .option("startingOffsets", c.startingOffsets())
             // retention may delete unread records while the job is down: carry on rather than fail
             .option("failOnDataLoss", "false");
+        // TLS / SASL (KAFKA_SECURITY_PROTOCOL and companions), as the Kafka source takes client settings
+        for (Map.Entry<String, String> e : KafkaClientProperties.load().entrySet()) reader = reader.option("kafka." + e.getKey(), e.getValue());
         if (c.maxOffsetsPerTrigger() > 0) reader = reader.option("maxOffsetsPerTrigger", c.maxOffsetsPerTrigger());
         Dataset<Row> kafka = reader.load();
 

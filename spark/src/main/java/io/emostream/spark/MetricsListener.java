@@ -50,6 +50,7 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "5000");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "emostream-spark-metrics");
+        p.putAll(KafkaClientProperties.load()); // TLS / SASL
         KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
         return new MetricsListener(
             json -> producer.send(new ProducerRecord<>(topic, "spark", json), (md, err) -> {

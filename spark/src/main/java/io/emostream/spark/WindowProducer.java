@@ -29,6 +29,7 @@ final class WindowProducer implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "emostream-spark-windows");
+        p.putAll(KafkaClientProperties.load()); // TLS / SASL
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
         this.topic = topic;
     }
