@@ -10,7 +10,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 // @ts-expect-error plain JavaScript, no declarations
 import { ensureJvmBuild, ensureNodeModules } from '../scripts/prepare.mjs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startBenchBroker, type Scenario } from './lib/context.ts';
+import { processTree } from './lib/proc.ts';
 import { replaceBetweenMarkers, table, type RunMeta, type ScenarioRecord } from './lib/table.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { idle } from './scenarios/idle.ts';
@@ -88,21 +90,34 @@ async function main() {
     return md;
   };
 
+  const tmp = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
+  let broker: Awaited<ReturnType<typeof startBenchBroker>> | null = null;
   const hard = setTimeout(() => {
     log(`the run passed its budget of ${BUDGET_MS / 60_000} minutes: stopping (results so far are written)`);
-    process.exit(3);
+    // leave nothing behind: the scenario's children (platform JVMs, npm start, generators, the seed stack), then the broker
+    for (const pid of processTree(process.pid).slice(1).reverse()) {
+      if (pid === broker?.pid) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    void Promise.race([broker?.stop(), sleep(20_000)]).finally(() => {
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(3);
+    });
   }, BUDGET_MS);
   hard.unref();
   log(`scenarios: ${chosen.map(([n]) => n).join(', ')} (budget ${BUDGET_MS / 60_000} min)`);
-  const broker = await startBenchBroker(log);
-  const tmp = mkdtempSync(join(tmpdir(), 'emostream-bench-'));
+  broker = await startBenchBroker(log);
   let failed = false;
   try {
     for (const [i, [name, run]] of chosen.entries()) {
       const s0 = Date.now();
       log(`── (${i + 1}/${chosen.length}) ${name}`);
       try {
-        const result = await run({ brokers: broker.brokers, brokerPid: broker.pid, tmp, log: (m) => log(`${name}: ${m}`) });
+        const result = await run({ brokers: broker!.brokers, brokerPid: broker!.pid, tmp, log: (m) => log(`${name}: ${m}`) });
         records[name] = { date: new Date(s0).toISOString(), seconds: (Date.now() - s0) / 1000, result };
         log(`${name}: done in ${Math.round((Date.now() - s0) / 1000)} s, ${result.rows.length} row(s)`);
       } catch (err) {
