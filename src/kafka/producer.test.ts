@@ -5,7 +5,8 @@ import type { ValidEvent } from '../domain/event.ts';
 import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import type { OutRecord } from './batcher.ts';
 import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
-import { eventRecord, startIngest } from './producer.ts';
+import { admittedRecords, eventRecord, startIngest } from './producer.ts';
+import { createEventValidator } from '../domain/event.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '0' });
@@ -26,6 +27,27 @@ describe('eventRecord', () => {
     const r = eventRecord(e);
     expect(r.key).toBe('u-17');
     expect(JSON.parse(r.value)).toEqual(e);
+  });
+});
+
+describe('admittedRecords', () => {
+  it('writes the bytes of eventRecord({ ...event, received_at }) for any valid event', () => {
+    const config = loadConfig({});
+    const validate = createEventValidator(config.ingest);
+    const now = Date.parse('2026-11-30T17:00:00.000Z');
+    const bodies = [
+      { user_id: 'u-1', emoji_type: '🔥', timestamp: now },
+      { user_id: 'quote " and \\ backslash', emoji_type: '👍🏽', timestamp: '2026-11-30T18:00:00.5+01:00', match_id: 'ind-aus', event_id: 'e:1' },
+      { user_id: 'ユーザー 🔥 Ω', emoji_type: '❤', timestamp: now - 1, match_id: 'm.x_y-z' },
+    ];
+    const events = bodies.map((b) => {
+      const r = validate(b, { now });
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.event;
+    });
+    const at = now + 1234;
+    const received_at = new Date(at).toISOString();
+    expect(admittedRecords(events, at)).toEqual(events.map((e) => eventRecord({ ...e, received_at })));
   });
 });
 

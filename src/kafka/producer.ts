@@ -73,10 +73,14 @@ export function createKafkaSender(kafka: Kafka, topic: string, o: { produceTimeo
 /** One record per event, key = user_id (the contract on emoji-events). */
 export const eventRecord = (e: EmojiEvent): OutRecord => ({ key: e.user_id, value: JSON.stringify(e) });
 
-/** The records of events admitted at `at` (epoch ms): each stamped with the same `received_at`. */
-const admittedRecords = (events: ValidEvent[], at: number): OutRecord[] => {
-  const receivedAt = new Date(at).toISOString();
-  return events.map((e) => eventRecord({ ...e, received_at: receivedAt }));
+/**
+ * The records of events admitted at `at` (epoch ms): each stamped with the same `received_at`. The same bytes as
+ * eventRecord({ ...e, received_at }) (held by producer.test.ts), without a copy of each event: received_at is
+ * the last key, and an ISO date needs no JSON escaping.
+ */
+export const admittedRecords = (events: ValidEvent[], at: number): OutRecord[] => {
+  const tail = `,"received_at":"${new Date(at).toISOString()}"}`;
+  return events.map((e) => ({ key: e.user_id, value: JSON.stringify(e).slice(0, -1) + tail }));
 };
 
 export interface IngestService extends IngestPort {
