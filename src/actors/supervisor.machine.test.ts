@@ -46,6 +46,16 @@ describe('placement', () => {
     expect(facade.subscribe({ clusterId: 'nope' })).toEqual({ ok: false, code: 'cluster_not_found' });
   });
 
+  it('never takes an Object property for a cluster: __proto__, constructor, toString are not found', () => {
+    const { facade } = system();
+    for (const id of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(facade.subscribe({ clusterId: id }), id).toEqual({ ok: false, code: 'cluster_not_found' });
+      const r = facade.attach({ clusterId: id, subscriptionId: null, matchId: null, lastEventId: null, transport: new FakeTransport() });
+      expect(r, id).toEqual({ ok: false, code: 'cluster_not_found' });
+      expect(facade.hasCluster(id), id).toBe(false);
+    }
+  });
+
   it('spawns a subscriber when all are full, and answers full at the limit', () => {
     const { facade } = system({ clusters: 1, subscribersPerCluster: 1, maxSubscribersPerCluster: 2, subscriberCapacity: 2 });
     const r = Array.from({ length: 4 }, () => facade.subscribe({}));
@@ -236,7 +246,7 @@ describe('injected parts', () => {
     const actor = createActor(machine, { input: supervisorInput(broadcastConfig({ clusters: 1 }), () => clock.now()), clock }).start();
     const facade = createFacade(actor);
     const v = join(facade);
-    const dead = actor.getSnapshot().context.records.c1!.ref!;
+    const dead = actor.getSnapshot().context.records.get('c1')!.ref!;
     facade.publish(testWindow('m', T0));
     expect(v.transport.closedWith).toBe('cluster_failed');
     const subscribers = Object.values(dead.getSnapshot().children);

@@ -32,7 +32,8 @@ export interface SupervisorInput {
 
 export interface SupervisorContext extends SupervisorInput {
   clusterIds: string[];
-  records: Record<string, ClusterRecord>;
+  /** By cluster id: a Map, so a client's id (`__proto__`, `constructor`) can never name an Object property. */
+  records: ReadonlyMap<string, ClusterRecord>;
   subscriptions: Subscriptions;
   recent: RecentWindows;
   /** Moment ids already fanned out (a re-read of emoji-moments is dropped); insertion order, bounded. */
@@ -44,12 +45,12 @@ type Event = SupervisorEvent | ErrorActorEvent;
 
 const clusterStates = (ctx: SupervisorContext): ClusterState[] =>
   ctx.clusterIds.map((id) => {
-    const rec = ctx.records[id]!;
+    const rec = ctx.records.get(id)!;
     return { id, up: rec.status === 'up' && rec.ref !== null, retryAfterMs: retryIn(rec, ctx.now(), ctx.backoff) };
   });
 
 const failedRecord = (ctx: SupervisorContext, event: Event) =>
-  event.type.startsWith('xstate.error.actor.') ? Object.values(ctx.records).find((r) => r.ref?.id === (event as ErrorActorEvent).actorId) : undefined;
+  event.type.startsWith('xstate.error.actor.') ? [...ctx.records.values()].find((r) => r.ref?.id === (event as ErrorActorEvent).actorId) : undefined;
 
 export const supervisorMachine = setup({
   types: {} as { context: SupervisorContext; input: SupervisorInput; events: Event; emitted: SupervisorEmitted },
@@ -79,7 +80,7 @@ export const supervisorMachine = setup({
       });
       const clusters: string[] = [];
       for (const id of context.clusterIds) {
-        const rec = context.records[id]!;
+        const rec = context.records.get(id)!;
         if (rec.ref && rec.status === 'up') {
           enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window });
           clusters.push(id);
@@ -101,7 +102,7 @@ export const supervisorMachine = setup({
         return { stats: { ...context.stats, moments: context.stats.moments + 1 } };
       });
       for (const id of context.clusterIds) {
-        const rec = context.records[id]!;
+        const rec = context.records.get(id)!;
         if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'MOMENT.PUBLISH', moment });
       }
     }),
@@ -117,7 +118,7 @@ export const supervisorMachine = setup({
         return;
       }
       const subscriptionId = event.subscriptionId ?? `${ephemeral ? 'v' : 'sub'}-${context.newId()}`;
-      enqueue.sendTo(context.records[choice.clusterId]!.ref!, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId, ephemeral, reply });
+      enqueue.sendTo(context.records.get(choice.clusterId)!.ref!, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId, ephemeral, reply });
     }),
 
     /**
@@ -147,7 +148,7 @@ export const supervisorMachine = setup({
         context.subscriptions.delete(subscriptionId);
         return {};
       });
-      const rec = context.records[sub.clusterId]!;
+      const rec = context.records.get(sub.clusterId)!;
       if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'SUBSCRIPTION.RELEASE', subscriptionId, reason: 'left' });
       enqueue(() => reply(true));
     }),
@@ -156,7 +157,7 @@ export const supervisorMachine = setup({
     attachSession: enqueueActions(({ context, event, enqueue, self }) => {
       if (event.type !== 'SESSION.ATTACH') return;
       const { reply, clusterId } = event;
-      const rec = context.records[clusterId];
+      const rec = context.records.get(clusterId);
       if (!rec) return enqueue(() => reply({ ok: false, code: 'cluster_not_found' }));
       if (rec.status !== 'up' || !rec.ref) {
         return enqueue(() => reply({ ok: false, code: 'unavailable', retryAfterMs: retryIn(rec, context.now(), context.backoff) }));
@@ -182,7 +183,7 @@ export const supervisorMachine = setup({
     detachSession: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SESSION.DETACH') return;
       const sub = context.subscriptions.get(event.subscriptionId);
-      const rec = sub && context.records[sub.clusterId];
+      const rec = sub && context.records.get(sub.clusterId);
       if (rec?.ref && rec.status === 'up') enqueue.sendTo(rec.ref, event);
     }),
 
@@ -211,7 +212,7 @@ export const supervisorMachine = setup({
       enqueue.assign(({ context }) => {
         for (const [id, sub] of context.subscriptions.onCluster(rec.id)) if (sub.ephemeral) context.subscriptions.delete(id);
         return {
-          records: { ...context.records, [rec.id]: next },
+          records: new Map(context.records).set(rec.id, next),
           stats: { ...context.stats, clusterFailures: context.stats.clusterFailures + 1 },
         };
       });
@@ -221,7 +222,7 @@ export const supervisorMachine = setup({
     /** Spawn the next generation seeded with the recent windows; re-place its subscriptions so their stream URLs keep working. */
     restartCluster: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'CLUSTER.RESTART') return;
-      const rec = context.records[event.clusterId];
+      const rec = context.records.get(event.clusterId);
       if (!rec || rec.status !== 'restarting') return;
       const now = context.now();
       const next = nextGeneration(rec, now);
@@ -229,7 +230,7 @@ export const supervisorMachine = setup({
       const seed = context.recent.since(now - context.params.historyMs);
       enqueue.assign(({ context, spawn }) => {
         const ref = spawn('cluster', { id, input: { id: rec.id, generation: next.generation, params: context.params, now: context.now, seed } });
-        return { records: { ...context.records, [rec.id]: { ...next, ref } } };
+        return { records: new Map(context.records).set(rec.id, { ...next, ref }) };
       });
       for (const [subscriptionId, sub] of context.subscriptions.onCluster(rec.id)) {
         enqueue.sendTo(id, { type: 'SUBSCRIPTION.PLACE', subscriptionId, matchId: sub.matchId, ephemeral: false, reply: () => {} });
@@ -245,7 +246,7 @@ export const supervisorMachine = setup({
       into.clusterFailures = context.stats.clusterFailures;
       into.subscriptions = context.subscriptions.size;
       for (const id of context.clusterIds) {
-        const rec = context.records[id]!;
+        const rec = context.records.get(id)!;
         const report = { id, status: rec.status, generation: rec.generation, restarts: rec.restarts, historyWindows: 0, subscribers: [] };
         into.clusters.push(report);
         if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'CLUSTER.INSPECT', into: report });
@@ -255,7 +256,7 @@ export const supervisorMachine = setup({
     stopClusters: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'BROADCAST.STOP') return;
       for (const id of context.clusterIds) {
-        const ref = context.records[id]!.ref;
+        const ref = context.records.get(id)!.ref;
         if (ref) enqueue.sendTo(ref, event);
       }
     }),
@@ -264,12 +265,12 @@ export const supervisorMachine = setup({
   id: 'supervisor',
   context: ({ input, spawn }) => {
     const clusterIds: string[] = [];
-    const records: Record<string, ClusterRecord> = {};
+    const records = new Map<string, ClusterRecord>();
     for (let i = 1; i <= input.clusters; i++) {
       const id = `c${i}`;
       clusterIds.push(id);
       const ref = spawn('cluster', { id: actorIdOf(id, 1), input: { id, generation: 1, params: input.params, now: input.now, seed: [] } });
-      records[id] = { id, generation: 1, ref, status: 'up', failures: 0, restarts: 0, startedAt: input.now(), restartAt: null };
+      records.set(id, { id, generation: 1, ref, status: 'up', failures: 0, restarts: 0, startedAt: input.now(), restartAt: null });
     }
     return {
       ...input,
