@@ -191,6 +191,15 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'a bearer token: letters, digits and . _ ~ + / - (then = padding)')
     .min(16, 'at least 16 characters')
     .optional(),
+  // who may publish (POST /v1/emoji, /v1/emoji/batch, the compatibility paths): off, jwt (JWT_SECRET;
+  // user_id = the token's sub) or apikey (API_KEYS)
+  AUTH: z.enum(['off', 'jwt', 'apikey']).default('off'),
+  JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  JWT_ALG: z.enum(['HS256', 'HS384', 'HS512']).default('HS256'),
+  API_KEYS: z.string().optional(), // comma-separated, each 16+ characters of a bearer token
+  // CORS: comma-separated origins (https://example.com) allowed to call the API from a browser, or *;
+  // unset → same-origin only (preflights from other origins are refused with 403)
+  CORS_ORIGINS: z.string().optional(),
   // match lifecycle (README "Matches"): open = any well-formed match_id, at most MAX_LIVE_MATCHES live per
   // instance, a match with no event for MATCH_IDLE_MS retired; registered = only matches opened through
   // PUT /v1/admin/matches/:id (kept on the compacted TOPIC_MATCHES), unknown ids 404
@@ -309,6 +318,12 @@ export interface Config {
   security: {
     /** Bearer token of the operational routes; null: open on a loopback HOST, refused elsewhere. */
     adminToken: string | null;
+    auth: 'off' | 'jwt' | 'apikey';
+    jwtSecret: string | null;
+    jwtAlg: 'HS256' | 'HS384' | 'HS512';
+    apiKeys: string[];
+    /** Origins allowed by CORS; empty: same-origin only; ['*']: any. */
+    corsOrigins: string[];
   };
   matches: {
     policy: 'open' | 'registered';
@@ -483,6 +498,16 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (e.INTERNAL_PORT !== 0 && e.INTERNAL_PORT === e.PORT) {
     throw new ConfigError('INTERNAL_PORT', 'must differ from PORT: the internal listener is never the public one');
   }
+  if (e.AUTH === 'jwt' && !e.JWT_SECRET) throw new ConfigError('JWT_SECRET', 'AUTH=jwt needs the secret its tokens are signed with');
+  const apiKeys = (e.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  for (const k of apiKeys) {
+    if (k.length < 16 || !/^[A-Za-z0-9._~+/-]+=*$/.test(k)) throw new ConfigError('API_KEYS', 'each key: 16+ characters of A-Z a-z 0-9 . _ ~ + / -');
+  }
+  if (e.AUTH === 'apikey' && apiKeys.length === 0) throw new ConfigError('API_KEYS', 'AUTH=apikey needs at least one key');
+  const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of corsOrigins) {
+    if (o !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(o)) throw new ConfigError('CORS_ORIGINS', `"${o}" is not an origin such as https://example.com (or *)`);
+  }
   const compatPaths = e.COMPAT_PATHS.split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of compatPaths) {
     if (!COMPAT_PATH_RE.test(p)) throw new ConfigError('COMPAT_PATHS', `"${p}" is not a path such as /emoji`);
@@ -573,7 +598,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       periodMs: e.SUPERVISE_PERIOD_MS,
     },
     faultInjection: e.FAULT_INJECTION,
-    security: { adminToken: e.ADMIN_TOKEN ?? null },
+    security: { adminToken: e.ADMIN_TOKEN ?? null, auth: e.AUTH, jwtSecret: e.JWT_SECRET ?? null, jwtAlg: e.JWT_ALG, apiKeys, corsOrigins },
     matches: {
       policy: e.MATCH_POLICY,
       maxLive: e.MAX_LIVE_MATCHES,

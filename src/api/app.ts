@@ -14,6 +14,8 @@ import type { MoodCurves } from '../domain/mood-curve.ts';
 import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
 import { accessLog } from './access-log.ts';
 import { adminGuard, passes } from './admin.ts';
+import { publisherAuth } from './publisher-auth.ts';
+import { corsPolicy, securityHeaders } from './surface.ts';
 import type { MatchAdmin, MatchGate } from '../matches/service.ts';
 import { ApiError } from './errors.ts';
 import { adminMatchesRoutes } from './routes/admin-matches.routes.ts';
@@ -104,6 +106,11 @@ export function createApp(deps: AppDeps): Hono {
   app.use('*', requestId({ limitLength: 64 })); // X-Request-Id: the client's when well-formed, else a UUID
   app.use('*', accessLog(logger, config.accessLog)); // one line per request, after its answer (src/api/access-log.ts)
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
+  app.use('*', securityHeaders()); // CSP, nosniff, frame-ancestors … on every response (src/api/surface.ts)
+  app.use('*', corsPolicy(config)); // CORS_ORIGINS; unset: same-origin only
+  // AUTH (src/api/publisher-auth.ts): who may publish, on every ingest route
+  const publisher = publisherAuth(config);
+  for (const path of ['/v1/emoji', '/v1/emoji/*', ...config.compat.paths]) app.use(path, publisher);
   app.use('/metrics', admin);
   app.use('/faults/*', admin);
   app.use('/v1/admin/*', admin); // the match admin API (and any admin route to come)

@@ -4,7 +4,7 @@
 // Mounted by createApp (src/api/app.ts) at /.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Config } from '../../config.ts';
 
 export const DASHBOARD_DIR = resolve(import.meta.dirname, '../../dashboard');
@@ -40,10 +40,9 @@ export function dashboardRoutes(config: Pick<Config, 'ingest' | 'windows'>, dir 
   for (const name of Object.keys(ASSETS)) files.set(name, readFileSync(resolve(dir, name)));
   const palette = paletteOf(config);
 
-  const serve = (name: string) => () =>
-    new Response(new Uint8Array(files.get(name)!), {
-      headers: { 'content-type': ASSETS[name]!, 'cache-control': 'no-cache' },
-    });
+  // c.body (not a new Response): keeps the headers the middleware set before (X-Request-Id, CORS)
+  const serve = (name: string) => (c: Context) =>
+    c.body(new Uint8Array(files.get(name)!), 200, { 'content-type': ASSETS[name]!, 'cache-control': 'no-cache' });
 
   const app = new Hono();
   app.get('/', serve('index.html'));

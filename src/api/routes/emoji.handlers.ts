@@ -10,6 +10,7 @@ import type { MatchGate } from '../../matches/service.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { requireMatch } from '../match-gate.ts';
+import { requireSubject, withSubject } from '../publisher-auth.ts';
 
 export interface EmojiHandlerDeps {
   config: Pick<Config, 'ingest'>;
@@ -62,8 +63,9 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
   async function acceptOne(c: Context): Promise<ValidEvent> {
     const t = now();
     const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
-    const r = validate(prepare(body), { now: t });
+    const r = validate(withSubject(c, prepare(body)), { now: t });
     if (!r.ok) throw refusal(r.errors);
+    requireSubject(c, [r.event], () => 'user_id'); // AUTH=jwt: only as the token's subject
     if (deps.matches) requireMatch(deps.matches.admit([r.event.match_id]), 'match_id', '; nothing was written');
     await submit(deps.ingest, [r.event], [r.clientEventId], false);
     return r.event;
@@ -88,8 +90,9 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
       if (body.length > rules.maxBatchEvents) {
         throw new ApiError(413, 'too_many_events', `a batch may hold at most ${rules.maxBatchEvents} events, got ${body.length}`, '');
       }
-      const r = validateBatch(validate, body, { now: t });
+      const r = validateBatch(validate, body.map((e) => withSubject(c, e)), { now: t });
       if (!r.ok) throw batchRefusal(r, body.length);
+      requireSubject(c, r.events, (i) => `[${i}].user_id`); // AUTH=jwt: only as the token's subject
       if (deps.matches) {
         const m = deps.matches.admit(r.events.map((e) => e.match_id));
         if (!m.ok) requireMatch(m, `[${r.events.findIndex((e) => e.match_id === m.matchId)}].match_id`, '; none of the batch was written');
