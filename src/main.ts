@@ -101,7 +101,12 @@ try {
     const mainScript = fileURLToPath(import.meta.url);
     platform = await startWorkers(config, { log, secret: config.deployment.streamTokenSecret!, mainScript });
   } else {
-    platform = await startPlatform(config, { log, status: cluster.isWorker ? [() => workersReadiness(siblings)] : [] });
+    platform = await startPlatform(config, {
+      log,
+      status: cluster.isWorker ? [() => workersReadiness(siblings)] : [],
+      // a worker whose Kafka Streams could not start exits (stopping in order): the primary starts it again
+      ...(cluster.isWorker ? { onStartFailure: (part: string, err: Error) => lastResort(`start-up of ${part}`, err) } : {}),
+    });
     if (cluster.isWorker) process.send?.({ type: 'emostream.ready', url: platform.url } satisfies WorkerMessage);
   }
 } catch (err) {

@@ -118,8 +118,11 @@ export function createApp(deps: AppDeps): Hono {
   if (instanceId) {
     // which instance (API worker) answered: several share one port behind node:cluster or a load balancer
     app.use('*', async function instanceHeader(c, next) {
+      // on the Node response itself when there is one: SSE streams write their head there, past Hono
+      const out = (c.env as { outgoing?: { setHeader(k: string, v: string): void } } | undefined)?.outgoing;
+      if (out && typeof out.setHeader === 'function') out.setHeader('EmoStream-Instance', instanceId);
       await next();
-      c.header('EmoStream-Instance', instanceId);
+      if (!out) c.header('EmoStream-Instance', instanceId);
     });
   }
   for (const [path, sub] of routes) app.route(path, sub);

@@ -40,6 +40,11 @@ export interface PlatformOptions {
   streams?: boolean;
   broadcast?: boolean;
   ingest?: boolean;
+  /**
+   * A part started in the background (Kafka Streams) could not start at all. Unset: it stays `failed` in
+   * /status. An API worker exits instead, so that its primary starts it again (with backoff).
+   */
+  onStartFailure?: (part: string, err: Error) => void;
   /** More /status checks (an API worker's view of its siblings). */
   status?: ReadinessCheck[];
   /** The HTTP server (default true); the primary of API_WORKERS runs none (its workers share the port). */
@@ -216,6 +221,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       });
       counts = exact;
       parts.push({ name: 'Kafka Streams exact counts', stop: () => exact.close() });
+      const onFail = opts.onStartFailure;
+      if (onFail) exact.ready.catch((err: unknown) => onFail('kafka-streams', err instanceof Error ? err : new Error(String(err))));
     }
 
     // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
