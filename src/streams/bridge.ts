@@ -85,6 +85,8 @@ export interface TopologyConfig {
   momentMinScore: number;
   momentMinCount: number;
   momentsRetentionMs: number;
+  /** A match's totals and moment history are dropped this long after its last counted event (TotalsProcessor). */
+  matchTotalsRetentionMs: number;
   /** Internal topics; 0 → the Java side resolves it against the cluster (min(3, brokers); one fewer in sync). */
   replicationFactor: number;
   minInsyncReplicas: number;
@@ -127,6 +129,7 @@ export function topologyConfig(config: Config): TopologyConfig {
     momentMinScore: config.moments.minScore,
     momentMinCount: config.moments.minCount,
     momentsRetentionMs: config.moments.retentionMs,
+    matchTotalsRetentionMs: config.matches.totalsRetentionMs,
     replicationFactor: s.replicationFactor ?? 0,
     minInsyncReplicas: s.minInsyncReplicas ?? 0,
     standbyReplicas: s.standbyReplicas,

@@ -14,6 +14,8 @@ import java.time.Duration;
  * momentBaselineWindows, momentMinHistory, momentMinScore, momentMinCount: the moment rule (MomentRule).
  * replicationFactor / minInsyncReplicas of the internal topics (changelogs, repartition topic): 0 = the
  * facade picks min(3, brokers in the cluster) and replicationFactor - 1 (at least 1), see resolveReplication.
+ * matchTotalsRetention: a match's totals (and moment history) are dropped this long after its last counted
+ * event (TotalsProcessor).
  */
 public record ExactCountsConfig(
         String bootstrapServers,
@@ -35,7 +37,8 @@ public record ExactCountsConfig(
         MomentRule.Settings moments,
         Duration momentsRetention,
         int replicationFactor,
-        int minInsyncReplicas) {
+        int minInsyncReplicas,
+        Duration matchTotalsRetention) {
 
     public static final String DEDUP_STORE = "exact-dedup";
     public static final String WINDOWS_STORE = "exact-windows";
@@ -44,6 +47,29 @@ public record ExactCountsConfig(
     public static final String REPARTITION = "by-match";
     public static final String MOMENT_HISTORY_STORE = "exact-moment-history";
     public static final String MOMENTS_STORE = "exact-moments";
+    /** match_id → received_at of its last counted event (TotalsProcessor's retention). */
+    public static final String MATCH_ACTIVITY_STORE = "exact-match-activity";
+    public static final Duration DEFAULT_MATCH_TOTALS_RETENTION = Duration.ofDays(7);
+
+    /** Without a match totals retention: the default (7 days). */
+    public ExactCountsConfig(String bootstrapServers, String applicationId, String stateDir, String eventsTopic,
+            String exactTopic, Duration window, Duration grace, Duration dedupRetention, Duration windowRetention,
+            long commitIntervalMs, long scaleFactor, int repartitionPartitions, long rocksDbCacheBytes,
+            int sourcePartitions, String autoOffsetReset, String momentsTopic, MomentRule.Settings moments,
+            Duration momentsRetention, int replicationFactor, int minInsyncReplicas) {
+        this(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace, dedupRetention,
+                windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions, rocksDbCacheBytes,
+                sourcePartitions, autoOffsetReset, momentsTopic, moments, momentsRetention, replicationFactor,
+                minInsyncReplicas, DEFAULT_MATCH_TOTALS_RETENTION);
+    }
+
+    /** The same configuration with another match totals retention. */
+    public ExactCountsConfig withMatchTotalsRetention(Duration retention) {
+        return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
+                dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
+                rocksDbCacheBytes, sourcePartitions, autoOffsetReset, momentsTopic, moments, momentsRetention,
+                replicationFactor, minInsyncReplicas, retention);
+    }
 
     public static ExactCountsConfig defaults() {
         return new ExactCountsConfig("127.0.0.1:9092", "emostream-exact", Path.of("data", "streams").toString(),
@@ -84,7 +110,8 @@ public record ExactCountsConfig(
                         num(n, "momentMinCount", d.moments.minCount())),
                 Duration.ofMillis(num(n, "momentsRetentionMs", d.momentsRetention.toMillis())),
                 (int) num(n, "replicationFactor", d.replicationFactor),
-                (int) num(n, "minInsyncReplicas", d.minInsyncReplicas));
+                (int) num(n, "minInsyncReplicas", d.minInsyncReplicas),
+                Duration.ofMillis(num(n, "matchTotalsRetentionMs", d.matchTotalsRetention.toMillis())));
     }
 
     /** The same configuration with the partition count of the events topic filled in. */
@@ -92,7 +119,7 @@ public record ExactCountsConfig(
         return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
                 dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
                 rocksDbCacheBytes, n, autoOffsetReset, momentsTopic, moments, momentsRetention, replicationFactor,
-                minInsyncReplicas);
+                minInsyncReplicas, matchTotalsRetention);
     }
 
     /**
@@ -106,7 +133,8 @@ public record ExactCountsConfig(
         int isr = minInsyncReplicas >= 1 ? minInsyncReplicas : Math.max(1, rf - 1);
         return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
                 dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
-                rocksDbCacheBytes, sourcePartitions, autoOffsetReset, momentsTopic, moments, momentsRetention, rf, isr);
+                rocksDbCacheBytes, sourcePartitions, autoOffsetReset, momentsTopic, moments, momentsRetention, rf, isr,
+                matchTotalsRetention);
     }
 
     public MomentRule momentRule() {

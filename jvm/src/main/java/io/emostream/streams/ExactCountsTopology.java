@@ -5,18 +5,14 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
-import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -29,7 +25,9 @@ import org.apache.kafka.streams.state.Stores;
  *           ├ 2 s tumbling windows per match (store exact-windows), each emitted once on close → emoji-exact
  *           │   └ moments: each closed window against the match's baseline (stores exact-moment-history,
  *           │     exact-moments) → emoji-moments
- *           └ running totals per match → store exact-totals
+ *           └ running totals per match → store exact-totals (and the last event per match, store
+ *             exact-match-activity): a match without an event for MATCH_TOTALS_RETENTION_MS is dropped from
+ *             both and from exact-moment-history (TotalsProcessor), tombstoned in their compacted changelogs
  * </pre>
  *
  * Both stores are keyed by match_id and hold {emoji: n}, so "exact counts per (match_id, emoji_type)" for a
@@ -82,12 +80,17 @@ public final class ExactCountsTopology {
                         Named.as("moments"), ExactCountsConfig.MOMENT_HISTORY_STORE, ExactCountsConfig.MOMENTS_STORE)
                 .to(cfg.momentsTopic(), Produced.with(str, str).withName("moments-out"));
 
-        // Running totals per match (every counted event, including ones too late for their window).
-        byMatch.filter((match, v) -> !Topics.TICK_KEY.equals(match))
-                .groupByKey(Grouped.with("totals", str, str))
-                .aggregate(Counts::new, (match, v, agg) -> agg.add(DedupProcessor.emojiOf(v)),
-                        Materialized.<String, Counts, KeyValueStore<Bytes, byte[]>>as(ExactCountsConfig.TOTALS_STORE)
-                                .withKeySerde(str).withValueSerde(counts));
+        // Running totals per match (every counted event, including ones too late for their window), kept
+        // until MATCH_TOTALS_RETENTION_MS after the match's last event. The store is what the DSL aggregate
+        // built before (same name, timestamped, same serdes and changelog), so existing state carries over.
+        b.addStateStore(Stores.timestampedKeyValueStoreBuilder(
+                Stores.persistentTimestampedKeyValueStore(ExactCountsConfig.TOTALS_STORE), str, counts).withCachingEnabled());
+        b.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ExactCountsConfig.MATCH_ACTIVITY_STORE), str, Serdes.Long()));
+        byMatch.filter((match, v) -> !Topics.TICK_KEY.equals(match), Named.as("counted"))
+                .process(() -> new TotalsProcessor(cfg.matchTotalsRetention(), counters), Named.as("totals"),
+                        ExactCountsConfig.TOTALS_STORE, ExactCountsConfig.MATCH_ACTIVITY_STORE,
+                        ExactCountsConfig.MOMENT_HISTORY_STORE);
 
         return b.build();
     }

@@ -14,6 +14,8 @@ public final class TopologyCounters {
     public final AtomicLong ticks = new AtomicLong();
     /** Events counted in the totals but too late for their window (it had closed already). */
     public final AtomicLong late = new AtomicLong();
+    /** Matches whose totals were dropped after MATCH_TOTALS_RETENTION_MS without an event (TotalsProcessor). */
+    public final AtomicLong retiredMatches = new AtomicLong();
     /** Moments detected (see MomentRule). */
     public final AtomicLong moments = new AtomicLong();
     /** Highest record time (received_at, ticks included) seen by the source processors; -1 before any. */
