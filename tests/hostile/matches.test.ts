@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatform, type Platform } from '../../src/app/platform.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
+import { openSse } from '../support/sse-client.ts';
 import { readTopicFromNow, type TopicRecord } from '../support/topic-reader.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -45,6 +46,7 @@ let events: Consumer;
 let lifecycle: Consumer;
 const seen: TopicRecord[] = [];
 const lifecycleSeen: TopicRecord[] = [];
+let windowsTopic: string;
 let open: Platform;
 let registered: Platform;
 const dirs: string[] = [];
@@ -150,6 +152,26 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'open: subscriptions and streams to any number of new match ids take no live slot (they make no windows)',
+    on: () => open,
+    barrierMatch: m('f'),
+    async run() {
+      const base = open.url;
+      const before = (await call(base, 'GET', '/v1/admin/matches', undefined, admin)).json.matches.map((x: any) => x.match_id).sort();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await call(base, 'POST', '/v1/subscriptions', { match_id: m(`watch-${i}`) });
+        expect(r.status, JSON.stringify(r.json)).toBe(201);
+        ids.push(r.json.subscription_id);
+      }
+      const after = (await call(base, 'GET', '/v1/admin/matches', undefined, admin)).json;
+      expect(after.matches.map((x: any) => x.match_id).sort()).toEqual(before);
+      expect(after.live).toBe(before.length);
+      for (const id of ids) expect((await call(base, 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
+      return {};
+    },
+  },
+  {
     name: 'admin routes refuse anonymous callers, wrong tokens (401) and malformed credentials (400); nothing reaches the lifecycle topic',
     on: () => registered,
     barrierMatch: m('r-open'),
@@ -249,6 +271,41 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'registered: windows on emoji-windows of an unknown match, or of a closed one started after its close, never reach a viewer',
+    on: () => registered,
+    barrierMatch: m('r-open'),
+    async run() {
+      const closedAt = Date.parse((await call(registered.url, 'GET', '/v1/admin/matches', undefined, admin)).json.matches.find((x: any) => x.match_id === m('final')).closed_at);
+      const now = Math.floor(Date.now() / 2000) * 2000;
+      const win = (match: string, start: number) => ({
+        match_id: match,
+        window_start: new Date(start).toISOString(),
+        window_end: new Date(start + 2000).toISOString(),
+        counts: { '🔥': 1 },
+        swarm: { '🔥': 1 },
+        total: 1,
+        mood: { score: 0.8, feeling: 'hype' },
+      });
+      const viewer = openSse(`${registered.url}/v1/clusters/c1/stream`); // every match
+      expect((await viewer.opened).statusCode).toBe(200);
+      const producer = kafka.producer();
+      await producer.connect();
+      // one partition: they arrive in this order; a misbehaving writer (or a late Spark window) wrote them
+      const sent = [win(m('never-opened'), now), win(m('final'), closedAt + 2000), win(m('final'), closedAt - 4000), win(m('r-open'), now)];
+      await producer.send({ topic: windowsTopic, messages: sent.map((w) => ({ key: w.match_id, value: JSON.stringify(w) })) });
+      await producer.disconnect();
+      try {
+        await viewer.waitForWindows(2, 20_000);
+        await new Promise((r) => setTimeout(r, 300));
+        const ids = viewer.windows().map((e) => e.id);
+        expect(ids).toEqual([`${m('final')}:${closedAt - 4000}`, `${m('r-open')}:${now}`]);
+      } finally {
+        viewer.close();
+      }
+      return {};
+    },
+  },
+  {
     name: 'registered: another instance on the same lifecycle topic (or this one restarted) knows what was opened and closed',
     on: () => registered,
     barrierMatch: m('r-open'),
@@ -273,6 +330,7 @@ describe('hostile clients: the match lifecycle', () => {
   beforeAll(async () => {
     const base = loadConfig({ KAFKA_BROKERS: BROKERS });
     kafka = createKafka(base, 'test-matches');
+    windowsTopic = base.topics.windows;
     open = await startPlatform(platformConfig({ MAX_LIVE_MATCHES: '2', MATCH_IDLE_MS: String(IDLE_MS) }), { spark: false, streams: false });
     registered = await startPlatform(
       platformConfig({ MATCH_POLICY: 'registered', STREAMS_ENABLED: 'true', STREAMS_APP_ID: `emostream-${RUN}`, STREAMS_OFFSET_RESET: 'latest' }),

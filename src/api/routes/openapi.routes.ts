@@ -51,7 +51,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
   const retry = { 'Retry-After': { description: 'seconds', schema: { type: 'integer' } } };
   const unavailable = {
     description:
-      'Not stored now (Kafka unreachable, the buffer full, or shutting down); retry after Retry-After with the same event_id. ' +
+      'Not stored now (Kafka unreachable, the buffer full, or shutting down; or too_many_live_matches: a new match over MAX_LIVE_MATCHES, nothing written); retry after Retry-After with the same event_id. ' +
       'error.outcome says what is known: not_written (refused before anything was sent: nothing reached Kafka) or unknown ' +
       `(sent, but not acknowledged within ${config.ingest.produceTimeoutMs} ms: the event may be in Kafka, and counted; its retry with the same event_id is counted once).`,
     headers: retry,
@@ -62,7 +62,8 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
     config.kafka.brokers === null
       ? 'acks=all on the embedded single broker: one copy, written to that broker\'s log (it survives the broker process being killed, not the loss of its disk)'
       : `acks=all on topics with ${rf === 'auto' ? 'min(3, brokers)' : rf} replicas and min.insync.replicas ${isr === 'auto' ? 'replicas - 1 (at least 1)' : isr}: at least that many brokers hold it`;
-  const conflict = errorResponse('event_id already used by this user_id for a different event (emoji_type, timestamp or match_id differ); nothing was written');
+  const conflict = errorResponse('event_id already used by this user_id for a different event (emoji_type, timestamp or match_id differ), or the match was closed (match_closed, MATCH_POLICY=registered); nothing was written');
+  const unknownMatch = errorResponse('MATCH_POLICY=registered: the match is not registered (unknown_match); nothing was written');
   const slowBody = errorResponse(`the body was not received within ${config.ingest.bodyTimeoutMs} ms; the connection is closed`);
 
   // the compatibility routes (COMPAT_PATHS), tagged as such
@@ -108,6 +109,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             '202': json('Accepted', `acknowledged by Kafka (${durability}); a retry with the same event_id is answered again without a second count`),
             '400': errorResponse('malformed JSON, wrong types, unknown emoji (the message lists the palette), timestamp outside the allowed skew'),
             '408': slowBody,
+            '404': unknownMatch,
             '409': conflict,
             '413': errorResponse('body too large'),
             '415': errorResponse('not application/json'),
@@ -123,6 +125,7 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             '202': json('BatchAccepted', `every event acknowledged by Kafka (${durability})`),
             '400': errorResponse('one or more invalid events (details lists the first 20 errors with index, field and reason, details_total counts them all; unknown keys are one error per event); none was written'),
             '408': slowBody,
+            '404': unknownMatch,
             '409': conflict,
             '413': errorResponse('body too large, or too many events'),
             '415': errorResponse('not application/json'),
@@ -257,6 +260,37 @@ export function openapiDocument(config: Pick<Config, 'ingest' | 'broadcast' | 'k
             '400': errorResponse('bad match id, moments or points'),
             '404': errorResponse('no reaction was ever counted for this match (unknown_match)'),
             '503': errorResponse('the topology is not queryable yet'),
+          },
+        },
+      },
+      '/v1/admin/matches': {
+        get: {
+          summary: 'The live (MATCH_POLICY=open) or registered matches; admin token',
+          responses: {
+            '200': { description: '{"policy","live","max_live","matches":[{match_id,state,opened_at,closed_at,last_event_at}]}', content: { 'application/json': { schema: { type: 'object' } } } },
+            '401': errorResponse('no or wrong admin token'),
+          },
+        },
+      },
+      '/v1/admin/matches/{id}': {
+        put: {
+          summary: 'Open a match (MATCH_POLICY=registered), written to the lifecycle topic before the answer; admin token',
+          parameters: [matchPath],
+          responses: {
+            '201': { description: 'opened: {"match"}', content: { 'application/json': { schema: { type: 'object' } } } },
+            '200': { description: 'already open: {"match"}', content: { 'application/json': { schema: { type: 'object' } } } },
+            '400': errorResponse('not a match id'),
+            '401': errorResponse('no or wrong admin token'),
+            '409': errorResponse('MATCH_POLICY=open (policy_open)'),
+          },
+        },
+        delete: {
+          summary: 'Close a registered match (events and viewers refused, totals kept) or retire a live one (open policy); admin token',
+          parameters: [matchPath],
+          responses: {
+            '200': { description: 'closed: {"match"}', content: { 'application/json': { schema: { type: 'object' } } } },
+            '401': errorResponse('no or wrong admin token'),
+            '404': errorResponse('not registered (or not live)'),
           },
         },
       },
