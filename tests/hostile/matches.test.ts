@@ -157,16 +157,16 @@ const cases: Case[] = [
     barrierMatch: m('f'),
     async run() {
       const base = open.url;
-      const before = (await call(base, 'GET', '/v1/admin/matches', undefined, admin)).json.matches.map((x: any) => x.match_id).sort();
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {
         const r = await call(base, 'POST', '/v1/subscriptions', { match_id: m(`watch-${i}`) });
         expect(r.status, JSON.stringify(r.json)).toBe(201);
         ids.push(r.json.subscription_id);
       }
+      // none of them is live (an idle live match may have retired meanwhile: only the watched ids are checked)
       const after = (await call(base, 'GET', '/v1/admin/matches', undefined, admin)).json;
-      expect(after.matches.map((x: any) => x.match_id).sort()).toEqual(before);
-      expect(after.live).toBe(before.length);
+      expect(after.matches.filter((x: any) => x.match_id.includes('-watch-'))).toEqual([]);
+      expect(after.live).toBe(after.matches.length);
       for (const id of ids) expect((await call(base, 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
       return {};
     },
