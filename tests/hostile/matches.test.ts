@@ -20,7 +20,7 @@ const RUN = `hm-${Date.now().toString(36)}-${Math.random().toString(36).slice(2,
 const TOKEN = `admin-${RUN}-0123456789`;
 const BROKERS = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
 const MATCHES_TOPIC = `t-matches-${RUN}`;
-const IDLE_MS = 2_000;
+const IDLE_MS = 8_000; // long enough that a live match does not idle out between two steps of a case on a loaded machine
 
 const m = (name: string) => `${RUN}-${name}`;
 const ev = (match: string, user = `u-${Math.random().toString(36).slice(2, 8)}`) => ({ user_id: user, emoji_type: '🔥', timestamp: Date.now(), match_id: match });
