@@ -10,8 +10,8 @@ describe('loadConfig', () => {
   it('uses the default topic names of contracts/topics.json (shared with jvm/ and spark/)', () => {
     const t = JSON.parse(readFileSync(new URL('../contracts/topics.json', import.meta.url), 'utf8'));
     const c = loadConfig({});
-    expect({ events: t.events, windows: t.windows, exact: t.exact, metrics: t.metrics, moments: t.moments }).toEqual({
-      events: c.topics.events, windows: c.topics.windows, exact: c.topics.exact, metrics: c.topics.metrics, moments: c.topics.moments,
+    expect({ events: t.events, windows: t.windows, exact: t.exact, metrics: t.metrics, moments: t.moments, live: t.live }).toEqual({
+      events: c.topics.events, windows: c.topics.windows, exact: c.topics.exact, metrics: c.topics.metrics, moments: c.topics.moments, live: c.topics.live,
     });
   });
 
@@ -72,7 +72,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.kafka.brokers).toBeNull();
     expect(bootstrapServers(c)).toEqual(['127.0.0.1:9092']);
-    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', matches: 'emoji-matches', control: 'emoji-control', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
+    expect(c.topics).toEqual({ events: 'emoji-events', windows: 'emoji-windows', exact: 'emoji-exact', metrics: 'emoji-metrics', moments: 'emoji-moments', live: 'emoji-live', matches: 'emoji-matches', control: 'emoji-control', eventsPartitions: 6, replicationFactor: 'auto', minInsyncReplicas: 'auto' });
     expect(c.matches).toEqual({ policy: 'open', maxLive: 1000, idleMs: 600_000, totalsRetentionMs: 604_800_000 });
     expect(c.ingest.palette).toEqual(DEFAULT_PALETTE);
     expect(c.ingest.flushIntervalMs).toBe(500);

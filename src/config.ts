@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   TOPIC_EXACT: str('emoji-exact'),
   TOPIC_METRICS: str('emoji-metrics'),
   TOPIC_MOMENTS: str('emoji-moments'),
+  // running counts of open windows (Spark, every micro-batch): SSE event: live
+  TOPIC_LIVE: str('emoji-live'),
   EVENTS_PARTITIONS: int(6, 1, 1000),
   // durability of the platform's topics when it creates them: auto = min(3, brokers in the cluster) replicas
   // and min.insync.replicas = replicas - 1 (at least 1); the embedded broker is one node (1 and 1)
@@ -260,6 +262,7 @@ export interface Config {
     exact: string;
     metrics: string;
     moments: string;
+    live: string;
     /** The match lifecycle log (compacted; key match_id). */
     matches: string;
     control: string;
@@ -550,6 +553,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       exact: e.TOPIC_EXACT,
       metrics: e.TOPIC_METRICS,
       moments: e.TOPIC_MOMENTS,
+      live: e.TOPIC_LIVE,
       matches: e.TOPIC_MATCHES,
       control: e.TOPIC_CONTROL,
       eventsPartitions: e.EVENTS_PARTITIONS,

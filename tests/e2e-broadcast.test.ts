@@ -1,13 +1,15 @@
 // End to end: real broker, the real Spark job, the API (ingest + broadcast) from startPlatform. A viewer
 // registers (POST /v1/subscriptions), opens its SSE stream, the same client posts reactions, and the window
 // that Spark writes to emoji-windows reaches the viewer through the main publisher, supervisor, cluster and
-// subscriber with the right counts and swarm. Isolated by a unique match_id.
+// subscriber with the right counts and swarm. The live swarm: the running counts Spark writes to emoji-live reach
+// the viewer as event: live before the window closes, and the last of them carries the closed window's counts.
+// Isolated by a unique match_id per case.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../src/config.ts';
-import { windowStartOf, type WindowRecord } from '../src/domain/window.ts';
+import { windowId, windowStartOf, type LiveRecord, type WindowRecord } from '../src/domain/window.ts';
 import { startPlatform, type Platform } from '../src/app/platform.ts';
 import { startSparkJob, type SparkJob } from '../src/spark/job.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,10 +33,11 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       STREAMS_ENABLED: 'false',
     });
     // 'latest': the shared test broker holds earlier tests' events; this test needs only its own
-    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 150_000, startingOffsets: 'latest' });
+    // start-up takes 30-60 s on an idle 2-core machine and minutes under the load of parallel test runs (as in spark.test.ts)
+    job = startSparkJob(config, { brokers: config.kafka.brokers!, readyTimeoutMs: 300_000, startingOffsets: 'latest' });
     platform = await startPlatform(config, { spark: false, streams: false });
     await job.ready;
-  }, 200_000);
+  }, 360_000);
 
   afterAll(async () => {
     await platform?.stop();
@@ -81,5 +84,48 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       total: 2503,
       mood: { score: 0.8, feeling: 'hype' }, // computed by the Spark job (contracts/mood.json)
     });
+  }, 90_000);
+
+  it('a viewer gets event: live for a window before its event: window, and the last live counts are the closed counts', async () => {
+    const base = platform!.url;
+    const liveMatch = `${matchId}-live`;
+    const stream = openSse(`${base}/v1/clusters/c1/stream?match=${liveMatch}`);
+    const windowMs = config.windows.windowMs;
+    while (Date.now() - windowStartOf(Date.now(), windowMs) > 100) await sleep(10);
+    const start = windowStartOf(Date.now(), windowMs);
+    const id = windowId(liveMatch, start);
+    const post = async (emoji: string, n: number, from: number) => {
+      const body = Array.from({ length: n }, (_, i) => ({ user_id: `u-${from + i}`, emoji_type: emoji, timestamp: Date.now(), match_id: liveMatch }));
+      const r = await fetch(`${base}/v1/emoji/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(r.status).toBe(202);
+    };
+    // three posts spread over the window, so that the job sees them in more than one micro-batch (more than one live record)
+    await post('🔥', 300, 0);
+    await sleep(500);
+    await post('😀', 20, 1000);
+    await sleep(500);
+    await post('🔥', 200, 2000);
+    expect(Date.now()).toBeLessThan(start + windowMs); // all in the one window (received_at is stamped on arrival)
+
+    const deadline = Date.now() + 60_000;
+    while (!stream.windows().some((e) => e.id === id) && Date.now() < deadline) await sleep(50);
+    stream.close();
+    const events = stream.events.filter((e) => e.event === 'window' || e.event === 'live');
+    const closedAt = events.findIndex((e) => e.event === 'window' && e.id === id);
+    expect(closedAt).toBeGreaterThan(0);
+    const lives = events
+      .slice(0, closedAt)
+      .filter((e) => e.event === 'live')
+      .map((e) => JSON.parse(e.data) as LiveRecord)
+      .filter((l) => l.match_id === liveMatch && Date.parse(l.window_start) === start);
+    expect(lives.length).toBeGreaterThan(0);
+    expect(events.slice(closedAt).some((e) => e.event === 'live' && e.data.includes(`"window_start":"${new Date(start).toISOString()}"`))).toBe(false);
+    for (const e of stream.events.filter((x) => x.event === 'live')) expect(e.id).toBeUndefined(); // never replayed
+    const seqs = lives.map((l) => l.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    const closed = JSON.parse(events[closedAt]!.data) as WindowRecord;
+    expect(closed.counts).toEqual({ '🔥': 500, '😀': 20 });
+    const { seq: _seq, ...last } = lives[lives.length - 1]!;
+    expect(last).toEqual(closed);
   }, 90_000);
 });

@@ -9,7 +9,7 @@
 import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
 import { momentId } from '../domain/moment.ts';
 import { idOfRecord, type WindowRecord } from '../domain/window.ts';
-import { momentFrame, resetFrame, windowFrame } from '../push/frames.ts';
+import { liveFrame, momentFrame, resetFrame, windowFrame } from '../push/frames.ts';
 import type { AttachResult, ClusterEvent, PlaceResult } from './events.ts';
 import { WindowHistory } from './history.ts';
 import { subscriberMachine, type SubscriberInput } from './subscriber.machine.ts';
@@ -87,7 +87,15 @@ export const clusterMachine = setup({
         context.history.push(id, w, frame, context.now());
         return { windows: context.windows + 1 };
       });
-      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: w.match_id, frame });
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'WINDOW.BROADCAST', matchId: w.match_id, frame, windowId: id });
+    }),
+
+    /** Running counts of an open window: encoded once, to every subscriber, not kept in the history (never replayed). */
+    publishLive: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LIVE.PUBLISH') return;
+      const frame = liveFrame(event.live);
+      const windowId = idOfRecord(event.live);
+      for (const s of context.subscribers) enqueue.sendTo(s.ref, { type: 'LIVE.BROADCAST', matchId: event.live.match_id, windowId, frame });
     }),
 
     /** A moment: same path as a window (encoded once, kept in the history for replay, every subscriber). */
@@ -220,6 +228,7 @@ export const clusterMachine = setup({
       on: {
         'WINDOW.PUBLISH': { actions: 'publishWindow' },
         'MOMENT.PUBLISH': { actions: 'publishMoment' },
+        'LIVE.PUBLISH': { actions: 'publishLive' },
         'SUBSCRIPTION.PLACE': { actions: 'place' },
         'SESSION.ATTACH': { actions: 'attach' },
         'SESSION.DETACH': { actions: 'forwardToHolder' },

@@ -3,7 +3,7 @@
 // when idle, so the facade gets its answer before `send` returns (see facade.ts). An actor never reads or
 // writes another actor's context: what one needs from another travels in these events.
 import type { MomentRecord } from '../domain/moment.ts';
-import type { WindowRecord } from '../domain/window.ts';
+import type { LiveRecord, WindowRecord } from '../domain/window.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import type { SessionTransport } from '../push/transport.ts';
 
@@ -18,6 +18,8 @@ export type AttachResult =
 
 // ---- main publisher → supervisor ----
 export interface WindowReceived { type: 'WINDOW.RECEIVED'; window: WindowRecord }
+/** Running counts of an open window read from emoji-live: delivered as `event: live`, never kept for replay. */
+export interface LiveReceived { type: 'LIVE.RECEIVED'; live: LiveRecord }
 /** A moment read from emoji-moments: delivered like a window (same viewers, same history for replay). */
 export interface MomentReceived { type: 'MOMENT.RECEIVED'; moment: MomentRecord }
 
@@ -78,6 +80,7 @@ export interface ClusterRestart { type: 'CLUSTER.RESTART'; clusterId: string }
 // ---- supervisor → cluster ----
 export interface WindowPublish { type: 'WINDOW.PUBLISH'; window: WindowRecord }
 export interface MomentPublish { type: 'MOMENT.PUBLISH'; moment: MomentRecord }
+export interface LivePublish { type: 'LIVE.PUBLISH'; live: LiveRecord }
 export interface SubscriptionPlace {
   type: 'SUBSCRIPTION.PLACE';
   subscriptionId: string;
@@ -104,7 +107,9 @@ export interface SubscriberAttach {
   /** frames written before live windows: an optional reset, then the replayed history. */
   preamble: Buffer[];
 }
-export interface WindowBroadcast { type: 'WINDOW.BROADCAST'; matchId: string; frame: Buffer }
+/** `windowId`: set for a closed window (its live frames not yet sent to a slow viewer are dropped). */
+export interface WindowBroadcast { type: 'WINDOW.BROADCAST'; matchId: string; frame: Buffer; windowId?: string }
+export interface LiveBroadcast { type: 'LIVE.BROADCAST'; matchId: string; windowId: string; frame: Buffer }
 export interface HeartbeatBroadcast { type: 'HEARTBEAT.BROADCAST' }
 export interface SubscriberInspect { type: 'SUBSCRIBER.INSPECT'; into: SubscriberReport[] }
 
@@ -134,6 +139,7 @@ export interface SubscriptionEnded { type: 'SUBSCRIPTION.ENDED'; subscriptionId:
 export type SupervisorEvent =
   | WindowReceived
   | MomentReceived
+  | LiveReceived
   | SubscriptionCreate
   | SubscriptionDelete
   | SessionAttachRequest
@@ -147,6 +153,7 @@ export type SupervisorEvent =
 export type ClusterEvent =
   | WindowPublish
   | MomentPublish
+  | LivePublish
   | SubscriptionPlace
   | SubscriptionRelease
   | ClusterAttach
@@ -161,6 +168,7 @@ export type SubscriberEvent =
   | SubscriberAttach
   | SessionDetach
   | WindowBroadcast
+  | LiveBroadcast
   | HeartbeatBroadcast
   | SubscriberInspect
   | BroadcastStop;

@@ -5,7 +5,7 @@
 // their contexts.
 import type { Actor } from 'xstate';
 import type { MomentRecord } from '../domain/moment.ts';
-import type { WindowRecord } from '../domain/window.ts';
+import type { LiveRecord, WindowRecord } from '../domain/window.ts';
 import type { AttachResult, BroadcastReport, PlaceResult } from './events.ts';
 import type { DisconnectReason } from '../push/disconnect.ts';
 import type { SessionTransport } from '../push/transport.ts';
@@ -55,6 +55,8 @@ export interface BroadcastFacade {
   publish(window: WindowRecord): boolean;
   /** Hand a moment to the supervisor (what the consumer of emoji-moments does). */
   publishMoment(moment: MomentRecord): void;
+  /** Hand a live record to the supervisor (what the consumer of emoji-live does). */
+  publishLive(live: LiveRecord): void;
   subscribe(req: { matchId?: string | null; clusterId?: string | null }): PlaceResult;
   /**
    * Take on a subscription made on another instance (its stream token was verified by the caller): placed
@@ -103,6 +105,10 @@ export function createFacade(actor: SupervisorActor): BroadcastFacade {
 
     publishMoment(moment) {
       actor.send({ type: 'MOMENT.RECEIVED', moment });
+    },
+
+    publishLive(live) {
+      actor.send({ type: 'LIVE.RECEIVED', live });
     },
 
     subscribe({ matchId = null, clusterId = null }) {

@@ -44,15 +44,26 @@ export function attachedCount(sessions: Map<string, Session>): number {
 const ended = (subscriptionId: string, reason: DisconnectReason): SubscriptionEnded => ({ type: 'SUBSCRIPTION.ENDED', subscriptionId, reason });
 
 /** Write `frame` to every attached session that wants it; returns how many got it and how many were cut off. */
-function deliverAll(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string | null) {
+function deliverAll(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string | null, windowId?: string) {
   let delivered = 0;
   let slow = 0;
   for (const s of sessions.values()) {
     if (s.transport === null || s.transport.closed || (matchId !== null && !s.wants(matchId))) continue;
+    if (windowId !== undefined) s.windowClosed(windowId);
     if (s.deliver(frame, maxPendingBytes)) delivered++;
     else slow++;
   }
   return { delivered, slow };
+}
+
+/** A live frame to every attached session of its match, coalesced per window for a viewer whose queue is not empty. */
+function deliverLive(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string, windowId: string) {
+  let slow = 0;
+  for (const s of sessions.values()) {
+    if (s.transport === null || s.transport.closed || !s.wants(matchId)) continue;
+    if (!s.deliverLive(windowId, frame, maxPendingBytes)) slow++;
+  }
+  return { slow };
 }
 
 export const subscriberMachine = setup({
@@ -91,9 +102,14 @@ export const subscriberMachine = setup({
     }),
     broadcastWindow: assign(({ context, event }) => {
       if (event.type !== 'WINDOW.BROADCAST') return {};
-      const r = deliverAll(context.sessions, event.frame, context.maxPendingBytes, event.matchId);
+      const r = deliverAll(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId);
       const st = context.stats;
       return { stats: { ...st, windows: st.windows + 1, delivered: st.delivered + r.delivered, slowDisconnects: st.slowDisconnects + r.slow } };
+    }),
+    broadcastLive: assign(({ context, event }) => {
+      if (event.type !== 'LIVE.BROADCAST') return {};
+      const r = deliverLive(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId);
+      return r.slow ? { stats: { ...context.stats, slowDisconnects: context.stats.slowDisconnects + r.slow } } : {};
     }),
     broadcastHeartbeat: assign(({ context }) => {
       const r = deliverAll(context.sessions, HEARTBEAT_FRAME, context.maxPendingBytes, null);
@@ -143,6 +159,7 @@ export const subscriberMachine = setup({
         'SESSION.DETACH': { actions: 'detach' },
         'SUBSCRIPTION.RELEASE': { actions: 'release' },
         'WINDOW.BROADCAST': { actions: 'broadcastWindow' },
+        'LIVE.BROADCAST': { actions: 'broadcastLive' },
         'HEARTBEAT.BROADCAST': { actions: 'broadcastHeartbeat' },
         'SUBSCRIBER.INSPECT': { actions: 'report' },
         'BROADCAST.STOP': { target: 'stopped', actions: 'endAll' },

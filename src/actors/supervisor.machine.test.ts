@@ -26,6 +26,30 @@ function join(facade: ReturnType<typeof system>['facade'], o: { matchId?: string
   return { sub, transport };
 }
 
+describe('live records', () => {
+  it('reach the viewers of their match as event: live, newer seqs only, none once the window has closed, never replayed', () => {
+    const { facade } = system();
+    const a = join(facade, { matchId: 'm' });
+    const other = join(facade, { matchId: 'other' });
+    const w = testWindow('m', T0, { '🔥': 3 });
+    const live = (seq: number, n: number) => ({ ...testWindow('m', T0, { '🔥': n }), seq });
+    facade.publishLive(live(1, 1));
+    facade.publishLive(live(2, 2));
+    facade.publishLive(live(1, 1)); // a re-read: not newer
+    facade.publishLive(live(2, 2));
+    facade.publish(w);
+    facade.publishLive(live(3, 3)); // after its window closed: dropped
+    expect(a.transport.lives().map((l) => [l.seq, l.total])).toEqual([[1, 1], [2, 2]]);
+    expect(a.transport.text()).not.toMatch(/^id: .*\nevent: live/m); // no id: Last-Event-ID stays on windows
+    expect(a.transport.windowIds()).toEqual([idOfRecord(w)]);
+    expect(other.transport.lives()).toEqual([]);
+    // a reconnect replays the window, not the live records
+    const again = join(facade, { matchId: 'm', lastEventId: `m:${T0 - 2000}` });
+    expect(again.transport.windowIds()).toEqual([idOfRecord(w)]);
+    expect(again.transport.lives()).toEqual([]);
+  });
+});
+
 describe('placement', () => {
   it('spreads subscriptions least-loaded over clusters, then over subscribers', () => {
     const { facade } = system();

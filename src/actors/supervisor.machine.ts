@@ -11,6 +11,7 @@
 // recent windows) are updated in place there, since copying them per event would cost O(viewers).
 import { assign, enqueueActions, fromCallback, setup, type ErrorActorEvent } from 'xstate';
 import { momentId } from '../domain/moment.ts';
+import { idOfRecord } from '../domain/window.ts';
 import { clusterMachine, type ClusterParams } from './cluster.machine.ts';
 import type { BroadcastReport, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
 import { chooseCluster, Subscriptions, type ClusterState } from './placement.ts';
@@ -38,7 +39,9 @@ export interface SupervisorContext extends SupervisorInput {
   recent: RecentWindows;
   /** Moment ids already fanned out (a re-read of emoji-moments is dropped); insertion order, bounded. */
   momentIds: Set<string>;
-  stats: { windows: number; duplicates: number; clusterFailures: number; moments: number };
+  /** The newest live seq fanned out per open window id (insertion order, bounded); forgotten when the window closes. */
+  liveSeqs: Map<string, number>;
+  stats: { windows: number; duplicates: number; clusterFailures: number; moments: number; lives: number };
 }
 
 type Event = SupervisorEvent | ErrorActorEvent;
@@ -62,6 +65,9 @@ export const supervisorMachine = setup({
   guards: {
     isDuplicate: ({ context, event }) => event.type === 'WINDOW.RECEIVED' && context.recent.has(event.window),
     isRepeatedMoment: ({ context, event }) => event.type === 'MOMENT.RECEIVED' && context.momentIds.has(momentId(event.moment)),
+    /** A live record of a window already closed here, or not newer than one already fanned out (a re-read, a replayed batch). */
+    isStaleLive: ({ context, event }) =>
+      event.type === 'LIVE.RECEIVED' && (context.recent.has(event.live) || (context.liveSeqs.get(idOfRecord(event.live)) ?? 0) >= event.live.seq),
   },
   actions: {
     countDuplicate: enqueueActions(({ event, enqueue }) => {
@@ -76,6 +82,7 @@ export const supervisorMachine = setup({
       const window = event.window;
       enqueue.assign(({ context }) => {
         context.recent.add(window, context.now());
+        context.liveSeqs.delete(idOfRecord(window));
         return { stats: { ...context.stats, windows: context.stats.windows + 1 } };
       });
       const clusters: string[] = [];
@@ -88,6 +95,23 @@ export const supervisorMachine = setup({
       }
       // after the sends: the clusters have written the window to every viewer when this is seen
       enqueue.emit({ type: 'window.received', window, fresh: true, clusters });
+    }),
+
+    /** Remember the seq, and hand the running counts to every cluster that is up (not kept for replay). */
+    publishLive: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'LIVE.RECEIVED') return;
+      const live = event.live;
+      enqueue.assign(({ context }) => {
+        const id = idOfRecord(live);
+        context.liveSeqs.delete(id);
+        context.liveSeqs.set(id, live.seq);
+        if (context.liveSeqs.size > 10_000) context.liveSeqs.delete(context.liveSeqs.keys().next().value!);
+        return { stats: { ...context.stats, lives: context.stats.lives + 1 } };
+      });
+      for (const id of context.clusterIds) {
+        const rec = context.records[id]!;
+        if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'LIVE.PUBLISH', live });
+      }
     }),
 
     countRepeatedMoment: assign(({ context }) => ({ stats: { ...context.stats, duplicates: context.stats.duplicates + 1 } })),
@@ -279,7 +303,8 @@ export const supervisorMachine = setup({
       subscriptions: new Subscriptions(),
       recent: new RecentWindows(Math.max(input.dedupMs, input.params.historyMs)),
       momentIds: new Set(),
-      stats: { windows: 0, duplicates: 0, clusterFailures: 0, moments: 0 },
+      liveSeqs: new Map(),
+      stats: { windows: 0, duplicates: 0, clusterFailures: 0, moments: 0, lives: 0 },
     };
   },
   invoke: { src: 'windowSource', id: 'windowSource' },
@@ -289,6 +314,7 @@ export const supervisorMachine = setup({
       on: {
         'WINDOW.RECEIVED': [{ guard: 'isDuplicate', actions: 'countDuplicate' }, { actions: 'publishWindow' }],
         'MOMENT.RECEIVED': [{ guard: 'isRepeatedMoment', actions: 'countRepeatedMoment' }, { actions: 'publishMoment' }],
+        'LIVE.RECEIVED': [{ guard: 'isStaleLive' }, { actions: 'publishLive' }],
         'SUBSCRIPTION.CREATE': { actions: 'requestPlacement' },
         'SUBSCRIPTION.PLACED': { actions: 'recordPlacement' },
         'SUBSCRIPTION.DELETE': { actions: 'deleteSubscription' },

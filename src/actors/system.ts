@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createActor, fromCallback, type SimulatedClock } from 'xstate';
 import type { Config } from '../config.ts';
 import type { MomentRecord } from '../domain/moment.ts';
-import type { WindowRecord } from '../domain/window.ts';
+import type { LiveRecord, WindowRecord } from '../domain/window.ts';
 import { createFacade, type BroadcastFacade, type SupervisorActor } from './facade.ts';
 import { supervisorMachine, type SupervisorInput } from './supervisor.machine.ts';
 
@@ -34,13 +34,22 @@ export function supervisorInput(b: BroadcastConfig, now: () => number, newId: ()
 export type WindowFeed = (onWindow: (w: WindowRecord) => void) => () => void;
 /** Something that pushes moments (the consumer of emoji-moments, or a test). */
 export type MomentFeed = (onMoment: (m: MomentRecord) => void) => () => void;
+/** Something that pushes live records (the consumer of emoji-live, or a test). */
+export type LiveFeed = (onLive: (l: LiveRecord) => void) => () => void;
 
 export interface BroadcastSystem {
   actor: SupervisorActor;
   facade: BroadcastFacade;
 }
 
-export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: SimulatedClock; feed?: WindowFeed; momentFeed?: MomentFeed; newId?: () => string }): BroadcastSystem {
+export function createBroadcastSystem(o: {
+  broadcast: BroadcastConfig;
+  clock?: SimulatedClock;
+  feed?: WindowFeed;
+  momentFeed?: MomentFeed;
+  liveFeed?: LiveFeed;
+  newId?: () => string;
+}): BroadcastSystem {
   const now = o.clock ? () => o.clock!.now() : () => Date.now();
   const feed = o.feed;
   const machine = supervisorMachine.provide({
@@ -48,9 +57,11 @@ export function createBroadcastSystem(o: { broadcast: BroadcastConfig; clock?: S
       windowSource: fromCallback(({ sendBack }) => {
         const offWindows = feed ? feed((window) => sendBack({ type: 'WINDOW.RECEIVED', window })) : () => {};
         const offMoments = o.momentFeed ? o.momentFeed((moment) => sendBack({ type: 'MOMENT.RECEIVED', moment })) : () => {};
+        const offLive = o.liveFeed ? o.liveFeed((live) => sendBack({ type: 'LIVE.RECEIVED', live })) : () => {};
         return () => {
           offWindows();
           offMoments();
+          offLive();
         };
       }),
     },

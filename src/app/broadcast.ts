@@ -5,7 +5,7 @@ import { createBroadcastSystem } from '../actors/system.ts';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { parseMomentRecord, type MomentRecord } from '../domain/moment.ts';
-import type { WindowRecord } from '../domain/window.ts';
+import { parseLiveRecord, type LiveRecord, type WindowRecord } from '../domain/window.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer, type WindowConsumerOptions } from '../kafka/window-consumer.ts';
 import { windowsReceived } from '../metrics/registry.ts';
 import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
@@ -28,6 +28,8 @@ export interface BroadcastHandle {
   directory: ViewerDirectory;
   /** The control topic's consumer, supervised like the others; null without Kafka. */
   controlConsumer: Supervised<WindowConsumer> | null;
+  /** The consumer of emoji-live (`event: live`, the running counts of open windows), supervised the same way. */
+  liveConsumer: Supervised<WindowConsumer> | null;
   /** Close every SSE stream (reason `shutdown`), stop the actors, disconnect the consumer. */
   stop(): Promise<void>;
 }
@@ -44,12 +46,15 @@ export async function startBroadcast(
   momentSupervision?: SupervisorDeps,
   delivers?: DeliversFilter,
   controlSupervision?: SupervisorDeps,
+  liveSupervision?: SupervisorDeps,
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: Supervised<WindowConsumer> | null = null;
+  let liveConsumer: Supervised<WindowConsumer> | null = null;
   const windows = fanIn<WindowRecord>();
   const moments = fanIn<MomentRecord>();
-  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed: windows.feed, momentFeed: moments.feed });
+  const lives = fanIn<LiveRecord>();
+  const { actor, facade } = createBroadcastSystem({ broadcast: config.broadcast, feed: windows.feed, momentFeed: moments.feed, liveFeed: lives.feed });
   const unobserve = observeBroadcast(actor, facade); // viewers, windows and delivery latency in /metrics
   if (kafka) {
     // A consumer of one topic under supervision; its group id is kept across restarts, so it resumes there.
@@ -85,6 +90,14 @@ export async function startBroadcast(
       momentSupervision,
     );
     await momentConsumer.started;
+    // the running counts of open windows (Spark, emoji-live) as `event: live`; a re-read after a restart is
+    // dropped by the supervisor (a closed window's, or a seq not newer than one already fanned out)
+    liveConsumer = superviseConsumer<LiveRecord>(
+      'live-consumer',
+      { topic: config.topics.live, groupId: windowGroupId(`${config.kafka.clientId}-live`), parse: parseLiveRecord, lagName: 'live-publisher', onWindow: admitted(lives.emit, delivers) },
+      liveSupervision,
+    );
+    await liveConsumer.started;
   }
   const control = await startControl(config, kafka, facade, { log, supervision: controlSupervision });
   let stopped = false;
@@ -100,6 +113,7 @@ export async function startBroadcast(
     momentConsumer,
     directory: control.directory,
     controlConsumer: control.consumer,
+    liveConsumer,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -108,6 +122,7 @@ export async function startBroadcast(
       unobserve();
       if (consumer) await consumer.stop();
       if (momentConsumer) await momentConsumer.stop();
+      if (liveConsumer) await liveConsumer.stop();
     },
   };
 }

@@ -246,6 +246,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
         supervisorDeps(config, 'moment-consumer', blog),
         (id, start) => matches.service.delivers(id, start),
         supervisorDeps(config, 'control-consumer', blog),
+        supervisorDeps(config, 'live-consumer', blog),
       );
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });
@@ -255,6 +256,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       if (moments) status.push(() => partReadiness(moments.status(), true, moments.current()?.groupId));
       const control = b.controlConsumer;
       if (control) status.push(() => partReadiness(control.status(), true, control.current()?.groupId));
+      const lives = b.liveConsumer;
+      if (lives) status.push(() => partReadiness(lives.status(), true, lives.current()?.groupId));
     }
 
     // the summary's mood curves, from the windows the main publisher reads (Spark's `mood`)

@@ -1,5 +1,7 @@
 // EmoStream dashboard: plain browser JavaScript, no build step.
-// 1. GET /v1/palette; 2. POST /v1/subscriptions → EventSource(stream_url) for `window` events;
+// 1. GET /v1/palette; 2. POST /v1/subscriptions → EventSource(stream_url) for `live` events (the running counts of
+//    the open window: the swarm is animated at once, as it grows) and `window` events (the closed window: the page
+//    settles on its counts, animating only what the live counts had not shown yet);
 // 3. poll /v1/counts (exact totals), /v1/clusters (viewers) and /metrics (ingest rate);
 // 4. moments: GET /v1/matches/:id/moments at start (and every 15 s), then live `moment` events, on a timeline.
 // State is also exposed on window.__emostream for the browser test and for curious people.
@@ -18,6 +20,8 @@ const state = {
   subscription: null,
   status: 'connecting',
   windowsReceived: 0,
+  liveReceived: 0,
+  live: new Map(), // open window id -> { seq, swarm already animated }; dropped when the window closes
   seen: new Set(), // window ids: the Spark Kafka sink is at-least-once, repeats are dropped
   windows: [], // the most recent windows, oldest first
   sessionCounts: {}, // emoji -> sum of window counts since the page opened
@@ -70,10 +74,11 @@ function spawnFloaters(win) {
   }
 }
 
-function renderLatest(win) {
+function renderLatest(win, live = false) {
   const ul = $('latest');
   ul.replaceChildren();
   ul.dataset.windowId = `${win.match_id}:${Date.parse(win.window_start)}`;
+  ul.dataset.state = live ? 'live' : 'closed';
   const rows = Object.entries(win.counts || {}).sort((a, b) => b[1] - a[1]);
   for (const [emoji, n] of rows) {
     const li = document.createElement('li');
@@ -89,7 +94,9 @@ function renderLatest(win) {
   }
   const t0 = new Date(win.window_start);
   const t1 = new Date(win.window_end);
-  $('window-info').textContent = `window ${t0.toLocaleTimeString()}–${t1.toLocaleTimeString()} · ${fmt.format(win.total)} reactions`;
+  $('window-info').textContent = live
+    ? `live · window ${t0.toLocaleTimeString()}–${t1.toLocaleTimeString()} · ${fmt.format(win.total)} reactions so far`
+    : `window ${t0.toLocaleTimeString()}–${t1.toLocaleTimeString()} · ${fmt.format(win.total)} reactions`;
   renderMood(win.mood);
 }
 
@@ -152,10 +159,37 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** The part of `swarm` not animated yet (`shown`), per emoji; `shown` is updated to `swarm`. */
+function swarmDelta(swarm, shown) {
+  const delta = {};
+  for (const [e, k] of Object.entries(swarm || {})) {
+    const d = k - (shown[e] || 0);
+    if (d > 0) delta[e] = d;
+    shown[e] = Math.max(k, shown[e] || 0);
+  }
+  return delta;
+}
+
+// The running counts of an open window (no id, never replayed): animate the new part of its swarm at once.
+function onLive(live) {
+  const wid = `${live.match_id}:${Date.parse(live.window_start)}`;
+  if (state.seen.has(wid)) return; // closed already
+  const prev = state.live.get(wid);
+  if (prev && prev.seq >= live.seq) return;
+  const entry = prev || { seq: 0, shown: {} };
+  entry.seq = live.seq;
+  state.live.set(wid, entry);
+  state.liveReceived++;
+  spawnFloaters({ swarm: swarmDelta(live.swarm, entry.shown) });
+  renderLatest(live, true);
+}
+
 function onWindow(win, id) {
   const wid = id || `${win.match_id}:${Date.parse(win.window_start)}`;
   if (state.seen.has(wid)) return;
   state.seen.add(wid);
+  const live = state.live.get(wid);
+  state.live.delete(wid);
   state.windowsReceived++;
   const latency = Date.now() - Date.parse(win.window_end);
   state.latencies.push(latency);
@@ -165,7 +199,8 @@ function onWindow(win, id) {
   for (const [e, n] of Object.entries(win.counts || {})) state.sessionCounts[e] = (state.sessionCounts[e] || 0) + n;
   for (const [e, k] of Object.entries(win.swarm || {})) state.sessionSwarm[e] = (state.sessionSwarm[e] || 0) + k;
 
-  spawnFloaters(win);
+  // settle on the closed window: animate only what its live counts had not shown
+  spawnFloaters(live ? { swarm: swarmDelta(win.swarm, live.shown) } : win);
   renderLatest(win);
   renderSession();
   renderBars();
@@ -213,6 +248,13 @@ function openStream(sub) {
       onWindow(JSON.parse(ev.data), ev.lastEventId);
     } catch (err) {
       console.warn('bad window', err);
+    }
+  });
+  source.addEventListener('live', (ev) => {
+    try {
+      onLive(JSON.parse(ev.data));
+    } catch (err) {
+      console.warn('bad live record', err);
     }
   });
   source.addEventListener('moment', (ev) => {

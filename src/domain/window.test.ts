@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MOOD_TABLE, moodOf } from '../mood.ts';
-import { idOfRecord, makeWindow, parseWindowId, parseWindowRecord, scale, windowStartOf } from './window.ts';
+import { idOfRecord, makeWindow, parseLiveRecord, parseWindowId, parseWindowRecord, scale, windowStartOf } from './window.ts';
 
 const read = (f: string) => JSON.parse(readFileSync(new URL(`../../contracts/${f}`, import.meta.url), 'utf8'));
 const scaleExamples = read('scale-rule.json').examples as { count: number; factor: number; swarm: number }[];
@@ -35,6 +35,16 @@ describe('window bounds and ids (contracts/windows.json, shared with Java)', () 
     expect(rec).toEqual(ex.expected.record);
     expect(Object.keys(rec)).toEqual(Object.keys(ex.expected.record)); // the contract's field order
     expect(idOfRecord(rec)).toBe(ex.expected.id);
+  });
+  it('the live record: the window record of the same counts with seq last, parsed back; without a seq it is not live', () => {
+    const ex = windows.live.record;
+    const rec = { ...makeWindow(ex.match_id, Date.parse(ex.window_start), windows.windowMs, ex.counts, windows.factor), seq: ex.seq };
+    expect(rec).toEqual(ex);
+    expect(parseLiveRecord(JSON.stringify(ex))).toEqual(ex);
+    const { seq: _seq, ...closed } = ex;
+    expect(parseLiveRecord(JSON.stringify(closed))).toBeNull();
+    expect(parseLiveRecord(JSON.stringify({ ...ex, seq: 0 }))).toBeNull();
+    expect(parseWindowRecord(JSON.stringify(closed))).toEqual(closed);
   });
   it('parses ids whose match id contains a colon', () => {
     expect(parseWindowId('a:b:1000')).toEqual({ matchId: 'a:b', windowStartMs: 1000 });

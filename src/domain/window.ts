@@ -98,3 +98,17 @@ export function parseWindowRecord(text: string): WindowRecord | null {
   }
   return w as unknown as WindowRecord;
 }
+
+/**
+ * A live record (value on `emoji-live`, SSE `data:` of `event: live`): the running counts of a window that is still
+ * open, as its window record plus `seq` (1, 2, … per window; a larger seq is newer). The window's closed record on
+ * `emoji-windows` follows, with the counts of its last live record.
+ */
+export type LiveRecord = WindowRecord & { seq: number };
+
+/** Validate a live record read from Kafka; null for anything else. */
+export function parseLiveRecord(text: string): LiveRecord | null {
+  const w = parseWindowRecord(text) as (WindowRecord & { seq?: unknown }) | null;
+  if (!w || typeof w.seq !== 'number' || !Number.isSafeInteger(w.seq) || w.seq < 1) return null;
+  return w as LiveRecord;
+}

@@ -65,6 +65,7 @@ export function topicSpecs(config: Config, d: TopicDurability = topicDurability(
     spec(t.exact, 1),
     spec(t.metrics, 1),
     spec(t.moments, 1),
+    spec(t.live, 1),
     // the match lifecycle log: the latest record per match_id is all that matters (README "Matches")
     spec(t.matches, 1, [{ name: 'cleanup.policy', value: 'compact' }]),
     // the control topic (subscription deletes, instance heartbeats) keeps a delete as long as a token lives

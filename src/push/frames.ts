@@ -1,7 +1,7 @@
 // The Server-Sent Events wire format, encoded in one place. Every frame is a Buffer built once: a window's
 // frame is encoded once per cluster and the same bytes go to every viewer (no per-viewer encoding).
 import type { MomentRecord } from '../domain/moment.ts';
-import type { WindowRecord } from '../domain/window.ts';
+import type { LiveRecord, WindowRecord } from '../domain/window.ts';
 import { DISCONNECT, type DisconnectReason } from './disconnect.ts';
 
 export const SSE_HEADERS = {
@@ -26,6 +26,14 @@ export const sseField = (value: string): string => value.replace(/[\r\n\0]/g, ''
 /** `id: …\nevent: window\ndata: <json>\n\n`, once per window per cluster; every session gets these bytes. */
 export function windowFrame(id: string, w: WindowRecord): Buffer {
   return Buffer.from(`id: ${sseField(id)}\nevent: window\ndata: ${JSON.stringify(w)}\n\n`, 'utf8');
+}
+
+/**
+ * `event: live\ndata: <json>\n\n`: the running counts of an open window. No `id:` line: a live record is never
+ * replayed, and an id would move the viewer's Last-Event-ID off the last closed window it has.
+ */
+export function liveFrame(l: LiveRecord): Buffer {
+  return Buffer.from(`event: live\ndata: ${JSON.stringify(l)}\n\n`, 'utf8');
 }
 
 /** `id: moment:…\nevent: moment\ndata: <json>\n\n`: a moment (README "Moments"), replayable like a window. */

@@ -24,6 +24,26 @@ describe('Session', () => {
     expect(s.delivered).toBe(1);
   });
 
+  it('live frames: at once for a viewer that keeps up; for a slow one, the newest per window when its queue drains', () => {
+    const s = new Session('s', null, false, 0);
+    const t = new FakeTransport();
+    s.attach(t, []);
+    const live = (w: string, seq: number) => Buffer.from(`event: live\ndata: {"w":"${w}","seq":${seq}}\n\n`);
+    expect(s.deliverLive('m:0', live('m:0', 1), 10_000)).toBe(true);
+    expect(t.text()).toBe(live('m:0', 1).toString());
+    t.pending = 100; // the viewer fell behind
+    for (let seq = 2; seq <= 5; seq++) s.deliverLive('m:0', live('m:0', seq), 10_000);
+    s.deliverLive('m:2000', live('m:2000', 1), 10_000);
+    s.deliverLive('m:4000', live('m:4000', 1), 10_000);
+    s.windowClosed('m:4000'); // its closed window went out meanwhile: its live frame is stale
+    expect(t.chunks).toHaveLength(1);
+    t.drain();
+    expect(t.text()).toBe([live('m:0', 1), live('m:0', 5), live('m:2000', 1)].join(''));
+    // keeping up again: written at once
+    s.deliverLive('m:2000', live('m:2000', 2), 10_000);
+    expect(t.chunks).toHaveLength(4);
+  });
+
   it('a second stream replaces the first; only the current one detaches it', () => {
     const s = new Session('s', null, false, 0);
     const first = new FakeTransport();

@@ -14,6 +14,8 @@ export class Session {
   /** clock time the transport went away (or the reservation was made); null while attached. */
   detachedAt: number | null;
   delivered = 0;
+  /** Live frames held back while the viewer's queue is not empty, newest per window id (see deliverLive). */
+  private pendingLive: Map<string, Buffer> | null = null;
 
   constructor(
     readonly subscriptionId: string,
@@ -42,9 +44,38 @@ export class Session {
     return true;
   }
 
+  /**
+   * A live frame (the running counts of window `windowId`): written at once when nothing is queued for the viewer;
+   * otherwise held, replacing an older one of the same window not yet sent, and written when the queue has drained.
+   * A slow viewer gets the newest counts, never a backlog of stale ones. Returns false if the session was cut off.
+   */
+  deliverLive(windowId: string, frame: Buffer, maxPendingBytes: number): boolean {
+    const t = this.transport;
+    if (t === null || t.closed) return false;
+    if (this.pendingLive === null && t.pendingBytes() === 0) return this.deliver(frame, maxPendingBytes);
+    const waiting = this.pendingLive !== null;
+    (this.pendingLive ??= new Map()).delete(windowId);
+    this.pendingLive.set(windowId, frame);
+    if (!waiting) t.whenDrained(() => this.flushLive(t, maxPendingBytes));
+    return true;
+  }
+
+  /** The closed window supersedes its live frames not yet sent. */
+  windowClosed(windowId: string): void {
+    this.pendingLive?.delete(windowId);
+  }
+
+  private flushLive(t: SessionTransport, maxPendingBytes: number): void {
+    const frames = this.pendingLive;
+    this.pendingLive = null;
+    if (frames === null || this.transport !== t) return;
+    for (const f of frames.values()) if (!this.deliver(f, maxPendingBytes)) return;
+  }
+
   attach(transport: SessionTransport, preamble: Buffer[]): void {
     if (this.transport && this.transport !== transport && !this.transport.closed) this.transport.close('replaced');
     this.transport = transport;
+    this.pendingLive = null;
     this.detachedAt = null;
     for (const f of preamble) transport.write(f);
   }

@@ -13,6 +13,8 @@ export interface SessionTransport {
   write(chunk: Buffer): void;
   /** Bytes accepted by `write` and not yet handed to the kernel. */
   pendingBytes(): number;
+  /** Run `fn` once nothing is pending any more (at once if nothing is); never if the stream closes first. */
+  whenDrained(fn: () => void): void;
   /** End the stream; for a reconnectable reason the viewer is told why first (if its queue has room). */
   close(reason: DisconnectReason): void;
   readonly closed: boolean;
@@ -21,6 +23,7 @@ export interface SessionTransport {
 export class SseTransport implements SessionTransport {
   private started = false;
   private closedReason: DisconnectReason | 'gone' | null = null;
+  private drainWaiters: (() => void)[] = [];
 
   constructor(private readonly res: ServerResponse, private readonly retryMs: number) {}
 
@@ -36,12 +39,25 @@ export class SseTransport implements SessionTransport {
   write(chunk: Buffer): void {
     if (this.closed) return;
     if (!this.started) this.start();
-    this.res.write(chunk);
+    this.res.write(chunk, this.afterWrite);
   }
 
   pendingBytes(): number {
     return this.res.writableLength;
   }
+
+  whenDrained(fn: () => void): void {
+    if (this.res.writableLength === 0) fn();
+    else this.drainWaiters.push(fn);
+  }
+
+  /** A chunk reached the socket: run the drain waiters once everything has ('drain' fires only after a refused write). */
+  private readonly afterWrite = (): void => {
+    if (this.drainWaiters.length === 0 || this.closed || this.res.writableLength > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const fn of waiters) fn();
+  };
 
   get closed(): boolean {
     return this.closedReason !== null || this.res.destroyed;

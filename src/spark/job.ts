@@ -76,6 +76,7 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'checkpoint-dir': o.checkpointDir ?? s.checkpointDir,
     'events-topic': config.topics.events,
     'windows-topic': config.topics.windows,
+    'live-topic': config.topics.live,
     'metrics-topic': config.topics.metrics,
     'window-ms': config.windows.windowMs,
     'scale-factor': config.windows.scaleFactor,

@@ -19,11 +19,27 @@ export class FakeTransport implements SessionTransport {
   pendingBytes() {
     return this.pending;
   }
+  private drainWaiters: (() => void)[] = [];
+  whenDrained(fn: () => void) {
+    if (this.pending === 0) fn();
+    else this.drainWaiters.push(fn);
+  }
+  /** The viewer read everything: pending 0, drain waiters run. */
+  drain() {
+    this.pending = 0;
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const fn of w) fn();
+  }
   close(reason: DisconnectReason) {
     if (this.closedWith === null) this.closedWith = reason;
   }
   text() {
     return Buffer.concat(this.chunks).toString('utf8');
+  }
+  /** data of the `event: live` frames received, in order. */
+  lives(): { match_id: string; window_start: string; seq: number; total: number }[] {
+    return [...this.text().matchAll(/^event: live\ndata: (.+)\n\n/gm)].map((m) => JSON.parse(m[1]!));
   }
   /** ids of the `event: window` frames received, in order. */
   windowIds(): string[] {

@@ -27,25 +27,25 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>
  *   raw (value, [partition, offset])
- *     → classify       kind = event | tick | invalid, event_time = received_at
- *     → windowCounts   watermark on event_time; tumbling windows per (match_id, emoji_type); streaming-safe
- *     → toWindowRecords one row per (match_id, window): key = match_id, value = the window JSON (Spark SQL)
- *     → closedWindows   the same records folded on the driver from one collected micro-batch (what the Job writes)
+ *     → classify             kind = event | tick | invalid, event_time = received_at
+ *     → firstOccurrences     watermark on event_time; a retried (user_id, event_id) once; late events marked
+ *     → liveAndClosedWindows per (match_id, window): a live row (running counts, seq) in every micro-batch that
+ *                            changed it, the closed row (the window record) once the watermark passes its end
+ *                            (what the Job writes: emoji-live, emoji-windows)
+ *   and, in Spark SQL, the same closed records from a static frame (tests, batch re-computation):
+ *     → windowCounts         tumbling windows per (match_id, emoji_type)
+ *     → toWindowRecords      one row per (match_id, window): key = match_id, value = the window JSON
  * </pre>
  *
- * <p>Why two stages and not one streaming query: the record is per (match, window) but the counts are per
- * (match, window, emoji). {@link #windowCounts} is the only stateful step; its state is one long per
- * (match, window, emoji) — a handful of rows per window, however many events arrive — instead of
- * collect_list-ing every event or a kryo-serialized map. In append mode every row of a window is evicted in the
- * same micro-batch (they share window.end, which the watermark passes at one moment), so
- * {@link #closedWindows} (or {@link #toWindowRecords}) can fold each emitted micro-batch, a static frame, inside
- * {@code foreachBatch} (see Job). Chaining a second streaming aggregation instead would need extra watermark
- * propagation and, at best, another micro-batch of latency.
+ * <p>Why a stateful function ({@link WindowCounter}) and not Spark's windowed count in the Job: append mode emits a
+ * window only when it closes, update mode never says that it closed; the function keeps one state per (match,
+ * window) (its per-emoji counts) and emits both, so the live swarm and the closed window come from the same
+ * counts, without a driver-side fold of per-emoji rows and without a second query reading the topic again.
  *
- * <p>Ticks ({@code {"type":"tick","received_at"}}) take part in the watermark and in the aggregation, under a null
- * (match_id, emoji_type) key, and are dropped by {@link #toWindowRecords}. They are not filtered out before the
- * aggregation on purpose: Spark pushes a filter that does not reference the event-time column below the watermark
- * operator, and ticks that never reach it never move the clock. One state row per window is the price.
+ * <p>Ticks ({@code {"type":"tick","received_at"}}) take part in the watermark. They are not filtered out before the
+ * stateful steps on purpose: Spark pushes a filter that does not reference the event-time column below the watermark
+ * operator, and ticks that never reach it never move the clock. {@link WindowCounter} ignores them (no state);
+ * {@link #windowCounts} keeps them under a null (match_id, emoji_type) key that {@link #toWindowRecords} drops.
  *
  * <p>Timestamps are formatted in the session time zone, which must be UTC ({@code spark.sql.session.timeZone}).
  */
@@ -174,6 +174,40 @@ public final class Aggregations {
             .agg(count(lit(1)).as("count"));
     }
 
+    /** Output of {@link #liveAndClosedWindows}. */
+    static final StructType WINDOW_ROWS = new StructType()
+        .add("kind", DataTypes.StringType, false)
+        .add("match_id", DataTypes.StringType, false)
+        .add("window_start_ms", DataTypes.LongType, false)
+        .add("window_end_ms", DataTypes.LongType, false)
+        .add("seq", DataTypes.LongType, false)
+        .add("value", DataTypes.StringType, false);
+
+    /**
+     * The counts per (match_id, window) from {@link #firstOccurrences} (duplicates dropped), as {@link WindowCounter}
+     * rows: every micro-batch, a {@code live} row (the window's running counts, with a sequence number) for each
+     * window that got events in it; once the watermark passes a window's end, its {@code closed} row (the window
+     * record, exactly as {@link #toWindowRecords} makes it). On a static frame every window comes out live then
+     * closed. Output columns: kind, match_id, window_start_ms, window_end_ms, seq, value (JSON).
+     */
+    public static Dataset<Row> liveAndClosedWindows(Dataset<Row> firstOccurrences, Settings s) {
+        long windowMs = s.windowMs();
+        // An event-time timeout needs a watermark on this step's input, and Spark then drops input rows older than
+        // it: on event_time that would drop events of a window still open (their time is behind the watermark, their
+        // window's end is not). So the watermark here is on the window's end, which every row that
+        // FirstOccurrence let through is ahead of; its max is ahead of event_time's, so the query's watermark (the
+        // minimum of both) stays the one on event_time.
+        Column windowEnd = timestamp_millis(floor(unix_millis(col("event_time")).divide(lit(windowMs))).plus(lit(1L)).multiply(lit(windowMs)));
+        return firstOccurrences
+            .filter(col("kind").notEqual(lit(FirstOccurrence.KIND_DUPLICATE)))
+            .withColumn("window_end", windowEnd)
+            .withWatermark("window_end", s.watermarkMs() + " milliseconds")
+            .groupByKey((MapFunction<Row, String>) r -> WindowCounter.keyOf(r, windowMs), Encoders.STRING())
+            .flatMapGroupsWithState(
+                new WindowCounter(windowMs, s.scaleFactor(), s.mood(), firstOccurrences.isStreaming()),
+                OutputMode.Append(), Encoders.STRING(), Encoders.row(WINDOW_ROWS), GroupStateTimeout.EventTimeTimeout());
+    }
+
     /** {@link #countWindows} of {@link #firstOccurrences}: classified rows → counts per (window, match, emoji). */
     public static Dataset<Row> windowCounts(Dataset<Row> classified, Settings s) {
         return countWindows(firstOccurrences(classified, s), s);
@@ -216,46 +250,11 @@ public final class Aggregations {
                 unix_millis(col("window.start")).as("window_start_ms"));
     }
 
-    /**
-     * The window records (key = match_id, value = the window JSON, window_end ms) of one micro-batch of
-     * {@link #windowCounts} (a static frame: the per-emoji rows of the windows that closed in it, a few rows per
-     * match), collected and folded on the driver with {@link WindowFormat#recordJson}, ordered by window end, then
-     * match. The same records as {@link #toWindowRecords} (both held to contracts/windows.json); the Job uses this
-     * one because folding with a second Spark aggregation costs another shuffle stage in every micro-batch, which
-     * is a large part of a small batch's time.
-     */
-    public static List<String[]> closedWindows(Dataset<Row> batch, Settings s) {
-        List<Row> rows = batch
-            .filter(col("match_id").isNotNull())
-            .select(col("match_id"), unix_millis(col("window.start")), unix_millis(col("window.end")), col("emoji_type"), col("count"))
-            .collectAsList();
-        Map<List<Object>, Map<String, Long>> byWindow = new TreeMap<>(
-            Comparator.comparing((List<Object> k) -> (Long) k.get(1)).thenComparing(k -> (String) k.get(0)));
-        Map<List<Object>, Long> late = new HashMap<>();
-        for (Row r : rows) {
-            List<Object> k = List.of(r.getString(0), r.getLong(1), r.getLong(2));
-            Map<String, Long> counts = byWindow.computeIfAbsent(k, x -> new TreeMap<>());
-            if (r.isNullAt(3)) {
-                late.merge(k, r.getLong(4), Long::sum);
-            } else {
-                counts.merge(r.getString(3), r.getLong(4), Long::sum);
-            }
-        }
-        List<String[]> out = new ArrayList<>(byWindow.size());
-        for (Map.Entry<List<Object>, Map<String, Long>> w : byWindow.entrySet()) {
-            String matchId = (String) w.getKey().get(0);
-            long start = (Long) w.getKey().get(1), end = (Long) w.getKey().get(2);
-            String json = WindowFormat.recordJson(matchId, start, end, w.getValue(), s.scaleFactor(), s.mood(), late.getOrDefault(w.getKey(), 0L));
-            out.add(new String[] {matchId, json, String.valueOf(end)});
-        }
-        return out;
-    }
-
     private static final StructType MOOD = new StructType()
         .add("score", DataTypes.DoubleType, false)
         .add("feeling", DataTypes.StringType, false);
 
-    /** The mood struct (score, feeling) of a counts map column: {@link Mood#of}, the same function as the Job's fold. */
+    /** The mood struct (score, feeling) of a counts map column: {@link Mood#of}, the same function as {@link WindowCounter}'s. */
     static UserDefinedFunction moodUdf(Mood mood) {
         return udf((UDF1<scala.collection.Map<String, Long>, Row>) counts -> {
             Mood.Result r = mood.of(counts == null ? Map.of() : scala.jdk.javaapi.CollectionConverters.asJava(counts));

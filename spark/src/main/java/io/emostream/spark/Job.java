@@ -24,8 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Spark job: reads emoji-events from Kafka, runs {@link Aggregations}, writes closed windows to emoji-windows
- * and progress reports to emoji-metrics. Only wiring lives here.
+ * The Spark job: reads emoji-events from Kafka, runs {@link Aggregations}, writes the running counts of open windows
+ * to emoji-live, closed windows to emoji-windows and progress reports to emoji-metrics. Only wiring lives here.
  *
  * <pre>
  *   java [Spark module flags] -Xmx1g -cp 'spark/build/runtime-libs/*' io.emostream.spark.Job --brokers 127.0.0.1:9092 ...
@@ -58,7 +58,7 @@ public final class Job {
         staticFields.put("dedup_retention_ms", c.dedupRetentionMs());
         MetricsListener metrics = MetricsListener.toKafka(c.brokers(), c.metricsTopic(), staticFields);
         spark.streams().addListener(metrics);
-        WindowProducer windows = new WindowProducer(c.brokers(), c.windowsTopic());
+        WindowProducer windows = new WindowProducer(c.brokers(), c.liveTopic(), c.windowsTopic());
 
         AtomicReference<StreamingQuery> query = new AtomicReference<>(start(spark, c, windows));
         AtomicBoolean stopping = new AtomicBoolean(false);
@@ -205,25 +205,36 @@ public final class Job {
                 count(when(col("kind").equalTo(FirstOccurrence.KIND_DUPLICATE), 1)).as("duplicates"),
                 count(when(col("kind").equalTo(FirstOccurrence.KIND_LATE), 1)).as("late"));
 
-        Dataset<Row> counts = Aggregations.countWindows(first, s)
+        Dataset<Row> windowRows = Aggregations.liveAndClosedWindows(first, s)
             .observe(OBSERVED_OUTPUT,
-                count(when(col("emoji_type").isNotNull(), 1)).as("emoji_rows"),
-                sum(when(col("emoji_type").isNotNull(), col("count"))).as("window_events"),
-                max(unix_millis(col("window.end"))).as("last_window_end_ms"));
+                count(when(col("kind").equalTo(WindowCounter.KIND_LIVE), 1)).as("live"),
+                count(when(col("kind").equalTo(WindowCounter.KIND_CLOSED), 1)).as("closed"),
+                max(when(col("kind").equalTo(WindowCounter.KIND_CLOSED), col("window_end_ms"))).as("last_window_end_ms"));
 
-        // Each micro-batch of `counts` holds the per-emoji rows of the windows that closed in it: folded on the
-        // driver into one record per (match, window) by Aggregations.closedWindows.
+        // Each micro-batch holds a live record for every window that got events in it and the window record of
+        // every window that closed in it: a few rows, collected and sent from the driver, live records first.
         VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
-            List<String[]> out = Aggregations.closedWindows(batch, s);
-            if (out.isEmpty()) return;
-            windows.send(out);
-            BatchStats.windows(batchId, out.size());
+            List<Row> rows = batch.select("kind", "match_id", "window_end_ms", "value").collectAsList();
+            if (rows.isEmpty()) return;
+            List<String[]> live = new java.util.ArrayList<>(), closed = new java.util.ArrayList<>();
             long maxEnd = 0;
-            for (String[] w : out) maxEnd = Math.max(maxEnd, Long.parseLong(w[2]));
-            LOG.info("batch {}: wrote {} window(s), {} ms after the latest window's end", batchId, out.size(), System.currentTimeMillis() - maxEnd);
+            for (Row r : rows) {
+                String[] kv = {r.getString(1), r.getString(3)};
+                if (WindowCounter.KIND_LIVE.equals(r.getString(0))) {
+                    live.add(kv);
+                } else {
+                    closed.add(kv);
+                    maxEnd = Math.max(maxEnd, r.getLong(2));
+                }
+            }
+            windows.send(live, closed);
+            BatchStats.windows(batchId, closed.size());
+            if (!closed.isEmpty()) {
+                LOG.info("batch {}: wrote {} window(s), {} ms after the latest window's end", batchId, closed.size(), System.currentTimeMillis() - maxEnd);
+            }
         };
 
-        return counts.writeStream()
+        return windowRows.writeStream()
             .queryName(QUERY_NAME)
             .outputMode("append")
             .trigger(Trigger.ProcessingTime(c.triggerMs(), TimeUnit.MILLISECONDS))

@@ -18,6 +18,8 @@ public record JobConfig(
         Path checkpointDir,
         String eventsTopic,
         String windowsTopic,
+        /** Running counts of open windows (live records). */
+        String liveTopic,
         String metricsTopic,
         long windowMs,
         long watermarkMs,
@@ -76,6 +78,7 @@ public record JobConfig(
             checkpoint != null ? Paths.get(checkpoint).toAbsolutePath() : Paths.get(dataDir, "spark", "checkpoint").toAbsolutePath(),
             get.apply("events-topic", Topics.EVENTS),
             get.apply("windows-topic", Topics.WINDOWS),
+            get.apply("live-topic", Topics.LIVE),
             get.apply("metrics-topic", Topics.METRICS),
             num(get.apply("window-ms", "2000"), "window-ms", 1),
             num(get.apply("watermark-ms", String.valueOf(DEFAULT_WATERMARK_MS)), "watermark-ms", 0),

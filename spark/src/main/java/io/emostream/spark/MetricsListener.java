@@ -131,8 +131,7 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         long windows = BatchStats.take(p.batchId());
         o.put("windows", windows);
         o.put("windows_total", windowsTotal.addAndGet(windows));
-        o.put("window_events", longOf(out, "window_events"));
-        o.put("window_emoji_rows", longOf(out, "emoji_rows"));
+        o.put("live_records", longOf(out, "live"));
         Row maxEnd = out;
         if (maxEnd != null && !maxEnd.isNullAt(maxEnd.fieldIndex("last_window_end_ms"))) {
             o.put("last_window_end_ms", maxEnd.getLong(maxEnd.fieldIndex("last_window_end_ms")));

@@ -4,6 +4,7 @@ package io.emostream.spark;
 public final class Topics {
     public static final String EVENTS = "emoji-events";
     public static final String WINDOWS = "emoji-windows";
+    public static final String LIVE = "emoji-live";
     public static final String EXACT = "emoji-exact";
     public static final String METRICS = "emoji-metrics";
 

@@ -71,6 +71,15 @@ public final class WindowFormat {
         return o.toString();
     }
 
+    /**
+     * A live record (value on emoji-live): the running counts of a window that is still open, as its window record
+     * with {@code seq} last (1, 2, … per window: a larger seq is newer; the closed record on emoji-windows follows).
+     */
+    public static String liveJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor, Mood mood, long late, long seq) {
+        String record = recordJson(matchId, windowStartMs, windowEndMs, counts, factor, mood, late);
+        return record.substring(0, record.length() - 1) + ",\"seq\":" + seq + "}";
+    }
+
     public static String iso(long epochMs) {
         return ISO.format(Instant.ofEpochMilli(epochMs));
     }

@@ -13,16 +13,18 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Writes window records to emoji-windows from the driver. A micro-batch holds one record per (match, window) that
- * closed in it — a handful — so sending them from the driver is cheaper than a Kafka-sink Spark job per batch and
- * lets the job log each window's lag. {@link #send} returns only when the broker acknowledged every record, so a
- * batch is committed only after its windows are durable (at-least-once; a replayed batch repeats the same ids).
+ * Writes live records to emoji-live and window records to emoji-windows from the driver. A micro-batch holds one
+ * record per (match, window) that changed or closed in it — a handful — so sending them from the driver is cheaper
+ * than a Kafka-sink Spark job per batch and lets the job log each window's lag. {@link #send} returns only when the
+ * broker acknowledged every record, so a batch is committed only after its records are durable (at-least-once; a
+ * replayed batch repeats the same window ids and sequence numbers).
  */
 final class WindowProducer implements AutoCloseable {
     private final KafkaProducer<String, String> producer;
-    private final String topic;
+    private final String liveTopic;
+    private final String windowsTopic;
 
-    WindowProducer(String brokers, String topic) {
+    WindowProducer(String brokers, String liveTopic, String windowsTopic) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, brokers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -31,13 +33,15 @@ final class WindowProducer implements AutoCloseable {
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "emostream-spark-windows");
         p.putAll(KafkaClientProperties.load()); // TLS / SASL
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
-        this.topic = topic;
+        this.liveTopic = liveTopic;
+        this.windowsTopic = windowsTopic;
     }
 
-    /** Send (key, value, …) records and wait for every acknowledgement. */
-    void send(List<String[]> records) throws ExecutionException, InterruptedException {
-        List<Future<RecordMetadata>> acks = new ArrayList<>(records.size());
-        for (String[] kv : records) acks.add(producer.send(new ProducerRecord<>(topic, kv[0], kv[1])));
+    /** Send (key, value) live records, then window records, and wait for every acknowledgement. */
+    void send(List<String[]> live, List<String[]> windows) throws ExecutionException, InterruptedException {
+        List<Future<RecordMetadata>> acks = new ArrayList<>(live.size() + windows.size());
+        for (String[] kv : live) acks.add(producer.send(new ProducerRecord<>(liveTopic, kv[0], kv[1])));
+        for (String[] kv : windows) acks.add(producer.send(new ProducerRecord<>(windowsTopic, kv[0], kv[1])));
         producer.flush();
         for (Future<RecordMetadata> f : acks) f.get();
     }

@@ -128,8 +128,30 @@ public class AggregationsTest {
         assertEquals(1, got.get("m:" + (T0 + 4000)).get("total").asLong());
     }
 
+    /** {@link Aggregations#liveAndClosedWindows} on a static frame: kind → (window id → record), asserts key = match_id. */
+    static Map<String, Map<String, JsonNode>> counterRecords(Dataset<Row> raw, Aggregations.Settings s) throws Exception {
+        Map<String, Map<String, JsonNode>> out = new TreeMap<>();
+        Dataset<Row> rows = Aggregations.liveAndClosedWindows(Aggregations.firstOccurrences(Aggregations.classify(raw), s), s);
+        for (Row r : rows.collectAsList()) {
+            JsonNode v = TestSpark.JSON.readTree(r.<String>getAs("value"));
+            assertEquals(v.get("match_id").asText(), r.getAs("match_id"));
+            assertEquals(WindowFormat.parseIso(v.get("window_start").asText()), (long) r.<Long>getAs("window_start_ms"));
+            assertEquals(WindowFormat.parseIso(v.get("window_end").asText()), (long) r.<Long>getAs("window_end_ms"));
+            String id = WindowFormat.windowId(v.get("match_id").asText(), r.<Long>getAs("window_start_ms"));
+            out.computeIfAbsent(r.getAs("kind"), k -> new TreeMap<>()).put(id, v);
+        }
+        return out;
+    }
+
+    /** A live record without its seq: what the closed record of the same counts is. */
+    static JsonNode withoutSeq(JsonNode live) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = live.deepCopy();
+        o.remove("seq");
+        return o;
+    }
+
     @Test
-    public void closedWindowsFoldsABatchIntoTheSameRecordsAsToWindowRecords() throws Exception {
+    public void theWindowCounterGivesTheSameRecordsAsToWindowRecordsWithALiveRecordOfTheSameCounts() throws Exception {
         List<String> values = new ArrayList<>();
         values.addAll(repeat(1500, "m-b", "🔥", T0 + 2100));
         values.addAll(repeat(4, "m-a", "😡", T0 + 10));
@@ -137,23 +159,23 @@ public class AggregationsTest {
         values.addAll(repeat(3, "m-a", "🔥", T0 + 2000));
         values.add(tick(T0 + 2500));
         Collections.shuffle(values);
-        Dataset<Row> counts = Aggregations.windowCounts(Aggregations.classify(TestSpark.raw(values)), S);
-        Map<String, JsonNode> expected = windows(Aggregations.toWindowRecords(counts, S));
-        List<String[]> folded = Aggregations.closedWindows(counts, S);
+        Dataset<Row> raw = TestSpark.raw(values);
+        Map<String, JsonNode> expected = windows(Aggregations.toWindowRecords(Aggregations.windowCounts(Aggregations.classify(raw), S), S));
+        Map<String, Map<String, JsonNode>> got = counterRecords(raw, S);
         assertEquals(4, expected.size());
-        assertEquals(4, folded.size());
-        // ordered by window end, then match; the key is the match; the third field is window_end in ms
-        List<String> order = new ArrayList<>();
-        for (String[] kv : folded) {
-            JsonNode v = TestSpark.JSON.readTree(kv[1]);
-            assertEquals(kv[0], v.get("match_id").asText());
-            assertEquals(WindowFormat.parseIso(v.get("window_end").asText()), Long.parseLong(kv[2]));
-            String id = WindowFormat.windowId(kv[0], WindowFormat.parseIso(v.get("window_start").asText()));
-            assertEquals(id, expected.get(id), v);
-            order.add(id);
+        assertEquals(expected, got.get(WindowCounter.KIND_CLOSED));
+        assertEquals(expected.keySet(), got.get(WindowCounter.KIND_LIVE).keySet());
+        for (Map.Entry<String, JsonNode> live : got.get(WindowCounter.KIND_LIVE).entrySet()) {
+            assertEquals(1, live.getValue().get("seq").asLong());
+            assertEquals(expected.get(live.getKey()), withoutSeq(live.getValue()));
         }
-        assertEquals(Arrays.asList("m-a:" + T0, "m-b:" + T0, "m-a:" + (T0 + 2000), "m-b:" + (T0 + 2000)), order);
         assertEquals(1500, expected.get("m-b:" + (T0 + 2000)).get("counts").get("🔥").asLong());
+        // the shared example of a live record: the window record with seq last
+        JsonNode ex = TestSpark.contract("windows.json").get("live");
+        assertEquals(ex.get("record"), TestSpark.JSON.readTree(WindowFormat.liveJson(
+            ex.get("record").get("match_id").asText(), WindowFormat.parseIso(ex.get("record").get("window_start").asText()),
+            WindowFormat.parseIso(ex.get("record").get("window_end").asText()),
+            new TreeMap<>(Map.of("🔥", 3L, "😀", 1L)), 1000, Mood.defaults(), 0, ex.get("record").get("seq").asLong())));
     }
 
     @Test
@@ -227,10 +249,9 @@ public class AggregationsTest {
         JsonNode examples = TestSpark.contract("mood.json").get("examples");
         assertEquals(examples.get(0).get("mood"), angry);
         assertEquals(examples.get(1).get("mood"), hype);
-        // the driver-side fold gives the same mood
-        for (String[] kv : Aggregations.closedWindows(counts, S)) {
-            JsonNode v = TestSpark.JSON.readTree(kv[1]);
-            assertEquals(got.get(kv[0] + ":" + T0).get("mood"), v.get("mood"));
+        // the window counter (what the Job writes) gives the same mood
+        for (Map.Entry<String, JsonNode> w : counterRecords(TestSpark.raw(values), S).get(WindowCounter.KIND_CLOSED).entrySet()) {
+            assertEquals(got.get(w.getKey()).get("mood"), w.getValue().get("mood"));
         }
     }
 

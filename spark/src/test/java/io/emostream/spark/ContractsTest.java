@@ -13,6 +13,7 @@ public class ContractsTest {
         JsonNode t = TestSpark.contract("topics.json");
         assertEquals(t.get("events").asText(), Topics.EVENTS);
         assertEquals(t.get("windows").asText(), Topics.WINDOWS);
+        assertEquals(t.get("live").asText(), Topics.LIVE);
         assertEquals(t.get("exact").asText(), Topics.EXACT);
         assertEquals(t.get("metrics").asText(), Topics.METRICS);
     }

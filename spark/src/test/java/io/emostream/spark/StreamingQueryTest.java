@@ -34,7 +34,9 @@ import org.junit.Test;
  * The streaming behaviour the static tests cannot show: a window appears once, only after the watermark passes its
  * end; ticks alone move the watermark (a quiet stream still closes its last window); a retry in a later micro-batch
  * is not counted again; a late event is counted as {@code late} in its match's next window, not dropped silently.
- * File source → Aggregations → memory sink, every 100 ms; each step waits until its records are read and a few
+ * The running counts of an open window come out live (with a sequence number) in every batch that changed them, and
+ * the last live record of a window carries its closed record's counts.
+ * File source → Aggregations (what the Job runs) → memory sink, every 100 ms; each step waits until its records are read and a few
  * batches ran after them (processAllAvailable() never returns here: with the dedup's processing-time timeout, every
  * trigger runs a batch).
  */
@@ -82,8 +84,24 @@ public class StreamingQueryTest {
         }
     }
 
+    /** Closed window records written so far, by window id (one per window: asserted). */
     static Map<String, JsonNode> emitted(SparkSession spark) throws Exception {
-        return AggregationsTest.windows(Aggregations.toWindowRecords(spark.table("window_counts"), AggregationsTest.S));
+        Map<String, JsonNode> out = new java.util.TreeMap<>();
+        for (Row r : spark.table("window_rows").where("kind = 'closed'").collectAsList()) {
+            JsonNode v = TestSpark.JSON.readTree(r.<String>getAs("value"));
+            assertEquals("one closed record per window", null, out.put(r.getAs("match_id") + ":" + r.getAs("window_start_ms"), v));
+        }
+        return out;
+    }
+
+    /** Live records written so far, by window id, in the order written (batch order). */
+    static Map<String, List<JsonNode>> live(SparkSession spark) throws Exception {
+        Map<String, List<JsonNode>> out = new java.util.TreeMap<>();
+        for (Row r : spark.table("window_rows").where("kind = 'live'").collectAsList()) {
+            out.computeIfAbsent(r.getAs("match_id") + ":" + r.getAs("window_start_ms"), k -> new ArrayList<>())
+                .add(TestSpark.JSON.readTree(r.<String>getAs("value")));
+        }
+        return out;
     }
 
     @Test
@@ -95,7 +113,7 @@ public class StreamingQueryTest {
 
             @Override
             public void onQueryProgress(QueryProgressEvent e) {
-                if (!"window_counts".equals(e.progress().name())) return;
+                if (!"window_rows".equals(e.progress().name())) return;
                 rowsRead.addAndGet(e.progress().numInputRows());
                 lastBatch.set(e.progress().batchId());
             }
@@ -107,10 +125,11 @@ public class StreamingQueryTest {
         Dataset<Row> raw = spark.readStream().text(dir.resolve("in").toString())
             .withColumn("partition", functions.lit(0))
             .withColumn("offset", functions.lit(-1L));
-        StreamingQuery q = Aggregations.windowCounts(Aggregations.classify(raw), AggregationsTest.S)
+        // what the Job runs: the live and closed rows of the window counter
+        StreamingQuery q = Aggregations.liveAndClosedWindows(Aggregations.firstOccurrences(Aggregations.classify(raw), AggregationsTest.S), AggregationsTest.S)
             .writeStream()
             .format("memory")
-            .queryName("window_counts")
+            .queryName("window_rows")
             .outputMode("append")
             .trigger(Trigger.ProcessingTime(100, TimeUnit.MILLISECONDS))
             .option("checkpointLocation", dir.resolve("checkpoint").toString())
@@ -126,6 +145,22 @@ public class StreamingQueryTest {
             append(first);
             settle(q);
             assertEquals(0, emitted(spark).size());
+            // ... but its running counts are out already, live, with a sequence number
+            Map<String, List<JsonNode>> liveSoFar = live(spark);
+            assertEquals(2, liveSoFar.size());
+            JsonNode firstLive = liveSoFar.get("m-1:" + T0).get(liveSoFar.get("m-1:" + T0).size() - 1);
+            assertEquals(31, firstLive.get("total").asLong());
+            assertEquals(1, firstLive.get("seq").asLong());
+
+            // 1b. more events in the same open window, in a later batch: the next live record, seq 2
+            append(Arrays.asList(event("m-1", "🔥", T0 + 1950), tick(T0 + 2250)));
+            settle(q);
+            assertEquals(0, emitted(spark).size());
+            List<JsonNode> m1Live = live(spark).get("m-1:" + T0);
+            assertEquals(2, m1Live.size());
+            assertEquals(2, m1Live.get(1).get("seq").asLong());
+            assertEquals(32, m1Live.get(1).get("total").asLong());
+            assertEquals("the quiet match's window gets no new live record", 1, live(spark).get("m-2:" + T0).size());
 
             // 2. only a tick at +2.6 s (the quiet stream): watermark +2.1 s passes the window's end, it closes
             append(Arrays.asList(tick(T0 + 2600)));
@@ -133,18 +168,15 @@ public class StreamingQueryTest {
             Map<String, JsonNode> got = emitted(spark);
             assertEquals(2, got.size());
             JsonNode m1 = got.get("m-1:" + T0);
-            assertEquals(21, m1.get("counts").get("🔥").asLong());
+            assertEquals(22, m1.get("counts").get("🔥").asLong());
             assertEquals(10, m1.get("counts").get("😀").asLong());
-            assertEquals(31, m1.get("total").asLong());
+            assertEquals(32, m1.get("total").asLong());
             assertEquals(null, m1.get("late"));
             assertEquals(1, got.get("m-2:" + T0).get("counts").get("😡").asLong());
-            // the driver-side fold (what the Job writes) gives the same records as the Dataset function
-            List<String[]> folded = Aggregations.closedWindows(spark.table("window_counts"), AggregationsTest.S);
-            assertEquals(2, folded.size());
-            for (String[] kv : folded) {
-                JsonNode v = TestSpark.JSON.readTree(kv[1]);
-                assertEquals(kv[0], v.get("match_id").asText());
-                assertEquals(got.get(kv[0] + ":" + T0), v);
+            // the last live record of each window carries the closed record's counts
+            for (Map.Entry<String, List<JsonNode>> l : live(spark).entrySet()) {
+                List<JsonNode> seq = l.getValue();
+                assertEquals(got.get(l.getKey()), AggregationsTest.withoutSeq(seq.get(seq.size() - 1)));
             }
 
             // 3. a late event for the closed window, and a retry (new received_at) of an event already counted
@@ -152,7 +184,8 @@ public class StreamingQueryTest {
             settle(q);
             got = emitted(spark);
             assertEquals("the closed window is not emitted again, the open one not yet", 2, got.size());
-            assertEquals(31, got.get("m-1:" + T0).get("total").asLong());
+            assertEquals(32, got.get("m-1:" + T0).get("total").asLong());
+            assertEquals("no live record for a closed window", 2, live(spark).get("m-1:" + T0).size());
             long dropped = 0;
             for (StreamingQueryProgress p : q.recentProgress()) {
                 for (StateOperatorProgress s : p.stateOperators()) dropped += s.numRowsDroppedByWatermark();
