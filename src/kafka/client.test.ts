@@ -15,7 +15,7 @@ describe('topic durability', () => {
     const d = topicDurability(c, 3);
     expect(d).toEqual({ replicationFactor: 5, minInsyncReplicas: 3 });
     const specs = topicSpecs(c, d);
-    expect(specs.map((s) => s.topic)).toEqual(['emoji-events', 'emoji-windows', 'emoji-exact', 'emoji-metrics', 'emoji-moments', 'emoji-matches', 'emoji-control']);
+    expect(specs.map((s) => s.topic)).toEqual(['emoji-events', 'emoji-windows', 'emoji-exact', 'emoji-metrics', 'emoji-moments', 'emoji-live', 'emoji-matches', 'emoji-control']);
     for (const s of specs) {
       expect(s.replicationFactor).toBe(5);
       expect(s.configEntries![0]).toEqual({ name: 'min.insync.replicas', value: '3' });
