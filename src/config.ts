@@ -88,6 +88,9 @@ const EnvSchema = z.object({
   INGEST_PRODUCER: z.enum(['kafkajs', 'java']).default('kafkajs'),
   RETRY_AFTER_S: int(2, 1),
   TICK_INTERVAL_MS: int(250, 0),
+  // on a quiet stream the tick interval doubles up to this (and is back at TICK_INTERVAL_MS on the first event);
+  // 0 or <= TICK_INTERVAL_MS: ticks never back off
+  TICK_IDLE_INTERVAL_MS: int(10_000, 0),
   // in-memory idempotency for client-supplied event_ids (per API instance)
   IDEMPOTENCY_TTL_MS: int(600_000, 0),
   IDEMPOTENCY_MAX_KEYS: int(100_000, 0),
@@ -286,6 +289,7 @@ export interface Config {
     producer: 'kafkajs' | 'java';
     retryAfterS: number;
     tickIntervalMs: number;
+    tickIdleIntervalMs: number;
     idempotencyTtlMs: number;
     idempotencyMaxKeys: number;
   };
@@ -574,6 +578,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       producer: e.INGEST_PRODUCER,
       retryAfterS: e.RETRY_AFTER_S,
       tickIntervalMs: e.TICK_INTERVAL_MS,
+      tickIdleIntervalMs: e.TICK_IDLE_INTERVAL_MS,
       idempotencyTtlMs: e.IDEMPOTENCY_TTL_MS,
       idempotencyMaxKeys: e.IDEMPOTENCY_MAX_KEYS,
     },

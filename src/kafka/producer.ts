@@ -173,6 +173,9 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   const clock = opts.clock ?? createAdmissionClock();
   const ticks: TickWriter = startTickWriter({
     intervalMs: ing.tickIntervalMs,
+    idleIntervalMs: ing.tickIdleIntervalMs,
+    // the last event's window has closed in Spark and Kafka Streams by then (window, watermark/grace, two ticks)
+    quietAfterMs: config.windows.windowMs + Math.max(config.spark.watermarkMs, config.streams.graceMs) + 2 * ing.tickIntervalMs + 1000,
     partitions: () => partitions,
     submit: (r) => batcher.submit(r),
     accepting: () => batcher.accepting,
@@ -181,6 +184,7 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
 
   return {
     submit(events, clientEventIds) {
+      ticks.wake();
       if (!clientEventIds || !clientEventIds.includes(true)) return batcher.submit(admittedRecords(events, clock()));
       // Client event_ids, per (user_id, event_id): decide every event before writing any (a conflict refuses
       // the whole request), then write the new ones and those whose earlier outcome is unknown.

@@ -41,4 +41,32 @@ describe('ticks', () => {
     expect(acks.length).toBe(before);
     await w.stop();
   });
+
+  it('backs off on a quiet stream (doubling up to the idle interval) and is back at the interval on the first event', async () => {
+    const at: number[] = [];
+    const w = startTickWriter({
+      intervalMs: 20,
+      idleIntervalMs: 320,
+      quietAfterMs: 100,
+      partitions: () => 1,
+      accepting: () => true,
+      submit: async () => void at.push(Date.now()),
+    });
+    const until = async (ok: () => boolean) => {
+      for (const deadline = Date.now() + 10_000; !ok() && Date.now() < deadline; ) await sleep(5);
+    };
+    await until(() => w.currentIntervalMs === 320);
+    expect(w.currentIntervalMs).toBe(320); // 20 → 40 → … → 320 once 100 ms passed without an event
+    const n = at.length;
+    await sleep(200);
+    expect(at.length - n).toBeLessThanOrEqual(1); // at most one tick in 200 ms now
+    const woke = Date.now();
+    w.wake();
+    expect(w.currentIntervalMs).toBe(20);
+    await until(() => at.some((t) => t >= woke));
+    expect(at.find((t) => t >= woke)! - woke).toBeLessThan(200); // the next tick within the interval (timers under load)
+    await until(() => at.filter((t) => t >= woke).length >= 3);
+    expect(w.currentIntervalMs).toBe(20); // still within quietAfterMs of the event
+    await w.stop();
+  });
 });

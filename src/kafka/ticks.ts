@@ -2,6 +2,12 @@
 // `{"type":"tick","received_at":"<ISO now>"}` (contract in notes/common.md). They go through the same
 // batcher as events, so a tick is ordered after the events accepted before it, and consumers can advance
 // event time on a quiet partition. While Kafka is unavailable ticks are skipped, not queued.
+//
+// On a quiet stream ticks back off: they run every intervalMs while events come and for `quietAfterMs` after the
+// last one (long enough for its window to close everywhere), then the interval doubles per tick up to
+// `idleIntervalMs`. The first event after that (`wake()`) brings the next tick within intervalMs again. Every tick
+// makes the Spark job run a micro-batch (or two) and wakes the Kafka Streams threads: at rest that was most of the
+// platform's CPU.
 import type { OutRecord } from './batcher.ts';
 
 export const TICK_KEY = '__tick__';
@@ -17,6 +23,10 @@ export const isTick = (value: unknown): value is { type: 'tick'; received_at: st
 
 export interface TickWriterOptions {
   intervalMs: number;
+  /** The longest interval on a quiet stream; <= intervalMs (or unset): no back-off. */
+  idleIntervalMs?: number;
+  /** How long after the last event (wake) ticks stay at intervalMs before backing off. */
+  quietAfterMs?: number;
   partitions: () => number;
   submit: (records: OutRecord[]) => Promise<void>;
   /** Skip the tick when this says the producer path would refuse it anyway. */
@@ -27,6 +37,10 @@ export interface TickWriterOptions {
 export interface TickWriter {
   readonly written: number;
   readonly skipped: number;
+  /** The interval now (ms): intervalMs while events come, more on a quiet stream. */
+  readonly currentIntervalMs: number;
+  /** An event was accepted: tick every intervalMs again (cheap; call it on every submit). */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -49,8 +63,27 @@ export function startTickWriter(o: TickWriterOptions): TickWriter {
       )
       .finally(() => (pending = null));
   };
-  const timer = o.intervalMs > 0 ? setInterval(tick, o.intervalMs) : null;
-  timer?.unref();
+  const idleMax = Math.max(o.intervalMs, o.idleIntervalMs ?? 0);
+  const quietAfterMs = o.quietAfterMs ?? 0;
+  let lastEventAt = Date.now(); // start-up counts as activity: windows open before it close promptly
+  let delay = o.intervalMs;
+  let due = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const schedule = (ms: number) => {
+    if (timer) clearTimeout(timer);
+    due = Date.now() + ms;
+    timer = setTimeout(fire, ms);
+    timer.unref();
+  };
+  const fire = () => {
+    tick();
+    if (stopped) return;
+    const quiet = Date.now() - lastEventAt > quietAfterMs;
+    delay = quiet ? Math.min(idleMax, delay * 2) : o.intervalMs;
+    schedule(delay);
+  };
+  if (o.intervalMs > 0) schedule(o.intervalMs);
   return {
     get written() {
       return written;
@@ -58,8 +91,18 @@ export function startTickWriter(o: TickWriterOptions): TickWriter {
     get skipped() {
       return skipped;
     },
+    get currentIntervalMs() {
+      return delay;
+    },
+    wake() {
+      lastEventAt = Date.now();
+      if (delay === o.intervalMs || stopped || o.intervalMs <= 0) return;
+      delay = o.intervalMs;
+      if (due - lastEventAt > o.intervalMs) schedule(o.intervalMs);
+    },
     async stop() {
-      if (timer) clearInterval(timer);
+      stopped = true;
+      if (timer) clearTimeout(timer);
       await pending;
     },
   };
