@@ -134,6 +134,9 @@ public final class Aggregations {
      */
     public static final String CHECK_CORRECTNESS = "spark.sql.streaming.statefulOperator.checkCorrectness.enabled";
 
+    /** How far the dedup step's input watermark column runs ahead of event_time (see firstOccurrences). */
+    static final long DEDUP_GUARD_MS = 86_400_000L;
+
     /** Output of {@link #firstOccurrences}. */
     static final StructType FIRST_OCCURRENCES = new StructType()
         .add("kind", DataTypes.StringType, false)
@@ -148,15 +151,20 @@ public final class Aggregations {
      * emoji_type (null unless kind = event).
      */
     public static Dataset<Row> firstOccurrences(Dataset<Row> classified, Settings s) {
+        // The query's watermark: max(received_at) − delay. It is defined on a guard column a day ahead of event_time,
+        // with the delay a day longer (the same watermark): with an event-time timeout Spark drops input rows
+        // behind the watermark of the step's input, and FirstOccurrence must see late rows to count them as late
+        // (no row is a day late). Spark refuses a second watermark on event_time before this step.
         Dataset<Row> in = classified
             .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
-            .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"))
-            .withWatermark("event_time", s.watermarkMs() + " milliseconds");
+            .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"),
+                timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
+            .withWatermark("dedup_guard", (DEDUP_GUARD_MS + s.watermarkMs()) + " milliseconds");
         return in
             .groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING())
             .flatMapGroupsWithState(
                 new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), classified.isStreaming()),
-                OutputMode.Append(), Encoders.LONG(), Encoders.row(FIRST_OCCURRENCES), GroupStateTimeout.ProcessingTimeTimeout());
+                OutputMode.Append(), Encoders.LONG(), Encoders.row(FIRST_OCCURRENCES), GroupStateTimeout.EventTimeTimeout());
     }
 
     /**

@@ -21,11 +21,13 @@ import org.apache.spark.sql.streaming.GroupState;
  * them. A retry is stamped with a new received_at when the API admits it again, seconds or minutes later, so the
  * repeat test is on the first occurrence's event time: a repeat within {@code retentionMs} of it (either way) is a
  * duplicate, as in the Kafka Streams dedup store. The state is one long per id (the first occurrence's event time)
- * and expires {@code retentionMs} of processing time after the id was last seen: bounded by rate × retention.
+ * and expires once the watermark (event time) passes {@code retentionMs} after it: bounded by rate × retention.
  *
- * <p>Processing-time timeout, not event-time: with an event-time timeout, flatMapGroupsWithState drops input rows
- * older than the watermark before this function sees them (silently, and even rows whose window is still open,
- * which the window aggregation would have counted). The watermark is still readable here (it is defined upstream).
+ * <p>An event-time timeout, so that a quiet stream runs no micro-batch (a processing-time timeout makes Spark run
+ * one every trigger, for nothing, to look for timeouts). Spark drops input rows older than the watermark of this
+ * step's input before the function sees them (silently, even rows whose window is still open): so the input's
+ * watermark column is a guard a day ahead of event_time ({@link Aggregations#firstOccurrences}), which no row is
+ * behind, its delay a day longer: the same watermark as one on event_time. The watermark is readable here.
  *
  * <p>Late: the window aggregation after this step drops a row whose window the watermark has passed, silently. Here
  * such a row is kept as kind = late, without its emoji, re-timed just past the watermark: it is counted, per match,
@@ -90,7 +92,8 @@ final class FirstOccurrence implements FlatMapGroupsWithStateFunction<String, Ro
             }
         }
         state.update(first);
-        if (streaming) state.setTimeoutDuration(Math.max(1, retentionMs));
+        // expire once event time has passed the retention; never before the watermark (Spark refuses that)
+        if (streaming) state.setTimeoutTimestamp(Math.max(first + retentionMs, watermark + 1));
         return out.iterator();
     }
 }
