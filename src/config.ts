@@ -90,7 +90,7 @@ const EnvSchema = z.object({
   TICK_INTERVAL_MS: int(250, 0),
   // on a quiet stream the tick interval doubles up to this (and is back at TICK_INTERVAL_MS on the first event);
   // 0 or <= TICK_INTERVAL_MS: ticks never back off
-  TICK_IDLE_INTERVAL_MS: int(10_000, 0),
+  TICK_IDLE_INTERVAL_MS: int(30_000, 0),
   // in-memory idempotency for client-supplied event_ids (per API instance)
   IDEMPOTENCY_TTL_MS: int(600_000, 0),
   IDEMPOTENCY_MAX_KEYS: int(100_000, 0),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isTick, startTickWriter, tickRecords } from './ticks.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -43,30 +43,35 @@ describe('ticks', () => {
   });
 
   it('backs off on a quiet stream (doubling up to the idle interval) and is back at the interval on the first event', async () => {
-    const at: number[] = [];
-    const w = startTickWriter({
-      intervalMs: 20,
-      idleIntervalMs: 320,
-      quietAfterMs: 100,
-      partitions: () => 1,
-      accepting: () => true,
-      submit: async () => void at.push(Date.now()),
-    });
-    const until = async (ok: () => boolean) => {
-      for (const deadline = Date.now() + 10_000; !ok() && Date.now() < deadline; ) await sleep(5);
-    };
-    await until(() => w.currentIntervalMs === 320);
-    expect(w.currentIntervalMs).toBe(320); // 20 → 40 → … → 320 once 100 ms passed without an event
-    const n = at.length;
-    await sleep(200);
-    expect(at.length - n).toBeLessThanOrEqual(1); // at most one tick in 200 ms now
-    const woke = Date.now();
-    w.wake();
-    expect(w.currentIntervalMs).toBe(20);
-    await until(() => at.some((t) => t >= woke));
-    expect(at.find((t) => t >= woke)! - woke).toBeLessThan(200); // the next tick within the interval (timers under load)
-    await until(() => at.filter((t) => t >= woke).length >= 3);
-    expect(w.currentIntervalMs).toBe(20); // still within quietAfterMs of the event
-    await w.stop();
+    vi.useFakeTimers({ now: 0 });
+    try {
+      const at: number[] = [];
+      const w = startTickWriter({
+        intervalMs: 20,
+        idleIntervalMs: 320,
+        quietAfterMs: 100,
+        partitions: () => 1,
+        accepting: () => true,
+        submit: async () => void at.push(Date.now()),
+      });
+      await vi.advanceTimersByTimeAsync(100);
+      expect(at).toEqual([20, 40, 60, 80, 100]); // every interval while within quietAfterMs of the start
+      await vi.advanceTimersByTimeAsync(2000);
+      // then 40, 80, 160, 320, 320, …
+      expect(at.slice(5, 10).map((t, i, a) => (i === 0 ? t - 100 : t - a[i - 1]!))).toEqual([20, 40, 80, 160, 320]);
+      expect(w.currentIntervalMs).toBe(320);
+      const n = at.length;
+      await vi.advanceTimersByTimeAsync(100);
+      w.wake(); // an event, 100 ms after the last tick: the next one comes within the interval, not 220 ms later
+      expect(w.currentIntervalMs).toBe(20);
+      const woke = Date.now();
+      await vi.advanceTimersByTimeAsync(60);
+      expect(at.slice(n)).toEqual([woke + 20, woke + 40, woke + 60]);
+      await vi.advanceTimersByTimeAsync(200); // quiet again past quietAfterMs: backing off
+      expect(w.currentIntervalMs).toBeGreaterThan(20);
+      await w.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
