@@ -17,6 +17,7 @@ import { replaceBetweenMarkers, table, type RunMeta, type ScenarioRecord } from 
 import { fanout } from './scenarios/fanout.ts';
 import { idle } from './scenarios/idle.ts';
 import { ingest } from './scenarios/ingest.ts';
+import { liveLatency } from './scenarios/live-latency.ts';
 import { streamsLag } from './scenarios/streams-lag.ts';
 import { windowLatency } from './scenarios/window-latency.ts';
 
@@ -24,6 +25,7 @@ import { windowLatency } from './scenarios/window-latency.ts';
 const SCENARIOS: [string, Scenario][] = [
   ['ingest', ingest],
   ['window-latency', windowLatency],
+  ['live-latency', liveLatency],
   ['fanout', fanout],
   ['streams-lag', streamsLag],
   ['idle', idle],
