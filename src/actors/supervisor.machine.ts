@@ -109,7 +109,7 @@ export const supervisorMachine = setup({
         return { stats: { ...context.stats, lives: context.stats.lives + 1 } };
       });
       for (const id of context.clusterIds) {
-        const rec = context.records[id]!;
+        const rec = context.records.get(id)!;
         if (rec.ref && rec.status === 'up') enqueue.sendTo(rec.ref, { type: 'LIVE.PUBLISH', live });
       }
     }),
