@@ -14,6 +14,8 @@ const bool = (def: boolean) =>
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A positive rate (fractions allowed: 0.5 = one every 2 s). */
+const rate = (def: number) => z.coerce.number().positive().max(1e9).default(def);
 const str = (def: string) => z.string().min(1).default(def);
 /** `auto` (decided at start-up), or a whole number in [min, max]. */
 const autoOr = (min: number, max: number) =>
@@ -230,6 +232,36 @@ const EnvSchema = z.object({
   // the control topic every broadcast instance reads: subscription deletes across instances, instance heartbeats
   TOPIC_CONTROL: str('emoji-control'),
   CONTROL_HEARTBEAT_MS: int(2_000, 100),
+  // limits for a public port (README "Limits"): token buckets in memory per instance (rate per second and
+  // burst); ingest buckets count events (a batch of 1000 costs 1000), the others requests
+  RATE_LIMITS: bool(true),
+  RATE_LIMIT_USER_PER_S: rate(10),
+  RATE_LIMIT_USER_BURST: int(100, 1),
+  RATE_LIMIT_ADDRESS_PER_S: rate(1_000_000),
+  RATE_LIMIT_ADDRESS_BURST: int(1_000_000, 1),
+  RATE_LIMIT_SUBSCRIBE_PER_S: rate(100),
+  RATE_LIMIT_SUBSCRIBE_BURST: int(2_000, 1),
+  RATE_LIMIT_STREAM_PER_S: rate(100),
+  RATE_LIMIT_STREAM_BURST: int(2_000, 1),
+  // keys remembered per bucket family; past it the oldest is forgotten (it starts full again)
+  RATE_LIMIT_MAX_KEYS: int(1_000_000, 1_000),
+  // the ingest buffer's fair share: an address may always hold this many events in it; beyond that only
+  // while more than BUFFER_RESERVE_PERCENT of BUFFER_MAX_EVENTS is free (else 429)
+  BUFFER_ADDRESS_EVENTS: int(5_000, 1),
+  BUFFER_RESERVE_PERCENT: int(25, 0, 90),
+  // connections: auto = the open-files limit minus FD_RESERVE (kept for Kafka, the JVM, logs); SSE streams
+  // stop SSE_INGEST_HEADROOM connections below that, so ingest still connects when viewers fill the server
+  MAX_CONNECTIONS: autoOr(1, 10_000_000),
+  FD_RESERVE: int(2_048, 0),
+  MAX_SSE_STREAMS: autoOr(1, 10_000_000),
+  SSE_INGEST_HEADROOM: int(1_024, 0),
+  SSE_STREAMS_PER_ADDRESS: int(5_000, 1),
+  // time limits: request headers, the whole request (headers and body), an idle keep-alive connection
+  HEADERS_TIMEOUT_MS: int(10_000, 100),
+  REQUEST_TIMEOUT_MS: int(30_000, 100),
+  KEEP_ALIVE_TIMEOUT_MS: int(10_000, 0),
+  // requests on one keep-alive connection before the server closes it (0: no limit)
+  KEEP_ALIVE_MAX_REQUESTS: int(10_000, 0),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -348,6 +380,30 @@ export interface Config {
     streamTokenSecret: string | null;
     streamTokenTtlMs: number;
     controlHeartbeatMs: number;
+  };
+  limits: {
+    /** false: no rate limits (connection and time limits still apply). */
+    enabled: boolean;
+    /** Per user_id, events. */
+    user: { ratePerS: number; burst: number };
+    /** Per client address, events. */
+    address: { ratePerS: number; burst: number };
+    /** Per client address, POST /v1/subscriptions requests. */
+    subscribe: { ratePerS: number; burst: number };
+    /** Per client address, stream connects. */
+    stream: { ratePerS: number; burst: number };
+    maxKeys: number;
+    bufferAddressEvents: number;
+    bufferReserveEvents: number;
+    maxConnections: number | 'auto';
+    fdReserve: number;
+    maxSseStreams: number | 'auto';
+    sseIngestHeadroom: number;
+    sseStreamsPerAddress: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    keepAliveMaxRequests: number;
   };
   streams: {
     enabled: boolean;
@@ -486,6 +542,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (e.SUPERVISE_BACKOFF_MAX_MS < e.SUPERVISE_BACKOFF_MS) {
     throw new ConfigError('SUPERVISE_BACKOFF_MAX_MS', 'must be at least SUPERVISE_BACKOFF_MS');
   }
+  if (e.REQUEST_TIMEOUT_MS < e.HEADERS_TIMEOUT_MS) throw new ConfigError('REQUEST_TIMEOUT_MS', 'must be at least HEADERS_TIMEOUT_MS');
+  if (e.REQUEST_TIMEOUT_MS < e.BODY_TIMEOUT_MS) throw new ConfigError('REQUEST_TIMEOUT_MS', 'must be at least BODY_TIMEOUT_MS (the body deadline answers first, with a JSON 408)');
+  if (e.BUFFER_ADDRESS_EVENTS < e.MAX_BATCH_EVENTS) throw new ConfigError('BUFFER_ADDRESS_EVENTS', `must be at least MAX_BATCH_EVENTS (${e.MAX_BATCH_EVENTS}): one batch must always fit`);
   if (e.WINDOW_MS % 100 !== 0) throw new ConfigError('WINDOW_MS', 'must be a multiple of 100');
   if (e.MOMENTS_MIN_HISTORY > e.MOMENTS_BASELINE_WINDOWS) {
     throw new ConfigError('MOMENTS_MIN_HISTORY', 'must be at most MOMENTS_BASELINE_WINDOWS');
@@ -621,6 +680,25 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       streamTokenSecret: e.STREAM_TOKEN_SECRET ?? null,
       streamTokenTtlMs: e.STREAM_TOKEN_TTL_MS,
       controlHeartbeatMs: e.CONTROL_HEARTBEAT_MS,
+    },
+    limits: {
+      enabled: e.RATE_LIMITS,
+      user: { ratePerS: e.RATE_LIMIT_USER_PER_S, burst: e.RATE_LIMIT_USER_BURST },
+      address: { ratePerS: e.RATE_LIMIT_ADDRESS_PER_S, burst: e.RATE_LIMIT_ADDRESS_BURST },
+      subscribe: { ratePerS: e.RATE_LIMIT_SUBSCRIBE_PER_S, burst: e.RATE_LIMIT_SUBSCRIBE_BURST },
+      stream: { ratePerS: e.RATE_LIMIT_STREAM_PER_S, burst: e.RATE_LIMIT_STREAM_BURST },
+      maxKeys: e.RATE_LIMIT_MAX_KEYS,
+      bufferAddressEvents: e.BUFFER_ADDRESS_EVENTS,
+      bufferReserveEvents: Math.floor((e.BUFFER_MAX_EVENTS * e.BUFFER_RESERVE_PERCENT) / 100),
+      maxConnections: e.MAX_CONNECTIONS,
+      fdReserve: e.FD_RESERVE,
+      maxSseStreams: e.MAX_SSE_STREAMS,
+      sseIngestHeadroom: e.SSE_INGEST_HEADROOM,
+      sseStreamsPerAddress: e.SSE_STREAMS_PER_ADDRESS,
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      keepAliveMaxRequests: e.KEEP_ALIVE_MAX_REQUESTS,
     },
     streams: {
       enabled: e.STREAMS_ENABLED,

@@ -19,6 +19,7 @@ import { corsPolicy, securityHeaders } from './surface.ts';
 import type { MatchAdmin, MatchGate } from '../matches/service.ts';
 import { ApiError } from './errors.ts';
 import { adminMatchesRoutes } from './routes/admin-matches.routes.ts';
+import { createLimits, type ApiLimits } from './limits.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
 import { compatRoutes } from './routes/compat.routes.ts';
 import { countsRoutes } from './routes/counts.routes.ts';
@@ -53,6 +54,8 @@ export interface AppDeps {
   faults?: FaultTargets | null;
   /** The match lifecycle (MATCH_POLICY): gates ingest, subscriptions and match queries, and the admin API. Absent: every match id is accepted. */
   matches?: (MatchGate & MatchAdmin) | null;
+  /** Rate limits and connection caps (src/api/limits.ts); absent: created from config.limits. */
+  limits?: ApiLimits;
   now?: () => number;
   /** The API's logger (access log, unexpected errors); a plain function gets the unexpected errors only. */
   log?: Logger | ((msg: string) => void);
@@ -65,6 +68,7 @@ export function createApp(deps: AppDeps): Hono {
   const log: (msg: string, fields?: Record<string, unknown>) => void =
     typeof deps.log === 'function' ? deps.log : deps.log ? (m, fields) => logger.error(m, fields) : (m) => console.error(m);
   const retryAfter = String(config.ingest.retryAfterS);
+  const limits = deps.limits ?? createLimits(config, { now: deps.now });
 
   const ready: ReadinessCheck[] = [];
   if (ingest?.readiness) ready.push(() => ingest.readiness!());
@@ -81,8 +85,8 @@ export function createApp(deps: AppDeps): Hono {
     ['/', healthRoutes({ ready, status, detailed: (c) => passes(admin, c) })],
     ...(ingest
       ? [
-          ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now })] as [string, Hono],
-          ['/', compatRoutes({ config, ingest, matches, now: deps.now })] as [string, Hono], // POST /emoji for the original project's clients (COMPAT_PATHS)
+          ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now, limits })] as [string, Hono],
+          ['/', compatRoutes({ config, ingest, matches, now: deps.now, limits })] as [string, Hono], // POST /emoji for the original project's clients (COMPAT_PATHS)
         ]
       : []),
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now, matches })] as [string, Hono]] : []),
@@ -91,8 +95,8 @@ export function createApp(deps: AppDeps): Hono {
       : []),
     ...(broadcast
       ? [
-          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config, matches, directory: deps.viewers })] as [string, Hono],
-          ['/v1/clusters', clusterRoutes({ facade: broadcast, config, matches, directory: deps.viewers }) as unknown as Hono] as [string, Hono],
+          ['/v1/subscriptions', subscriptionRoutes({ facade: broadcast, config, matches, directory: deps.viewers, limits })] as [string, Hono],
+          ['/v1/clusters', clusterRoutes({ facade: broadcast, config, matches, directory: deps.viewers, limits }) as unknown as Hono] as [string, Hono],
         ]
       : []),
     ...(matches ? [['/v1/admin/matches', adminMatchesRoutes({ matches, maxLive: config.matches.maxLive })] as [string, Hono]] : []),

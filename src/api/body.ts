@@ -10,7 +10,10 @@ import { ApiError } from './errors.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
-const tooLarge = (max: number) => new ApiError(413, 'body_too_large', `the request body is larger than ${max} bytes`);
+// `connection: close`: the server does not read (drain) the rest of an oversized body to keep the connection;
+// it answers and closes it (Node ends the socket once the 413 is written).
+const tooLarge = (max: number) =>
+  new ApiError(413, 'body_too_large', `the request body is larger than ${max} bytes`, undefined, undefined, { connection: 'close' });
 const tooSlow = (ms: number) =>
   new ApiError(408, 'body_timeout', `the request body was not received within ${ms} ms; send it faster or in smaller batches`, undefined, undefined, {
     connection: 'close',
@@ -28,7 +31,7 @@ function readIncoming(req: IncomingMessage, max: number, timeoutMs: number): Pro
       total += chunk.length;
       if (total > max) {
         cleanup();
-        req.resume(); // discard the rest so the client can read the 413
+        req.resume(); // discard what arrives until the 413 is written and the connection closed
         reject(tooLarge(max));
         return;
       }

@@ -8,11 +8,14 @@
 // This folder (src/app/) is the composition root: the only code that knows every part. The parts below it
 // depend only downward (see the README, "Architecture").
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import { createApp } from '../api/app.ts';
+import { createLimits } from '../api/limits.ts';
+import { applyServerLimits, serverOptions } from '../api/server-limits.ts';
 import { MoodCurves } from '../domain/mood-curve.ts';
 import { bootstrapServers, type Config } from '../config.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../kafka/broker.ts';
@@ -272,6 +275,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
     // the routes ask this instance's stores, or the peer holding the match (interactive queries across instances)
     const routed = exactCounts ? distributedCounts(exactCounts, peerOptions(config)) : null;
+    const limits = createLimits(config);
     const app = createApp({
       config,
       ingest,
@@ -283,6 +287,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       viewers: broadcast?.directory ?? null,
       status: [...status, ...(opts.status ?? [])],
       faults,
+      limits,
       log: log.child('api'),
     });
     if (!(opts.http ?? true)) {
@@ -290,9 +295,10 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       return { config, url: '', internalUrl, brokers, app, ingest, broadcast: broadcast?.facade ?? null, stop: () => (stopped ??= stopAll()) };
     }
     const server: ServerType = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions(config.limits) }, () => resolve(s));
       s.once('error', reject);
     });
+    log.info(`HTTP limits: ${applyServerLimits(server as Server, config.limits, limits.budget)}`);
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
     parts.push({

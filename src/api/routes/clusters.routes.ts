@@ -79,9 +79,17 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
       throw new ApiError(500, 'sse_unsupported', 'the stream needs the Node HTTP server (@hono/node-server)');
     }
 
+    const release = deps.limits?.openStream(c) ?? (() => {});
     const transport = new SseTransport(res, config.broadcast.sseRetryMs);
-    const r = facade.attach({ clusterId, subscriptionId, matchId, lastEventId, transport });
+    let r: ReturnType<BroadcastRouteDeps['facade']['attach']>;
+    try {
+      r = facade.attach({ clusterId, subscriptionId, matchId, lastEventId, transport });
+    } catch (err) {
+      release();
+      throw err;
+    }
     if (!r.ok) {
+      release();
       switch (r.code) {
         case 'not_found':
           throw new ApiError(404, 'subscription_not_found', `no subscription "${subscriptionId}" (it was deleted or expired)`, 'subscription');
@@ -103,6 +111,7 @@ export function clusterRoutes(deps: BroadcastRouteDeps): Hono<{ Bindings: HttpBi
     transport.start();
     const attached = r.subscriptionId;
     res.on('close', () => {
+      release();
       transport.markGone();
       facade.detach(attached, transport);
     });

@@ -11,6 +11,7 @@ import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { requireMatch } from '../match-gate.ts';
 import { requireSubject, withSubject } from '../publisher-auth.ts';
+import type { ApiLimits } from '../limits.ts';
 
 export interface EmojiHandlerDeps {
   config: Pick<Config, 'ingest'>;
@@ -20,6 +21,8 @@ export interface EmojiHandlerDeps {
   prepare?: (body: unknown) => unknown;
   /** The match lifecycle (MATCH_POLICY): events of a match it refuses are answered 404/409/503, never written. */
   matches?: Pick<MatchGate, 'admit'> | null;
+  /** Rate limits and buffer shares (src/api/limits.ts); absent: none. */
+  limits?: ApiLimits | null;
 }
 
 const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
@@ -43,13 +46,19 @@ function batchRefusal(r: Extract<BatchValidation, { ok: false }>, size: number):
   return new ApiError(400, code, message, `${at(first)}${first.field}`, r.errors, undefined, r.totalErrors);
 }
 
-/** Submit to the write path; a reused (user_id, event_id) with another payload becomes a 409 naming the field. */
-async function submit(ingest: IngestPort, events: ValidEvent[], clientEventIds: boolean[], batch: boolean): Promise<void> {
+/**
+ * Charge the limits (a refusal throws before anything is submitted), then submit to the write path; a reused
+ * (user_id, event_id) with another payload becomes a 409 naming the field.
+ */
+async function submit(c: Context, deps: EmojiHandlerDeps, events: ValidEvent[], clientEventIds: boolean[], batch: boolean): Promise<void> {
+  const release = deps.limits?.ingest(c, events);
   try {
-    await ingest.submit(events, clientEventIds);
+    await deps.ingest.submit(events, clientEventIds);
   } catch (err) {
     if (!(err instanceof IdempotencyConflictError)) throw err;
     throw new ApiError(409, 'idempotency_conflict', `${err.message}; nothing was written`, batch ? `[${err.index}].event_id` : 'event_id');
+  } finally {
+    release?.();
   }
 }
 
@@ -62,12 +71,13 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
   /** Read, validate and submit one event; resolves once the broker acknowledged it. */
   async function acceptOne(c: Context): Promise<ValidEvent> {
     const t = now();
+    deps.limits?.ingestEarly(c);
     const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
     const r = validate(withSubject(c, prepare(body)), { now: t });
     if (!r.ok) throw refusal(r.errors);
     requireSubject(c, [r.event], () => 'user_id'); // AUTH=jwt: only as the token's subject
     if (deps.matches) requireMatch(deps.matches.admit([r.event.match_id]), 'match_id', '; nothing was written');
-    await submit(deps.ingest, [r.event], [r.clientEventId], false);
+    await submit(c, deps, [r.event], [r.clientEventId], false);
     return r.event;
   }
 
@@ -82,6 +92,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
 
     async postBatch(c: Context) {
       const t = now();
+      deps.limits?.ingestEarly(c);
       const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
       if (!Array.isArray(body)) {
         throw new ApiError(400, 'invalid_type', `a batch must be a JSON array of events, got ${body === null ? 'null' : typeof body}`, '');
@@ -97,7 +108,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
         const m = deps.matches.admit(r.events.map((e) => e.match_id));
         if (!m.ok) requireMatch(m, `[${r.events.findIndex((e) => e.match_id === m.matchId)}].match_id`, '; none of the batch was written');
       }
-      await submit(deps.ingest, r.events, r.clientEventIds, true);
+      await submit(c, deps, r.events, r.clientEventIds, true);
       eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);
     },

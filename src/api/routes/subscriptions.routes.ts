@@ -15,6 +15,7 @@ import { readJson } from '../body.ts';
 import type { ViewerDirectory } from '../../ports/viewers.ts';
 import { ApiError } from '../errors.ts';
 import { requireMatch } from '../match-gate.ts';
+import type { ApiLimits } from '../limits.ts';
 
 export interface BroadcastRouteDeps {
   facade: BroadcastFacade;
@@ -23,6 +24,8 @@ export interface BroadcastRouteDeps {
   matches?: Pick<MatchGate, 'subscribable'> | null;
   /** Tokens, deletes and the deployment view across instances; absent: this instance alone, no tokens. */
   directory?: ViewerDirectory | null;
+  /** Per-address rate limits and stream caps (src/api/limits.ts); absent: none. */
+  limits?: ApiLimits | null;
 }
 
 export const retryAfterSeconds = (c: Pick<Config, 'broadcast'>, ms?: number) =>
@@ -40,6 +43,7 @@ export function subscriptionRoutes(deps: BroadcastRouteDeps): Hono {
   const app = new Hono();
 
   app.post('/', async function createSubscription(c) {
+    deps.limits?.subscribe(c);
     const hasBody = Number(c.req.header('content-length') ?? '0') > 0 || c.req.header('transfer-encoding') !== undefined;
     const body = hasBody ? await readJson(c, 4096) : {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
