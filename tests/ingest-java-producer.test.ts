@@ -14,6 +14,7 @@ import { createJavaSender } from '../src/kafka/java-sender.ts';
 import { createKafkaSender, startIngest } from '../src/kafka/producer.ts';
 import { createEventValidator } from '../src/domain/event.ts';
 import { waitFor } from './support/wait.ts';
+import { createTopicWithLeaders } from './support/topics.ts';
 
 const RUN = `jp-${Date.now().toString(36)}`;
 const BROKERS = process.env.KAFKA_BROKERS || inject('kafkaBrokers') || '127.0.0.1:9092';
@@ -51,12 +52,7 @@ async function topic(name: string): Promise<string> {
   await admin.connect();
   const t = `${RUN}-${name}`;
   try {
-    await admin.createTopics({ topics: [{ topic: t, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: false });
-    // leaders elected (waitForLeaders itself failed here under load with a transient "does not host")
-    await waitFor(`leaders of ${t}`, async () => {
-      const md = await admin.fetchTopicMetadata({ topics: [t] }).catch(() => null);
-      return md?.topics[0]?.partitions.length === 6 && md.topics[0].partitions.every((p) => p.leader >= 0);
-    }, 30_000, 200);
+    await createTopicWithLeaders(admin, t, 6, 1);
   } finally {
     await admin.disconnect();
   }

@@ -15,6 +15,7 @@ import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopic
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { readTopicFromNow } from './support/topic-reader.ts';
 import { waitFor } from './support/wait.ts';
+import { createTopicWithLeaders } from './support/topics.ts';
 
 const RUN = `t-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const BROKERS = process.env.KAFKA_BROKERS || inject('kafkaBrokers') || '127.0.0.1:9092';
@@ -351,7 +352,7 @@ describe('kafkajs consumer groups on this Kafka 4.x broker', () => {
     await admin.connect();
     const producer = kafka.producer();
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: -1 }], waitForLeaders: true });
+      await createTopicWithLeaders(admin, topic, 1);
       await producer.connect();
       await producer.send({ topic, messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `m${i}` })) });
       const groupId = `${RUN}-group`;
