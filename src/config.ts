@@ -239,10 +239,10 @@ const EnvSchema = z.object({
   RATE_LIMIT_USER_BURST: int(100, 1),
   RATE_LIMIT_ADDRESS_PER_S: rate(1_000_000),
   RATE_LIMIT_ADDRESS_BURST: int(1_000_000, 1),
-  RATE_LIMIT_SUBSCRIBE_PER_S: rate(100),
-  RATE_LIMIT_SUBSCRIBE_BURST: int(2_000, 1),
-  RATE_LIMIT_STREAM_PER_S: rate(100),
-  RATE_LIMIT_STREAM_BURST: int(2_000, 1),
+  RATE_LIMIT_SUBSCRIBE_PER_S: rate(1_000),
+  RATE_LIMIT_SUBSCRIBE_BURST: int(20_000, 1),
+  RATE_LIMIT_STREAM_PER_S: rate(1_000),
+  RATE_LIMIT_STREAM_BURST: int(20_000, 1),
   // keys remembered per bucket family; past it the oldest is forgotten (it starts full again)
   RATE_LIMIT_MAX_KEYS: int(1_000_000, 1_000),
   // the ingest buffer's fair share: an address may always hold this many events in it; beyond that only
@@ -255,7 +255,7 @@ const EnvSchema = z.object({
   FD_RESERVE: int(2_048, 0),
   MAX_SSE_STREAMS: autoOr(1, 10_000_000),
   SSE_INGEST_HEADROOM: int(1_024, 0),
-  SSE_STREAMS_PER_ADDRESS: int(5_000, 1),
+  SSE_STREAMS_PER_ADDRESS: int(20_000, 1),
   // time limits: request headers, the whole request (headers and body), an idle keep-alive connection
   HEADERS_TIMEOUT_MS: int(10_000, 100),
   REQUEST_TIMEOUT_MS: int(30_000, 100),
