@@ -14,6 +14,7 @@ import type { EmojiEvent } from '../src/domain/event.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopics } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { readTopicFromNow } from './support/topic-reader.ts';
+import { readReply, type Reply } from './support/http-reply.ts';
 import { waitFor } from './support/wait.ts';
 import { createTopicWithLeaders } from './support/topics.ts';
 
@@ -29,26 +30,10 @@ let consumer: Consumer;
 /** Every record of this run seen on emoji-events, in arrival order. */
 const seen: { partition: number; offset: string; key: string; value: EmojiEvent }[] = [];
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  json: any;
-  /** Size of the response body in bytes. */
-  bytes: number;
-}
-
 function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, chunked = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(buf.length) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const text = raw.toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : null, bytes: raw.length });
-      });
-    });
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(buf.length) } }, (res) => readReply(res, resolve));
     req.on('error', reject);
     if (chunked) {
       // several writes without a content-length: sent chunked, so the limit is enforced while reading

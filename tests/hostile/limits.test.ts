@@ -17,6 +17,7 @@ import { startPlatform, type Platform } from '../../src/app/platform.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { readTopicFromNow } from '../support/topic-reader.ts';
+import { readReply, type Reply } from '../support/http-reply.ts';
 import { waitFor } from '../support/wait.ts';
 
 const RUN = `lim-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
@@ -35,13 +36,6 @@ let nextAddress = 10;
 const address = () => `127.0.0.${nextAddress++}`;
 let seq = 0;
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  json: any;
-  bytes: number;
-}
-
 function send(from: string, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const buf = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
@@ -55,15 +49,7 @@ function send(from: string, method: string, path: string, body?: string | Buffer
         agent: false,
         headers: buf ? { 'content-type': 'application/json', 'content-length': String(buf.length), ...headers } : headers,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks);
-          const text = raw.toString('utf8');
-          resolve({ status: res.statusCode!, headers: res.headers, json: text ? JSON.parse(text) : null, bytes: raw.length });
-        });
-      },
+      (res) => readReply(res, resolve),
     );
     req.on('error', reject);
     req.end(buf);
