@@ -17,6 +17,7 @@ import { replaceBetweenMarkers, table, type RunMeta, type ScenarioRecord } from 
 import { fanout } from './scenarios/fanout.ts';
 import { idle } from './scenarios/idle.ts';
 import { ingest } from './scenarios/ingest.ts';
+import { limits } from './scenarios/limits.ts';
 import { liveLatency } from './scenarios/live-latency.ts';
 import { streamsLag } from './scenarios/streams-lag.ts';
 import { windowLatency } from './scenarios/window-latency.ts';
@@ -29,6 +30,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['fanout', fanout],
   ['streams-lag', streamsLag],
   ['idle', idle],
+  ['limits', limits],
 ];
 const RESULTS = resolve(import.meta.dirname, 'results');
 const README = resolve(import.meta.dirname, '../README.md');

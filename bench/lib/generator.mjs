@@ -6,7 +6,8 @@
 // and this process's CPU time over it (getrusage of the whole process: autocannon's own threads included).
 // Bodies are built ahead: a ring of 1,024 bodies (64 for batches; users lg-0…, the emoji palette) refreshed
 // every 100 ms so that event timestamps stay current (Spark windows by event time); each request takes the
-// next one, so building bodies costs the generator little.
+// next one, so building bodies costs the generator little. A spec may set the node:http client's source
+// address (`localAddress`: another client on loopback) and the user_id prefix (`userPrefix`).
 import http from 'node:http';
 import autocannon from 'autocannon';
 
@@ -19,7 +20,7 @@ function bodies(spec) {
   let n = 0;
   const ev = (ts) => {
     n++;
-    return { user_id: `lg-${n % 50_000}`, emoji_type: palette[n % palette.length], timestamp: ts, match_id: spec.matchId };
+    return { user_id: `${spec.userPrefix ?? 'lg'}-${n % 50_000}`, emoji_type: palette[n % palette.length], timestamp: ts, match_id: spec.matchId };
   };
   const make = () => {
     const ts = Date.now();
@@ -117,7 +118,7 @@ function nodeClient(spec, durationMs, measured) {
       }
     };
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': buf.length } },
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, localAddress: spec.localAddress, headers: { 'content-type': 'application/json', 'content-length': buf.length } },
       (res) => {
         res.resume();
         res.on('end', () => done(res.statusCode ?? 0));

@@ -26,6 +26,10 @@ export interface LoadSpec {
   palette?: string[];
   /** closed loop through node:http instead of autocannon: for servers that close every connection */
   client?: 'autocannon' | 'node:http';
+  /** node:http client only: the source address of its connections (e.g. 127.0.0.2, another client on loopback) */
+  localAddress?: string;
+  /** user_id prefix of the generated events (default lg: lg-0 … lg-49999) */
+  userPrefix?: string;
 }
 
 export interface LoadResult {
