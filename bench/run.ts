@@ -21,6 +21,7 @@ import { limits } from './scenarios/limits.ts';
 import { liveLatency } from './scenarios/live-latency.ts';
 import { streamsLag } from './scenarios/streams-lag.ts';
 import { windowLatency } from './scenarios/window-latency.ts';
+import { workers } from './scenarios/workers.ts';
 
 /** Order of the run and of the table. Add a scenario here; its rows appear in the README table. */
 const SCENARIOS: [string, Scenario][] = [
@@ -28,6 +29,7 @@ const SCENARIOS: [string, Scenario][] = [
   ['window-latency', windowLatency],
   ['live-latency', liveLatency],
   ['fanout', fanout],
+  ['workers', workers],
   ['streams-lag', streamsLag],
   ['idle', idle],
   ['limits', limits],
