@@ -104,8 +104,9 @@ try {
     platform = await startPlatform(config, {
       log,
       status: cluster.isWorker ? [() => workersReadiness(siblings)] : [],
-      // a worker whose Kafka Streams could not start exits (stopping in order): the primary starts it again
-      ...(cluster.isWorker ? { onStartFailure: (part: string, err: Error) => lastResort(`start-up of ${part}`, err) } : {}),
+      // a worker whose Kafka Streams could not start exits (stopping in order): the primary starts it again.
+      // Not while stopping: closing a Kafka Streams still starting fails its start, and that is the shutdown.
+      ...(cluster.isWorker ? { onStartFailure: (part: string, err: Error) => (stopping ? log.info(`${part} stopped while starting`) : lastResort(`start-up of ${part}`, err)) } : {}),
     });
     if (cluster.isWorker) process.send?.({ type: 'emostream.ready', url: platform.url } satisfies WorkerMessage);
   }

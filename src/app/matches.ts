@@ -6,28 +6,47 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../config.ts';
 import { startMatchLog, type MatchLog } from '../kafka/match-log.ts';
 import { MatchService } from '../matches/service.ts';
+import { supervise, type Supervised, type SupervisorDeps } from '../supervision/supervisor.ts';
 import { matchesRetired, setLiveMatchesSource } from '../metrics/registry.ts';
 
 export interface MatchesHandle {
   service: MatchService;
+  /** The lifecycle log's reader and writer under supervision; null without Kafka. */
+  log: Supervised<MatchLog> | null;
   stop(): Promise<void>;
 }
 
 /** How often the sweep runs: often enough that a slot frees within a few seconds of its match's idle timeout. */
 export const sweepIntervalMs = (c: Config['matches']) => Math.max(250, Math.min(5_000, Math.floor(c.idleMs / 4)));
 
-export async function startMatches(config: Config, kafka: Kafka | null, log: (msg: string) => void = () => {}): Promise<MatchesHandle> {
-  let matchLog: MatchLog | null = null;
-  const writer = { write: (id: string, r: Parameters<MatchLog['write']>[1]) => matchLog!.write(id, r) };
+export async function startMatches(
+  config: Config,
+  kafka: Kafka | null,
+  log: (msg: string) => void = () => {},
+  supervision?: SupervisorDeps,
+): Promise<MatchesHandle> {
+  let matchLog: Supervised<MatchLog> | null = null;
+  const writer = {
+    write: (id: string, r: Parameters<MatchLog['write']>[1]) => {
+      const l = matchLog?.current();
+      if (!l) return Promise.reject(new Error(`the match log is ${matchLog?.status().phase ?? 'not running'}: try again`));
+      return l.write(id, r);
+    },
+  };
   const service = new MatchService(config.matches, kafka ? writer : null);
   if (kafka) {
-    matchLog = await startMatchLog({
-      kafka,
-      topic: config.topics.matches,
-      apply: (id, r) => service.apply(id, r),
-      produceTimeoutMs: config.ingest.produceTimeoutMs,
-      log,
-    });
+    // supervised like the window consumers: a restarted log reads the whole (compacted) topic again, and
+    // applying a record twice is harmless
+    matchLog = supervise<MatchLog>(
+      'match-log',
+      {
+        start: () => startMatchLog({ kafka, topic: config.topics.matches, apply: (id, r) => service.apply(id, r), produceTimeoutMs: config.ingest.produceTimeoutMs, log }),
+        died: (l) => l.died,
+        stop: (l) => l.stop(),
+      },
+      supervision ?? { policy: config.supervision },
+    );
+    await matchLog.started;
   }
   const offRetired = service.onRetired(() => matchesRetired.inc());
   setLiveMatchesSource(() => service.registry.liveCount);
@@ -45,6 +64,7 @@ export async function startMatches(config: Config, kafka: Kafka | null, log: (ms
   log(`matches: MATCH_POLICY=${config.matches.policy}${config.matches.policy === 'open' ? `, at most ${config.matches.maxLive} live, retired after ${config.matches.idleMs} ms idle` : `, ${service.list().length} registered`}`);
   return {
     service,
+    log: matchLog,
     async stop() {
       clearInterval(timer);
       offRetired();

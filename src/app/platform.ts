@@ -139,8 +139,11 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     }
 
     // the match lifecycle (MATCH_POLICY): registered matches read from the lifecycle log before anything is served
-    const matches = await startMatches(config, kafka, (m) => log.child('matches').info(m));
+    const mlog = log.child('matches');
+    const matches = await startMatches(config, kafka, (m) => mlog.info(m), supervisorDeps(config, 'match-log', mlog));
     parts.push({ name: 'match lifecycle', stop: () => matches.stop() });
+    const matchLog = matches.log;
+    if (matchLog) status.push(() => partReadiness(matchLog.status(), true, config.topics.matches));
 
     // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); supervised: a job that exits is started
     //    again on its checkpoint. /status reports it until its first batch, and as stuck when no progress

@@ -7,7 +7,7 @@ import { restartsTotal } from '../metrics/registry.ts';
 import type { Readiness } from '../ports/readiness.ts';
 import type { PartStatus, SupervisorDeps } from '../supervision/supervisor.ts';
 
-export const PARTS = ['kafka-broker', 'spark', 'kafka-streams', 'window-consumer', 'moment-consumer', 'live-consumer', 'control-consumer', 'api-worker'] as const;
+export const PARTS = ['kafka-broker', 'spark', 'kafka-streams', 'window-consumer', 'moment-consumer', 'live-consumer', 'control-consumer', 'match-log', 'api-worker'] as const;
 export type PartName = (typeof PARTS)[number];
 
 /** SupervisorDeps for one part: Config's policy, the part's logger, restarts_total{part}. */

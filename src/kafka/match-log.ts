@@ -13,6 +13,8 @@ import type { MatchLogWriter } from '../matches/service.ts';
 export interface MatchLog extends MatchLogWriter {
   /** Records read that were not lifecycle records (skipped). */
   readonly invalid: () => number;
+  /** Resolves (with why) when the consumer stops on its own: a crash kafkajs does not restart itself. */
+  readonly died: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,16 @@ export async function startMatchLog(o: {
 
   let invalid = 0;
   const consumer = o.kafka.consumer({ groupId: `emostream-matches-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  let stopped = false;
+  let markDied!: (reason: string) => void;
+  const died = new Promise<string>((r) => (markDied = r));
+  consumer.on(consumer.events.CRASH, (e) => {
+    log(`match log consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
+    if (!e.payload.restart) markDied(`crashed: ${String(e.payload.error)}`);
+  });
+  consumer.on(consumer.events.STOP, () => {
+    if (!stopped) markDied('stopped on its own');
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
@@ -69,6 +81,7 @@ export async function startMatchLog(o: {
   ]);
   clearTimeout(timer);
   if (timedOut) {
+    stopped = true;
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
     throw new Error(`the match log ${o.topic} was not read to its end within ${timeoutMs} ms`);
@@ -77,6 +90,7 @@ export async function startMatchLog(o: {
 
   return {
     invalid: () => invalid,
+    died,
     async write(matchId, record) {
       await producer.send({
         topic: o.topic,
@@ -86,6 +100,7 @@ export async function startMatchLog(o: {
       });
     },
     async stop() {
+      stopped = true;
       await consumer.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
     },
