@@ -44,6 +44,8 @@ interface JavaFacade {
   localMatchesSync(): string;
   instancesSync(): string;
   metricsSync(): string;
+  /** autoOffsetReset=latest: how the group's start on the events topic was settled (pinned, resumed); else null */
+  startPositionSync(): string | null;
 }
 
 export interface ExactCountsOptions {
@@ -221,7 +223,8 @@ export async function startExactCounts(config: Config, opts: ExactCountsOptions 
     throw new Error(`Kafka Streams did not become queryable (state ${state}; ${m}); see ${join(config.dataDir, 'logs', 'streams.log')}`);
   }
   const queryableAfterMs = Date.now() - t0;
-  log(`exact counts: Kafka Streams ${tc.applicationId} queryable after ${queryableAfterMs} ms`);
+  const position = facade.startPositionSync();
+  log(`exact counts: Kafka Streams ${tc.applicationId} queryable after ${queryableAfterMs} ms${position ? ` (start on ${tc.eventsTopic}: ${position})` : ''}`);
 
   let closing: Promise<void> | null = null;
   const query = <T>(fn: () => string, matchId?: string): T => {

@@ -10,7 +10,9 @@ import java.time.Duration;
  * optional except bootstrapServers). sourcePartitions = partitions of the events topic (0: the facade asks
  * the broker); the window stage waits for a clock from each of them before it closes a window.
  * autoOffsetReset: where a NEW application id starts reading the events topic (earliest: count the whole
- * retained topic; latest: only what arrives from now on — tests on a shared broker). The API derives it from src/config.ts; nothing here reads the environment.
+ * retained topic; latest: only what arrives from now on — tests on a shared broker). With latest the facade
+ * commits that start for every partition before the client starts (ExactCountsFacade.pinStart), then runs
+ * with earliest, so a partition that moves between instances before its first commit skips nothing. The API derives it from src/config.ts; nothing here reads the environment.
  * momentBaselineWindows, momentMinHistory, momentMinScore, momentMinCount: the moment rule (MomentRule).
  * replicationFactor / minInsyncReplicas of the internal topics (changelogs, repartition topic): 0 = the
  * facade picks min(3, brokers in the cluster) and replicationFactor - 1 (at least 1), see resolveReplication.
@@ -115,6 +117,14 @@ public record ExactCountsConfig(
     }
 
     /** The same configuration with the partition count of the events topic filled in. */
+    /** The same configuration reading from {@code reset} where the group has no committed offset. */
+    public ExactCountsConfig withAutoOffsetReset(String reset) {
+        return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
+                dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,
+                rocksDbCacheBytes, sourcePartitions, reset, momentsTopic, moments, momentsRetention, replicationFactor,
+                minInsyncReplicas, matchTotalsRetention);
+    }
+
     public ExactCountsConfig withSourcePartitions(int n) {
         return new ExactCountsConfig(bootstrapServers, applicationId, stateDir, eventsTopic, exactTopic, window, grace,
                 dedupRetention, windowRetention, commitIntervalMs, scaleFactor, repartitionPartitions,

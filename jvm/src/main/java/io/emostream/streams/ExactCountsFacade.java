@@ -10,13 +10,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import java.util.function.Supplier;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
@@ -73,6 +77,7 @@ public final class ExactCountsFacade {
     private volatile boolean closed;
     private volatile String lastError;
     private volatile long startedAtMs = -1;
+    private volatile String startPosition;
     private volatile long runningAtMs = -1;
 
     /** Build and start the topology. Returns at once (the client then joins the group and restores state). */
@@ -86,6 +91,10 @@ public final class ExactCountsFacade {
         this.client = cs;
         this.self = cs.applicationServer() == null ? null : HostInfo.buildFromEndpoint(cs.applicationServer());
         cfg = fromCluster(cfg, cs);
+        if ("latest".equals(cfg.autoOffsetReset())) {
+            startPosition = pinStart(cfg, cs);
+            cfg = cfg.withAutoOffsetReset("earliest");
+        }
         this.config = cfg;
         startClient();
     }
@@ -150,6 +159,46 @@ public final class ExactCountsFacade {
         } catch (Exception e) {
             throw new IllegalStateException("cannot read " + (needPartitions ? "the partitions of " + cfg.eventsTopic() : "the cluster's brokers") + ": " + e, e);
         }
+    }
+
+    /**
+     * autoOffsetReset=latest with several instances: Kafka Streams applies the reset per partition at the first
+     * fetch of whichever instance holds it, so a partition that moves to another instance before its first
+     * commit would start again at the (later) end of the topic and skip what arrived meanwhile. Instead the
+     * start of a new application id is committed once, for every partition of the events topic without a
+     * committed offset, at its end as it is now, before the client joins; the client then runs with earliest
+     * (which also suits the internal topics, the application's own). The broker refuses the commit while the
+     * group has members (another instance is running, and pinned or committed already): that is left alone.
+     */
+    private static String pinStart(ExactCountsConfig cfg, KafkaClientSettings cs) {
+        Properties p = cs.securityProperties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cfg.bootstrapServers());
+        String topic = cfg.eventsTopic();
+        try (Admin admin = Admin.create(p)) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(cfg.applicationId())
+                    .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> missing = new HashMap<>();
+            for (int i = 0; i < cfg.sourcePartitions(); i++) {
+                TopicPartition tp = new TopicPartition(topic, i);
+                if (committed.get(tp) == null) missing.put(tp, OffsetSpec.latest());
+            }
+            if (missing.isEmpty()) return "resumed at the group's committed offsets";
+            Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
+            admin.listOffsets(missing).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> ends.put(tp, new OffsetAndMetadata(info.offset())));
+            try {
+                admin.alterConsumerGroupOffsets(cfg.applicationId(), ends).all().get(30, TimeUnit.SECONDS);
+                return "pinned " + ends.size() + " partition(s) of " + topic + " at their end";
+            } catch (ExecutionException e) {
+                return "not pinned (" + e.getCause() + "): the group's running members hold the start";
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot pin the start of " + cfg.applicationId() + " on " + topic + ": " + e, e);
+        }
+    }
+
+    /** How the start position was settled (autoOffsetReset=latest: pinStart), or null. */
+    public String startPosition() {
+        return startPosition;
     }
 
     /** Blocks until RUNNING and the stores answer a query, or the timeout; returns whether it got there. */
