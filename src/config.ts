@@ -170,6 +170,9 @@ const EnvSchema = z.object({
   MAX_SUBSCRIBERS_PER_CLUSTER: int(32, 1, 4096),
   SUBSCRIBER_CAPACITY: int(10_000, 1),
   HISTORY_MS: int(300_000, 0),
+  // one reconnect's Last-Event-ID replay: at most this many frames and bytes (the newest; more → event: reset first)
+  REPLAY_MAX_FRAMES: int(1_000, 1),
+  REPLAY_MAX_BYTES: int(524_288, 1024),
   HEARTBEAT_MS: int(15_000, 100),
   SSE_RETRY_MS: int(2_000, 0),
   SESSION_MAX_PENDING_BYTES: int(1_048_576, 1024),
@@ -440,6 +443,8 @@ export interface Config {
     maxSubscribersPerCluster: number;
     subscriberCapacity: number;
     historyMs: number;
+    replayMaxFrames: number;
+    replayMaxBytes: number;
     heartbeatMs: number;
     sseRetryMs: number;
     sessionMaxPendingBytes: number;
@@ -734,6 +739,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       maxSubscribersPerCluster: e.MAX_SUBSCRIBERS_PER_CLUSTER,
       subscriberCapacity: e.SUBSCRIBER_CAPACITY,
       historyMs: e.HISTORY_MS,
+      replayMaxFrames: e.REPLAY_MAX_FRAMES,
+      replayMaxBytes: e.REPLAY_MAX_BYTES,
       heartbeatMs: e.HEARTBEAT_MS,
       sseRetryMs: e.SSE_RETRY_MS,
       sessionMaxPendingBytes: e.SESSION_MAX_PENDING_BYTES,

@@ -11,6 +11,8 @@ const PARAMS: ClusterParams = {
   maxSubscribersPerCluster: 3,
   subscriberCapacity: 2,
   historyMs: 60_000,
+  replayMaxFrames: 1_000,
+  replayMaxBytes: 524_288,
   heartbeatMs: 15_000,
   sessionMaxPendingBytes: 1 << 20,
   subscriptionGraceMs: 60_000,
@@ -81,6 +83,27 @@ describe('cluster machine', () => {
     expect(r).toEqual({ ok: true, subscriptionId: 'a', clusterId: 'c1', subscriberId: 'c1-s1', replayed: 2, reset: false });
     expect(transport.windowIds()).toEqual([ws[2]!, ws[3]!].map(idOfRecord));
     expect(c.attach('nope').r).toEqual({ ok: false, code: 'not_found' });
+  });
+
+  it('caps one replay in frames and in bytes: event: reset (replay_limit), then the newest frames within the cap', () => {
+    const c = cluster({ replayMaxFrames: 3 });
+    c.place('a', null);
+    const ws = Array.from({ length: 8 }, (_, i) => testWindow('ind-aus', T0 + i * 2000));
+    for (const window of ws) c.ref.send({ type: 'WINDOW.PUBLISH', window });
+    const { transport, r } = c.attach('a', idOfRecord(ws[0]!));
+    expect(r).toMatchObject({ ok: true, replayed: 3, reset: true });
+    expect(transport.text()).toMatch(/^event: reset\ndata: \{"reason":"replay_limit","last_event_id":"ind-aus:\d+"\}\n\n/);
+    expect(transport.windowIds()).toEqual(ws.slice(5).map(idOfRecord));
+    // bytes: a cap of two frames' size keeps the newest two
+    const d = cluster({ replayMaxBytes: 2 * transport.chunks.at(-1)!.length });
+    d.place('b', null);
+    for (const window of ws) d.ref.send({ type: 'WINDOW.PUBLISH', window });
+    const b = d.attach('b', idOfRecord(ws[0]!));
+    expect(b.r).toMatchObject({ replayed: 2, reset: true });
+    expect(b.transport.windowIds()).toEqual(ws.slice(6).map(idOfRecord));
+    // within the cap: a plain resume, no reset
+    d.place('c', null);
+    expect(d.attach('c', idOfRecord(ws[5]!)).r).toMatchObject({ replayed: 2, reset: false });
   });
 
   it('passes a subscriber’s SUBSCRIPTION.ENDED up, and forgets where that subscription was', () => {

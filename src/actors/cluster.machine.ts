@@ -19,6 +19,9 @@ export interface ClusterParams {
   maxSubscribersPerCluster: number;
   subscriberCapacity: number;
   historyMs: number;
+  /** at most this many frames / bytes replayed on one reconnect (Last-Event-ID) */
+  replayMaxFrames: number;
+  replayMaxBytes: number;
   heartbeatMs: number;
   sessionMaxPendingBytes: number;
   subscriptionGraceMs: number;
@@ -155,8 +158,8 @@ export const clusterMachine = setup({
         enqueue(() => reply({ ok: false, code: 'not_found' }));
         return;
       }
-      const replay = context.history.replayAfter(event.lastEventId, held.matchId);
-      const preamble = replay.reset ? [resetFrame(event.lastEventId ?? ''), ...replay.frames] : replay.frames;
+      const replay = context.history.replayAfter(event.lastEventId, held.matchId, { frames: context.params.replayMaxFrames, bytes: context.params.replayMaxBytes });
+      const preamble = replay.reset ? [resetFrame(event.lastEventId ?? '', replay.capped ? 'replay_limit' : 'history'), ...replay.frames] : replay.frames;
       enqueue.sendTo(held.subscriberId, { type: 'SESSION.ATTACH', subscriptionId: event.subscriptionId, transport: event.transport, preamble });
       const r: AttachResult = {
         ok: true,

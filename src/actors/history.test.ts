@@ -32,6 +32,22 @@ describe('WindowHistory', () => {
     expect(h.replayAfter('garbage', null).reset).toBe(true);
   });
 
+  it('caps a replay: the newest frames within the frame and byte caps, as a reset', () => {
+    const h = new WindowHistory(60_000);
+    const all = fill(h, ['a', 'b', 'a', 'b', 'a', 'b']);
+    const size = h.replayAfter(all[4]!, null).frames[0]!.length;
+    expect(h.replayAfter(all[0]!, null, { frames: 2, bytes: 1 << 20 })).toMatchObject({ reset: true, capped: 3 });
+    expect(ids(h.replayAfter(all[0]!, null, { frames: 2, bytes: 1 << 20 }).frames)).toEqual(all.slice(4));
+    expect(ids(h.replayAfter(all[0]!, 'a', { frames: 10, bytes: size }).frames)).toEqual([all[4]]);
+    expect(h.replayAfter(all[0]!, 'a', { frames: 10, bytes: size })).toMatchObject({ reset: true, capped: 1 });
+    // exactly at the cap: no reset
+    expect(h.replayAfter(all[3]!, null, { frames: 2, bytes: 2 * size + 10 })).toMatchObject({ reset: false });
+    // an old id (already a reset) stays one, within the cap
+    expect(h.replayAfter(`a:${T0 - 60_000}`, null, { frames: 1, bytes: 1 << 20 }).frames).toHaveLength(1);
+    // nothing fits: a reset and no frame
+    expect(h.replayAfter(all[0]!, null, { frames: 5, bytes: 1 })).toEqual({ reset: true, frames: [], capped: 5 });
+  });
+
   it('forgets windows older than historyMs and beyond maxEntries', () => {
     const h = new WindowHistory(5_000, 3);
     const all = fill(h, ['a', 'a', 'a', 'a', 'a'], () => T0);

@@ -1,6 +1,8 @@
 // A cluster's recent windows, encoded once as SSE frames (src/push/frames.ts), for Last-Event-ID replay. Entries are kept in
 // arrival order for `historyMs` (clock time) and at most `maxEntries`; an index by window id finds the
-// resume point in O(1).
+// resume point in O(1). One replay is capped in frames and bytes (`ReplayCap`): a viewer that asks for more
+// (an old Last-Event-ID on a cluster carrying many matches) gets `reset` and the newest frames within the cap,
+// so a reconnect never queues megabytes on one socket.
 import { parseWindowId, type WindowRecord } from '../domain/window.ts';
 
 export interface HistoryEntry {
@@ -15,6 +17,24 @@ export interface HistoryEntry {
 export interface Replay {
   reset: boolean;
   frames: Buffer[];
+  /** frames left out (the oldest) to stay within the cap; reset is then true */
+  capped?: number;
+}
+
+/** At most this many frames and bytes in one replay. */
+export interface ReplayCap {
+  frames: number;
+  bytes: number;
+}
+
+const UNCAPPED: ReplayCap = { frames: Infinity, bytes: Infinity };
+
+/** The newest of `frames` within `cap`; the replay becomes a reset when any is left out. */
+function capped(r: Replay, cap: ReplayCap): Replay {
+  let bytes = 0;
+  let from = r.frames.length;
+  while (from > 0 && r.frames.length - from < cap.frames && bytes + r.frames[from - 1]!.length <= cap.bytes) bytes += r.frames[--from]!.length;
+  return from === 0 ? r : { reset: true, frames: r.frames.slice(from), capped: from };
 }
 
 export class WindowHistory {
@@ -56,9 +76,13 @@ export class WindowHistory {
    * Frames a viewer that last saw `lastEventId` has missed, filtered to `matchId` (null = all).
    * Known id → everything after it, each once. Unknown id that the history still spans (same or later window
    * start than the oldest entry) → windows that started after it. Otherwise the viewer missed more than we
-   * hold: `reset`, then the whole history.
+   * hold: `reset`, then the whole history. More than `cap` → `reset`, then the newest frames within it.
    */
-  replayAfter(lastEventId: string | null, matchId: string | null): Replay {
+  replayAfter(lastEventId: string | null, matchId: string | null, cap: ReplayCap = UNCAPPED): Replay {
+    return capped(this.missed(lastEventId, matchId), cap);
+  }
+
+  private missed(lastEventId: string | null, matchId: string | null): Replay {
     if (lastEventId === null) return { reset: false, frames: [] };
     const wanted = (e: HistoryEntry) => matchId === null || e.matchId === matchId;
     const found = this.byId.get(lastEventId);

@@ -19,6 +19,8 @@ export function supervisorInput(b: BroadcastConfig, now: () => number, newId: ()
       maxSubscribersPerCluster: Math.max(b.maxSubscribersPerCluster, b.subscribersPerCluster),
       subscriberCapacity: b.subscriberCapacity,
       historyMs: b.historyMs,
+      replayMaxFrames: b.replayMaxFrames,
+      replayMaxBytes: b.replayMaxBytes,
       heartbeatMs: b.heartbeatMs,
       sessionMaxPendingBytes: b.sessionMaxPendingBytes,
       subscriptionGraceMs: b.subscriptionGraceMs,

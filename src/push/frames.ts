@@ -41,9 +41,10 @@ export function momentFrame(id: string, m: MomentRecord): Buffer {
   return Buffer.from(`id: ${sseField(id)}\nevent: moment\ndata: ${JSON.stringify(m)}\n\n`, 'utf8');
 }
 
-/** The viewer's Last-Event-ID is older than the history: what follows is the whole history, not a resume. */
-export function resetFrame(lastEventId: string): Buffer {
-  return Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason: 'history', last_event_id: lastEventId })}\n\n`, 'utf8');
+/** What follows is not a resume: the Last-Event-ID is older than the history (`history`: the whole history
+ * follows), or the viewer missed more than one replay may carry (`replay_limit`: the newest frames follow). */
+export function resetFrame(lastEventId: string, reason: 'history' | 'replay_limit' = 'history'): Buffer {
+  return Buffer.from(`event: reset\ndata: ${JSON.stringify({ reason, last_event_id: lastEventId })}\n\n`, 'utf8');
 }
 
 /** `event: disconnect` with the typed reason (its code, and whether to reconnect). */

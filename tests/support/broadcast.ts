@@ -54,6 +54,8 @@ export function broadcastConfig(over: Partial<Config['broadcast']> = {}): Config
     maxSubscribersPerCluster: 32,
     subscriberCapacity: 10_000,
     historyMs: 300_000,
+    replayMaxFrames: 1_000,
+    replayMaxBytes: 524_288,
     heartbeatMs: 15_000,
     sseRetryMs: 2_000,
     sessionMaxPendingBytes: 1_048_576,
