@@ -178,6 +178,12 @@ const EnvSchema = z.object({
   SESSION_MAX_PENDING_BYTES: int(1_048_576, 1024),
   // a subscription whose stream dropped is kept this long for a reconnect (Last-Event-ID), then released
   SUBSCRIPTION_GRACE_MS: int(60_000, 100),
+  // a subscription whose stream never attached is released after this (POST /v1/subscriptions, then GET stream_url)
+  SUBSCRIPTION_ATTACH_MS: int(10_000, 100),
+  // a viewer that got no window, moment or live frame for this long is retired (event: disconnect, idle); 0: never
+  SESSION_IDLE_MS: int(600_000, 0),
+  // a viewer whose bytes stayed unsent this long (a reader that stopped reading) is cut off as slow; 0: never
+  SESSION_STALL_MS: int(60_000, 0),
   // a failed cluster publisher is restarted after RESTART_BACKOFF_MS, doubling per failure up to the max
   RESTART_BACKOFF_MS: int(250, 1),
   RESTART_BACKOFF_MAX_MS: int(10_000, 1),
@@ -449,6 +455,9 @@ export interface Config {
     sseRetryMs: number;
     sessionMaxPendingBytes: number;
     subscriptionGraceMs: number;
+    subscriptionAttachMs: number;
+    sessionIdleMs: number;
+    sessionStallMs: number;
     restartBackoffMs: number;
     restartBackoffMaxMs: number;
   };
@@ -745,6 +754,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       sseRetryMs: e.SSE_RETRY_MS,
       sessionMaxPendingBytes: e.SESSION_MAX_PENDING_BYTES,
       subscriptionGraceMs: e.SUBSCRIPTION_GRACE_MS,
+      subscriptionAttachMs: e.SUBSCRIPTION_ATTACH_MS,
+      sessionIdleMs: e.SESSION_IDLE_MS,
+      sessionStallMs: e.SESSION_STALL_MS,
       restartBackoffMs: e.RESTART_BACKOFF_MS,
       restartBackoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
     },

@@ -16,6 +16,9 @@ const PARAMS: ClusterParams = {
   heartbeatMs: 15_000,
   sessionMaxPendingBytes: 1 << 20,
   subscriptionGraceMs: 60_000,
+  subscriptionAttachMs: 10_000,
+  sessionIdleMs: 600_000,
+  sessionStallMs: 60_000,
 };
 
 /** A cluster under a stand-in supervisor that records what the cluster tells it. */

@@ -25,6 +25,9 @@ export interface ClusterParams {
   heartbeatMs: number;
   sessionMaxPendingBytes: number;
   subscriptionGraceMs: number;
+  subscriptionAttachMs: number;
+  sessionIdleMs: number;
+  sessionStallMs: number;
 }
 
 export interface ClusterInput {
@@ -72,6 +75,9 @@ function subscriberInput(c: Pick<ClusterInput, 'id' | 'params' | 'now'>, id: str
     capacity: c.params.subscriberCapacity,
     maxPendingBytes: c.params.sessionMaxPendingBytes,
     graceMs: c.params.subscriptionGraceMs,
+    attachMs: c.params.subscriptionAttachMs,
+    idleMs: c.params.sessionIdleMs,
+    stallMs: c.params.sessionStallMs,
     now: c.now,
   };
 }

@@ -9,7 +9,7 @@ const frame = (id: string) => Buffer.from(`id: ${id}\nevent: window\ndata: {}\n\
 /** A subscriber under a stand-in parent that records what it is told (SUBSCRIPTION.ENDED). */
 function subscriber(over: Partial<SubscriberInput> = {}) {
   const clock = new SimulatedClock();
-  const input: SubscriberInput = { id: 'c1-s1', clusterId: 'c1', capacity: 10, maxPendingBytes: 4096, graceMs: 1000, now: () => clock.now(), ...over };
+  const input: SubscriberInput = { id: 'c1-s1', clusterId: 'c1', capacity: 10, maxPendingBytes: 4096, graceMs: 1000, attachMs: 1000, idleMs: 0, stallMs: 0, now: () => clock.now(), ...over };
   const parent = setup({
     types: {} as { context: { ref: ActorRefFrom<typeof subscriberMachine>; ended: SubscriptionEnded[] }; events: SubscriptionEnded },
     actors: { subscriber: subscriberMachine },
@@ -81,6 +81,53 @@ describe('subscriber machine', () => {
     s.clock.increment(1000); // the sweep runs every graceMs / 2
     expect(s.ended()).toEqual([{ type: 'SUBSCRIPTION.ENDED', subscriptionId: 'a', reason: 'expired' }]);
     expect(s.report()).toMatchObject({ viewers: 1, subscriptions: 1 });
+  });
+
+  it('releases a reservation whose stream never attached after attachMs, long before the grace period', () => {
+    const s = subscriber({ graceMs: 60_000, attachMs: 2_000 });
+    s.ref.send({ type: 'SUBSCRIPTION.RESERVE', subscriptionId: 'never', matchId: null, ephemeral: false });
+    const seen = s.join('seen');
+    s.ref.send({ type: 'SESSION.DETACH', subscriptionId: 'seen', transport: seen }); // attached once: keeps its grace
+    s.clock.increment(1_000);
+    expect(s.ended()).toEqual([]);
+    s.clock.increment(2_000);
+    expect(s.ended()).toEqual([{ type: 'SUBSCRIPTION.ENDED', subscriptionId: 'never', reason: 'expired' }]);
+    s.clock.increment(30_000);
+    expect(s.report().subscriptions).toBe(1);
+    s.clock.increment(30_000);
+    expect(s.ended().map((e) => e.subscriptionId)).toEqual(['never', 'seen']);
+  });
+
+  it('retires a viewer that got no window, moment or live frame for idleMs (heartbeats do not count)', () => {
+    const s = subscriber({ graceMs: 60_000, idleMs: 10_000 });
+    const quiet = s.join('quiet', 'nobody-plays');
+    const busy = s.join('busy', 'ind-aus');
+    for (let i = 1; i <= 6; i++) {
+      s.clock.increment(2_000);
+      s.ref.send({ type: 'WINDOW.BROADCAST', matchId: 'ind-aus', frame: frame(`ind-aus:${i}`) });
+      s.ref.send({ type: 'HEARTBEAT.BROADCAST' });
+    }
+    expect(quiet.closedWith).toBe('idle');
+    expect(busy.closedWith).toBeNull();
+    expect(s.ended()).toEqual([{ type: 'SUBSCRIPTION.ENDED', subscriptionId: 'quiet', reason: 'idle' }]);
+    expect(s.report()).toMatchObject({ viewers: 1, subscriptions: 1 });
+  });
+
+  it('cuts off as slow a viewer whose bytes stay pending for stallMs; one that drains in between keeps its stream', () => {
+    const s = subscriber({ graceMs: 60_000, stallMs: 6_000 });
+    const stuck = s.join('stuck');
+    const catching = s.join('catching');
+    stuck.pending = 10;
+    catching.pending = 10;
+    for (let i = 0; i < 8; i++) {
+      s.clock.increment(1_000);
+      if (i === 4) catching.pending = 0; // it read everything once
+      else catching.pending = 10;
+    }
+    expect(stuck.closedWith).toBe('slow');
+    expect(catching.closedWith).toBeNull();
+    expect(s.report()).toMatchObject({ slowDisconnects: 1 });
+    expect(s.ended()).toEqual([]); // the subscription stays for a reconnect
   });
 
   it('a released subscription ends its stream with the reason given; a stop ends them all', () => {

@@ -2,7 +2,10 @@
 // (the same Buffer for every session, encoded once by its cluster) to the sessions that want that match,
 // never waiting on one. Detached subscriptions (the viewer's stream dropped) are kept `graceMs` so the viewer
 // can reconnect with Last-Event-ID; a periodic sweep on the injected clock releases the ones that did not
-// come back, and tells the cluster (SUBSCRIPTION.ENDED).
+// come back, and tells the cluster (SUBSCRIPTION.ENDED). The same sweep retires what holds a place for
+// nothing: a reservation whose stream never attached within `attachMs` (expired), a viewer that got no
+// window, moment or live frame for `idleMs` (idle: its match is quiet or gone), and a viewer whose bytes
+// have stayed pending for `stallMs` (cut as slow: a reader that stopped reading, or never catches up).
 //
 // Every change to the context happens in an `assign`. The `sessions` Map is updated in place there (copying
 // it per event would cost O(viewers)); sessions are plain objects (src/push/session.ts), and the writes to
@@ -19,6 +22,12 @@ export interface SubscriberInput {
   capacity: number;
   maxPendingBytes: number;
   graceMs: number;
+  /** a reservation whose stream never attached is released after this */
+  attachMs: number;
+  /** a viewer that got no window, moment or live frame for this long is retired (0: never) */
+  idleMs: number;
+  /** a viewer whose bytes stayed pending this long is cut off as slow (0: never) */
+  stallMs: number;
   now: () => number;
 }
 
@@ -43,25 +52,31 @@ export function attachedCount(sessions: Map<string, Session>): number {
 
 const ended = (subscriptionId: string, reason: DisconnectReason): SubscriptionEnded => ({ type: 'SUBSCRIPTION.ENDED', subscriptionId, reason });
 
-/** Write `frame` to every attached session that wants it; returns how many got it and how many were cut off. */
-function deliverAll(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string | null, windowId?: string) {
+/**
+ * Write `frame` to every attached session that wants it; returns how many got it and how many were cut off.
+ * `at`: the clock time, for frames that count as activity (windows and moments; not heartbeats).
+ */
+function deliverAll(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string | null, windowId?: string, at?: number) {
   let delivered = 0;
   let slow = 0;
   for (const s of sessions.values()) {
     if (s.transport === null || s.transport.closed || (matchId !== null && !s.wants(matchId))) continue;
     if (windowId !== undefined) s.windowClosed(windowId);
-    if (s.deliver(frame, maxPendingBytes)) delivered++;
-    else slow++;
+    if (s.deliver(frame, maxPendingBytes)) {
+      delivered++;
+      if (at !== undefined) s.lastFrameAt = at;
+    } else slow++;
   }
   return { delivered, slow };
 }
 
 /** A live frame to every attached session of its match, coalesced per window for a viewer whose queue is not empty. */
-function deliverLive(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string, windowId: string) {
+function deliverLive(sessions: Map<string, Session>, frame: Buffer, maxPendingBytes: number, matchId: string, windowId: string, at: number) {
   let slow = 0;
   for (const s of sessions.values()) {
     if (s.transport === null || s.transport.closed || !s.wants(matchId)) continue;
     if (!s.deliverLive(windowId, frame, maxPendingBytes)) slow++;
+    else s.lastFrameAt = at;
   }
   return { slow };
 }
@@ -76,7 +91,7 @@ export const subscriberMachine = setup({
       return {};
     }),
     attach: assign(({ context, event }) => {
-      if (event.type === 'SESSION.ATTACH') context.sessions.get(event.subscriptionId)?.attach(event.transport, event.preamble);
+      if (event.type === 'SESSION.ATTACH') context.sessions.get(event.subscriptionId)?.attach(event.transport, event.preamble, context.now());
       return {};
     }),
     /** Forget the stream if it is still the session's; an ad-hoc (ephemeral) subscription ends with it. */
@@ -102,30 +117,49 @@ export const subscriberMachine = setup({
     }),
     broadcastWindow: assign(({ context, event }) => {
       if (event.type !== 'WINDOW.BROADCAST') return {};
-      const r = deliverAll(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId);
+      const r = deliverAll(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId, context.now());
       const st = context.stats;
       return { stats: { ...st, windows: st.windows + 1, delivered: st.delivered + r.delivered, slowDisconnects: st.slowDisconnects + r.slow } };
     }),
     broadcastLive: assign(({ context, event }) => {
       if (event.type !== 'LIVE.BROADCAST') return {};
-      const r = deliverLive(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId);
+      const r = deliverLive(context.sessions, event.frame, context.maxPendingBytes, event.matchId, event.windowId, context.now());
       return r.slow ? { stats: { ...context.stats, slowDisconnects: context.stats.slowDisconnects + r.slow } } : {};
     }),
     broadcastHeartbeat: assign(({ context }) => {
       const r = deliverAll(context.sessions, HEARTBEAT_FRAME, context.maxPendingBytes, null);
       return r.slow ? { stats: { ...context.stats, slowDisconnects: context.stats.slowDisconnects + r.slow } } : {};
     }),
-    /** Release subscriptions whose viewer has been gone longer than the grace period. */
+    /**
+     * Release subscriptions whose viewer has been gone longer than the grace period (or whose stream never
+     * attached within attachMs), retire idle viewers, cut off stalled ones.
+     */
     sweep: enqueueActions(({ context, enqueue }) => {
-      const cutoff = context.now() - context.graceMs;
+      const now = context.now();
       const expired: string[] = [];
-      for (const [id, s] of context.sessions) if (s.transport === null && s.detachedAt !== null && s.detachedAt <= cutoff) expired.push(id);
-      if (expired.length === 0) return;
+      const idle: string[] = [];
+      const stalled: Session[] = [];
+      for (const [id, s] of context.sessions) {
+        if (s.transport === null) {
+          if (s.detachedAt !== null && s.detachedAt <= now - (s.attachedOnce ? context.graceMs : context.attachMs)) expired.push(id);
+        } else if (!s.transport.closed) {
+          if (context.idleMs > 0 && now - s.lastFrameAt >= context.idleMs) idle.push(id);
+          else if (s.stalled(now, context.stallMs)) stalled.push(s);
+        }
+      }
+      if (expired.length + idle.length + stalled.length === 0) return;
       enqueue.assign(({ context }) => {
         for (const id of expired) context.sessions.delete(id);
-        return { stats: { ...context.stats, expired: context.stats.expired + expired.length } };
+        for (const id of idle) {
+          context.sessions.get(id)?.end('idle');
+          context.sessions.delete(id);
+        }
+        for (const s of stalled) s.transport?.close('slow');
+        const st = context.stats;
+        return { stats: { ...st, expired: st.expired + expired.length + idle.length, slowDisconnects: st.slowDisconnects + stalled.length } };
       });
       for (const id of expired) enqueue.sendParent(ended(id, 'expired'));
+      for (const id of idle) enqueue.sendParent(ended(id, 'idle'));
     }),
     report: ({ context, event }) => {
       if (event.type !== 'SUBSCRIBER.INSPECT') return;
@@ -144,7 +178,10 @@ export const subscriberMachine = setup({
     }),
   },
   delays: {
-    sweep: ({ context }) => Math.max(50, Math.min(5_000, Math.floor(context.graceMs / 2))),
+    sweep: ({ context }) => {
+      const every = [context.graceMs, context.attachMs, context.idleMs, context.stallMs].filter((ms) => ms > 0);
+      return Math.max(50, Math.min(5_000, Math.floor(Math.min(...every) / 2)));
+    },
   },
 }).createMachine({
   id: 'subscriber',

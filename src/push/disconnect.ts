@@ -9,6 +9,7 @@ export const DISCONNECT = {
   replaced: { code: 3501, reconnect: false, message: 'another stream took over this subscription' },
   left: { code: 3502, reconnect: false, message: 'subscription deleted' },
   expired: { code: 3503, reconnect: false, message: 'subscription expired while disconnected' },
+  idle: { code: 3504, reconnect: false, message: 'no window for this viewer within SESSION_IDLE_MS; subscribe again' },
 } as const;
 
 export type DisconnectReason = keyof typeof DISCONNECT;

@@ -14,7 +14,7 @@ describe('Session', () => {
   it('writes the preamble on attach, then delivers frames until the pending bytes pass the cap', () => {
     const s = new Session('s', null, false, 0);
     const t = new FakeTransport();
-    s.attach(t, [Buffer.from('event: reset\ndata: {}\n\n')]);
+    s.attach(t, [Buffer.from('event: reset\ndata: {}\n\n')], 0);
     expect(s.detachedAt).toBeNull();
     expect(s.deliver(frame, 1000)).toBe(true);
     expect(t.text()).toBe(`event: reset\ndata: {}\n\n${frame}`);
@@ -27,7 +27,7 @@ describe('Session', () => {
   it('live frames: at once for a viewer that keeps up; for a slow one, the newest per window when its queue drains', () => {
     const s = new Session('s', null, false, 0);
     const t = new FakeTransport();
-    s.attach(t, []);
+    s.attach(t, [], 0);
     const live = (w: string, seq: number) => Buffer.from(`event: live\ndata: {"w":"${w}","seq":${seq}}\n\n`);
     expect(s.deliverLive('m:0', live('m:0', 1), 10_000)).toBe(true);
     expect(t.text()).toBe(live('m:0', 1).toString());
@@ -48,8 +48,8 @@ describe('Session', () => {
     const s = new Session('s', null, false, 0);
     const first = new FakeTransport();
     const second = new FakeTransport();
-    s.attach(first, []);
-    s.attach(second, []);
+    s.attach(first, [], 0);
+    s.attach(second, [], 0);
     expect(first.closedWith).toBe('replaced');
     expect(s.detach(first, 5)).toBe(false);
     expect(s.detach(second, 7)).toBe(true);
@@ -60,7 +60,7 @@ describe('Session', () => {
   it('end closes the stream with the reason given', () => {
     const s = new Session('s', null, false, 0);
     const t = new FakeTransport();
-    s.attach(t, []);
+    s.attach(t, [], 0);
     s.end('shutdown');
     expect(t.closedWith).toBe('shutdown');
     expect(s.transport).toBeNull();

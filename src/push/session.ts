@@ -14,6 +14,12 @@ export class Session {
   /** clock time the transport went away (or the reservation was made); null while attached. */
   detachedAt: number | null;
   delivered = 0;
+  /** whether a stream ever attached (a reservation that never sees one expires sooner) */
+  attachedOnce = false;
+  /** clock time of the last window, moment or live frame handed to the transport (or of the attach) */
+  lastFrameAt = 0;
+  /** first sweep that found bytes pending with none found drained since (null: drained at the last sweep) */
+  pendingSince: number | null = null;
   /** Live frames held back while the viewer's queue is not empty, newest per window id (see deliverLive). */
   private pendingLive: Map<string, Buffer> | null = null;
 
@@ -72,12 +78,29 @@ export class Session {
     for (const f of frames.values()) if (!this.deliver(f, maxPendingBytes)) return;
   }
 
-  attach(transport: SessionTransport, preamble: Buffer[]): void {
+  attach(transport: SessionTransport, preamble: Buffer[], now: number): void {
     if (this.transport && this.transport !== transport && !this.transport.closed) this.transport.close('replaced');
     this.transport = transport;
     this.pendingLive = null;
     this.detachedAt = null;
+    this.attachedOnce = true;
+    this.lastFrameAt = now;
+    this.pendingSince = null;
     for (const f of preamble) transport.write(f);
+  }
+
+  /**
+   * Sampled by its subscriber's sweep: true once bytes have been pending at every sweep for `stallMs` (the
+   * reader makes no progress, or never catches up), false otherwise.
+   */
+  stalled(now: number, stallMs: number): boolean {
+    const t = this.transport;
+    if (t === null || t.closed || t.pendingBytes() === 0) {
+      this.pendingSince = null;
+      return false;
+    }
+    this.pendingSince ??= now;
+    return stallMs > 0 && now - this.pendingSince >= stallMs;
   }
 
   /** Forget `transport` if it is still ours; returns whether it was. */

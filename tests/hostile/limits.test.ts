@@ -144,6 +144,7 @@ beforeAll(async () => {
     REQUEST_TIMEOUT_MS: '4000',
     KEEP_ALIVE_TIMEOUT_MS: '2000',
     KEEP_ALIVE_MAX_REQUESTS: '3',
+    SUBSCRIPTION_ATTACH_MS: '5000', // long enough for the cases that subscribe and delete at once, on a loaded machine
   });
   const kafka = createKafka(config);
   consumer = await readTopicFromNow(kafka, config.topics.events, `${RUN}-reader`, (r) => {
@@ -278,6 +279,30 @@ const cases: Case[] = [
       expect(other.status).toBe(201);
       ids.push(other.json.subscription_id);
       for (const id of ids) expect((await send('127.0.0.1', 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
+    },
+  },
+  {
+    name: 'a subscription whose stream never attaches is released after SUBSCRIPTION_ATTACH_MS, not the minute of grace',
+    async run() {
+      const subscriptionsNow = async () =>
+        ((await (await fetch(`${platform.url}/v1/clusters`)).json()) as { clusters: { subscriptions: number }[] }).clusters.reduce((a, c) => a + c.subscriptions, 0);
+      const before = await subscriptionsNow();
+      const from = address();
+      const t0 = Date.now();
+      const never = await send(from, 'POST', '/v1/subscriptions', '{}');
+      const watched = await send(from, 'POST', '/v1/subscriptions', '{}');
+      expect([never.status, watched.status]).toEqual([201, 201]);
+      const url = new URL(watched.json.stream_url, platform.url);
+      const stream = await openStream(from, url.pathname + url.search);
+      expect(stream.status).toBe(200);
+      expect(await subscriptionsNow()).toBe(before + 2);
+      await waitFor('the never-attached subscription released', async () => (await subscriptionsNow()) === before + 1, 20_000, 250);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(5000); // not before its time
+      expect(Date.now() - t0).toBeLessThan(30_000); // well under SUBSCRIPTION_GRACE_MS (60 s)
+      expect(await viewersNow()).toBe(1); // the attached one stays
+      stream.close();
+      expect((await send('127.0.0.1', 'DELETE', `/v1/subscriptions/${watched.json.subscription_id}`)).status).toBe(204);
+      await allStreamsClosed();
     },
   },
   {
