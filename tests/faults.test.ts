@@ -42,8 +42,9 @@ describe('fault suite (fast scenarios)', () => {
       results.push(r);
       expect(r.accepted).toBeGreaterThan(0);
       expect(r.healMs, 'every part back, a probe answered 202').not.toBeNull();
-      expect(r.lost, 'every 202 counted').toEqual({ exact: 0, spark: 0 });
-      expect(r.doubled, 'nothing counted twice or unsent').toEqual({ exact: 0, spark: 0 });
+      const notes = r.notes.length ? ` (${r.notes.join('; ')})` : '';
+      expect(r.lost, `every 202 counted${notes}`).toEqual({ exact: 0, spark: 0 });
+      expect(r.doubled, `nothing counted twice or unsent${notes}`).toEqual({ exact: 0, spark: 0 });
     }, 400_000);
   }
 

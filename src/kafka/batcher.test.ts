@@ -56,6 +56,23 @@ describe('Batcher', () => {
     await Promise.all(rest);
   });
 
+  it('never puts records stamped more than maxSpanMs apart into one batch (a stall does not make one long request)', async () => {
+    const f = fakeSend();
+    const b = new Batcher(opts(f.send, { flushIntervalMs: 10_000, maxSpanMs: 500 }));
+    const first = b.submit([rec('a')], 1000);
+    await sleep(5);
+    // queued behind the batch in flight, stamped over 1.2 s (a slow broker)
+    const rest = [b.submit([rec('b')], 1100), b.submit([rec('c')], 1600), b.submit([rec('d')], 1601), b.submit([rec('e')], 2300)];
+    // ack each batch as it goes out (they go one after another: the flush interval is far away)
+    for (let acked = 0; acked < 4 && acked < f.sends.length; acked++) {
+      f.sends[acked]!.ack();
+      await sleep(5);
+    }
+    await Promise.all([first, ...rest]);
+    // b and c are exactly 500 apart: one batch; d is 501 after b; e is 699 after d
+    expect(f.sends.map((s) => s.records.map((r) => r.key))).toEqual([['a'], ['b', 'c'], ['d'], ['e']]);
+  });
+
   it('with pipeline: what arrives in one turn goes out at its end, up to maxInFlightBatches, in order', async () => {
     const f = fakeSend();
     const b = new Batcher(opts(f.send, { flushIntervalMs: 10_000, pipeline: true, maxInFlightBatches: 2 }));

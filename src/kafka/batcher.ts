@@ -9,6 +9,13 @@
 // (a producer that keeps several requests in flight in order, the Java one), what is queued goes out at
 // the end of each event-loop turn while fewer than `maxInFlightBatches` are in flight.
 //
+// A batch spans at most `maxSpanMs` of admission time (the stamps passed to submit): the Spark job's watermark
+// is the newest event time it has read minus SPARK_WATERMARK_MS, and a consumer may see one produce request's
+// partitions in two reads (the broker appends them one after another). A request whose stamps spanned more than
+// the watermark could then make its own older records late once the newer ones had been read: after a stall
+// (a slow or frozen broker, the groups queued behind a trial batch) a queue spans seconds. With spans capped at the
+// watermark, a record is never behind the watermark of anything written with or before it.
+//
 // Memory is bounded: queued + in-flight events never exceed `bufferMaxEvents`. A send that fails or is not
 // acknowledged within `produceTimeoutMs` fails its callers and everything queued with `UnavailableError`,
 // and the batcher goes `down`: new submissions fail at once (fast 503s) until `probeIntervalMs` has passed;
@@ -43,6 +50,8 @@ export interface BatcherOptions {
    * instead of waiting for the previous batch's ack. Off for kafkajs, which serializes idempotent sends.
    */
   pipeline?: boolean;
+  /** The longest admission-time span of one batch (ms); default unbounded. */
+  maxSpanMs?: number;
   /** Told about every failed send (the producer uses it to replace its kafkajs producer). */
   onSendFailure?: (err: unknown) => void;
   now?: () => number;
@@ -66,6 +75,8 @@ export interface BatcherStatus {
 interface Group {
   records: OutRecord[];
   enqueuedAt: number;
+  /** The admission stamp of the records (their received_at), or enqueuedAt. */
+  stampedAt: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -88,14 +99,18 @@ export class Batcher {
     this.o = {
       probeIntervalMs: 1000,
       maxInFlightBatches: 4,
+      maxSpanMs: Infinity,
       pipeline: false,
       now: Date.now,
       ...opts,
     };
   }
 
-  /** Resolves once the broker acknowledged the batch carrying `records`; rejects with UnavailableError. */
-  submit(records: OutRecord[]): Promise<void> {
+  /**
+   * Resolves once the broker acknowledged the batch carrying `records`; rejects with UnavailableError.
+   * `stampedAt`: the admission time stamped on the records (received_at), for the batch span; default now.
+   */
+  submit(records: OutRecord[], stampedAt?: number): Promise<void> {
     const refuse = (reason: UnavailableReason, msg: string) => {
       this.counters.refused++;
       return Promise.reject(new UnavailableError(reason, msg));
@@ -116,7 +131,8 @@ export class Batcher {
     // batch ends (ack, error or produceTimeoutMs), so `probing` always ends.
     if (this.state === 'down') this.state = 'probing';
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ records, enqueuedAt: this.o.now(), resolve, reject });
+      const now = this.o.now();
+      this.queue.push({ records, enqueuedAt: now, stampedAt: stampedAt ?? now, resolve, reject });
       this.queuedEvents += n;
       this.schedule();
     });
@@ -194,8 +210,12 @@ export class Batcher {
   private sendNext(): void {
     const groups: Group[] = [];
     let count = 0;
-    // Whole groups only; a batch may pass batchMaxEvents by its last group (groups are never split).
-    while (this.queue.length > 0 && (count === 0 || count + this.queue[0]!.records.length <= this.o.batchMaxEvents)) {
+    // Whole groups only; a batch may pass batchMaxEvents by its last group (groups are never split), never maxSpanMs.
+    const from = this.queue[0]?.stampedAt ?? 0;
+    while (
+      this.queue.length > 0 &&
+      (count === 0 || (count + this.queue[0]!.records.length <= this.o.batchMaxEvents && this.queue[0]!.stampedAt - from <= this.o.maxSpanMs))
+    ) {
       const g = this.queue.shift()!;
       groups.push(g);
       count += g.records.length;

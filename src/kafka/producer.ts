@@ -129,6 +129,8 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     batchMaxEvents: ing.batchMaxEvents,
     bufferMaxEvents: ing.bufferMaxEvents,
     produceTimeoutMs: ing.produceTimeoutMs,
+    // a batch never spans more admission time than Spark's watermark (see batcher.ts)
+    maxSpanMs: config.spark.watermarkMs,
     probeIntervalMs: Math.min(1000, ing.retryAfterS * 1000),
     onSendFailure: (err) => {
       log(`ingest: a send to Kafka failed (${err instanceof Error ? err.message : String(err)}); replacing the producer`);
@@ -177,7 +179,7 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     // the last event's window has closed in Spark and Kafka Streams by then (window, watermark/grace, two ticks)
     quietAfterMs: config.windows.windowMs + Math.max(config.spark.watermarkMs, config.streams.graceMs) + 2 * ing.tickIntervalMs + 1000,
     partitions: () => partitions,
-    submit: (r) => batcher.submit(r),
+    submit: (r, at) => batcher.submit(r, at),
     accepting: () => batcher.accepting,
     now: clock,
   });
@@ -185,7 +187,10 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   return {
     submit(events, clientEventIds) {
       ticks.wake();
-      if (!clientEventIds || !clientEventIds.includes(true)) return batcher.submit(admittedRecords(events, clock()));
+      if (!clientEventIds || !clientEventIds.includes(true)) {
+        const at = clock();
+        return batcher.submit(admittedRecords(events, at), at);
+      }
       // Client event_ids, per (user_id, event_id): decide every event before writing any (a conflict refuses
       // the whole request), then write the new ones and those whose earlier outcome is unknown.
       const toWrite: ValidEvent[] = [];
@@ -210,7 +215,8 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
         toWrite.push(e);
       }
       if (toWrite.length === 0) return waits.length === 0 ? Promise.resolve() : Promise.all(waits).then(() => {});
-      const ack = batcher.submit(admittedRecords(toWrite, clock()));
+      const at = clock();
+      const ack = batcher.submit(admittedRecords(toWrite, at), at);
       for (const [key, hash] of tracked) dedup.track(key, hash, ack);
       return waits.length === 0 ? ack : Promise.all([ack, ...waits]).then(() => {});
     },

@@ -28,7 +28,8 @@ export interface TickWriterOptions {
   /** How long after the last event (wake) ticks stay at intervalMs before backing off. */
   quietAfterMs?: number;
   partitions: () => number;
-  submit: (records: OutRecord[]) => Promise<void>;
+  /** Queue the records; `at` is the stamp in them. */
+  submit: (records: OutRecord[], at: number) => Promise<void>;
   /** Skip the tick when this says the producer path would refuse it anyway. */
   accepting: () => boolean;
   now?: () => number;
@@ -55,8 +56,9 @@ export function startTickWriter(o: TickWriterOptions): TickWriter {
       skipped++;
       return;
     }
+    const at = now();
     pending = o
-      .submit(tickRecords(o.partitions(), now()))
+      .submit(tickRecords(o.partitions(), at), at)
       .then(
         () => void written++,
         () => void skipped++,

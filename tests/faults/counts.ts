@@ -1,6 +1,10 @@
 // What the platform counted for a match: Kafka Streams' exact totals (GET /v1/counts) and the sum of Spark's
 // window records on emoji-windows, read by a consumer of our own from the beginning of the topic. Spark's
 // Kafka sink is at-least-once: a window id seen twice is kept once (a repeat with other counts is noted).
+// The collector is a consumer group member like any other: a broker frozen longer than its session (or a kafkajs
+// consumer that does not rejoin) would leave it behind while Spark keeps writing, and the suite would report
+// Spark's windows as lost. So its session outlasts the fault suite's freezes, and `reread()` reads the topic again
+// from the beginning in a fresh group (window ids are kept once, so a re-read changes nothing that was seen).
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { idOfRecord, parseWindowRecord } from '../../src/domain/window.ts';
 import type { Counts } from './check.ts';
@@ -11,21 +15,28 @@ export interface WindowCollector {
   windows(match: string): number;
   /** Window ids written more than once with different counts. */
   conflicts(match: string): number;
+  /** Events Spark counted as late (the `late` field of the match's distinct windows). */
+  late(match: string): number;
+  /** Read the topic again from the beginning in a fresh consumer group. */
+  reread(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startWindowCollector(brokers: string, topic = 'emoji-windows'): Promise<WindowCollector> {
   const byMatch = new Map<string, Map<string, string>>();
   const conflicts = new Map<string, number>();
+  const lateById = new Map<string, Map<string, number>>();
   const kafka = new Kafka({ clientId: 'faults-collector', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 20, maxRetryTime: 5000 } });
   let consumer: Consumer | null = null;
   let stopped = false;
-  const groupId = `faults-collector-${process.pid}-${Date.now().toString(36)}`;
+  const newGroup = () => `faults-collector-${process.pid}-${Date.now().toString(36)}`;
+  let groupId = newGroup();
   const start = async () => {
-    const c = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 10_000 });
+    // a session longer than the longest freeze of the fault suite (10 s)
+    const c = kafka.consumer({ groupId, maxWaitTimeInMs: 250, sessionTimeout: 30_000, heartbeatInterval: 3000 });
     consumer = c;
     c.on(c.events.CRASH, (e) => {
-      if (e.payload.restart || stopped) return;
+      if (e.payload.restart || stopped || consumer !== c) return;
       void c.disconnect().catch(() => {}).then(async () => {
         if (!stopped) await start().catch(() => {});
       });
@@ -45,6 +56,9 @@ export async function startWindowCollector(brokers: string, topic = 'emoji-windo
         const prev = m.get(id);
         if (prev !== undefined && prev !== key) conflicts.set(w.match_id, (conflicts.get(w.match_id) ?? 0) + 1);
         m.set(id, key);
+        const l = lateById.get(w.match_id) ?? new Map<string, number>();
+        lateById.set(w.match_id, l);
+        l.set(id, w.late ?? 0);
       },
     });
   };
@@ -59,6 +73,15 @@ export async function startWindowCollector(brokers: string, topic = 'emoji-windo
     },
     windows: (match) => byMatch.get(match)?.size ?? 0,
     conflicts: (match) => conflicts.get(match) ?? 0,
+    late: (match) => [...(lateById.get(match)?.values() ?? [])].reduce((a, b) => a + b, 0),
+    async reread() {
+      const old = consumer;
+      consumer = null;
+      await old?.disconnect().catch(() => {});
+      if (stopped) return;
+      groupId = newGroup();
+      await start();
+    },
     async stop() {
       stopped = true;
       await consumer?.disconnect().catch(() => {});
