@@ -41,4 +41,12 @@ describe('createLogger', () => {
     expect(lines[0]).toMatch(/INFO.*\[kafka-broker\] up in 3 s/);
     expect(() => JSON.parse(lines[0]!)).toThrow();
   });
+
+  it('bulk (the access log): the same JSON lines, as the part it names, on a given destination', () => {
+    const { lines, destination } = capture();
+    const log = createLogger('info', 'emostream', { format: 'json', destination });
+    log.bulk!('api').info('request', { status: 202 });
+    log.child('spark').bulk!('api').debug('hidden below the level');
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([{ level: 'info', part: 'api', msg: 'request', status: 202 }]);
+  });
 });

@@ -3,17 +3,21 @@
 // (bench/components/ingest-server.ts). Noisy machines: compare rows of ONE run, not across runs.
 //   npx tsx bench/components/ingest-ab.ts --mode single --seconds 10 \
 //       --variant base= --variant java=INGEST_PRODUCER=java [--prof /tmp/prof] [--brokers 127.0.0.1:9092]
-//   --mode single: autocannon -c 100 (one event per POST /v1/emoji, a fresh user_id per request) against the
-//                  no-op server and each variant; the ratio is variant ÷ no-op.
+//   --mode single: the bench's generator (bench/lib/loadgen.ts: autocannon in GENERATOR_PROCESSES processes,
+//                  c=100 in all; one event per POST /v1/emoji) against the no-op server and each variant; the
+//                  ratio is variant ÷ no-op. --rate N: open loop at N events/s instead (the paced node:http
+//                  client): on a busy machine the server's CPU per 1,000 events at a fixed rate is the steadier
+//                  before/after figure.
 //   --mode batch:  bench/lib/loadgen.ts, 1,000 events a POST /v1/emoji/batch, c=8 (50,000 user ids); durable
 //                  events/s per variant.
-// A variant is `name=KEY=VALUE,KEY=VALUE` (environment for that server). --prof DIR runs each variant's server
+// A variant is `name=KEY=VALUE,KEY=VALUE` (environment for that server; BENCH_ROOT=<dir> runs the server of
+// another checkout, e.g. a `git worktree` of main, for a before/after in one run). --prof DIR runs each variant's server
 // under `node --cpu-prof` (profiles in DIR/<name>/); print their top frames with bench/components/top-frames.ts.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runLoad } from '../lib/loadgen.ts';
+import { defaultProcesses, generatorNote, runLoad } from '../lib/loadgen.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
     batch: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '0' },
   },
 });
 const mode = values.mode === 'batch' ? 'batch' : 'single';
@@ -44,7 +49,9 @@ const cpuTicks = (pid: number, main = false): number => {
 
 async function startServer(kind: 'noop' | 'platform', env: Record<string, string>, prof?: string): Promise<{ port: number; child: ChildProcess; stop(): Promise<string> }> {
   const execArgv = ['--import', 'tsx', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [])];
-  const child = spawn(process.execPath, [...execArgv, server, kind], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // BENCH_ROOT=<another checkout>: that checkout's server (before/after A/B of a change in one run)
+  const file = env.BENCH_ROOT ? join(env.BENCH_ROOT, 'bench/components/ingest-server.ts') : server;
+  const child = spawn(process.execPath, [...execArgv, file, kind], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
@@ -62,11 +69,6 @@ async function startServer(kind: 'noop' | 'platform', env: Record<string, string
   };
 }
 
-function autocannonBin(): string[] {
-  const local = join(import.meta.dirname, '../../node_modules/.bin/autocannon');
-  return existsSync(local) ? [local] : ['npx', '-y', 'autocannon@9.0.0'];
-}
-
 interface Row {
   name: string;
   value: number;
@@ -77,21 +79,7 @@ interface Row {
   /** server CPU per 1,000 answered events: the whole process, and its main thread (the event loop) */
   cpuMsPerK: number;
   loopMsPerK: number;
-}
-
-function autocannon(port: number, path: string): { rps: number; p50: number; p99: number; non2xx: number; errors: number } {
-  const body = JSON.stringify({ user_id: 'u-[<id>]', emoji_type: '🔥', timestamp: Date.now(), match_id: `ab-${run}` });
-  const [cmd, ...pre] = autocannonBin();
-  const c = values.connections ?? '100';
-  const r = spawnSync(cmd!, [...pre, '-c', c, '-d', String(seconds), '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-I', '-j', `http://127.0.0.1:${port}${path}`], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (r.status !== 0) throw new Error(`autocannon failed: ${r.stderr}`);
-  const j = JSON.parse(r.stdout);
-  // `requests.average` counts every answer; only 2xx are durable events
-  const ok = j['2xx'] as number;
-  return { rps: Math.round(ok / j.duration), p50: j.latency.p50, p99: j.latency.p99, non2xx: j.non2xx, errors: j.errors };
+  generator: string;
 }
 
 async function measure(name: string, kind: 'noop' | 'platform', env: Record<string, string>): Promise<Row> {
@@ -100,42 +88,38 @@ async function measure(name: string, kind: 'noop' | 'platform', env: Record<stri
   const s = await startServer(kind, { KAFKA_BROKERS: values.brokers, TOPIC_EVENTS: `ab-${run}-events`, TOPIC_WINDOWS: `ab-${run}-windows`, TOPIC_EXACT: `ab-${run}-exact`, TOPIC_METRICS: `ab-${run}-metrics`, TOPIC_MOMENTS: `ab-${run}-moments`, ...env }, prof);
   try {
     const path = mode === 'batch' ? '/v1/emoji/batch' : '/v1/emoji';
-    if (mode === 'single') {
-      // warm-up (JIT, connections, producer metadata), not measured
-      autocannonWarm(s.port, path);
-      const pid = s.child.pid!;
-      const c0 = cpuTicks(pid);
-      const l0 = cpuTicks(pid, true);
-      const t0 = performance.now();
-      const r = autocannon(s.port, path);
-      const wall = (performance.now() - t0) / 1000;
-      const cpu = (cpuTicks(pid) - c0) * 10;
-      const loop = (cpuTicks(pid, true) - l0) * 10;
-      const events = r.rps * wall;
-      return { name, value: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx + r.errors, serverCpuPct: Math.round(cpu / wall / 10), cpuMsPerK: +((cpu / events) * 1000).toFixed(1), loopMsPerK: +((loop / events) * 1000).toFixed(1) };
-    }
     const pid = s.child.pid!;
+    const spec =
+      mode === 'single'
+        ? { body: 'single' as const, concurrency: Number(values.connections ?? 100), eventsPerSecond: Number(values.rate) }
+        : { body: 'batch' as const, batchSize: Number(values.batch), concurrency: Number(values.connections ?? 8) };
+    // warm-up (JIT, connections, producer metadata), not measured
+    await runLoad({ url: `http://127.0.0.1:${s.port}`, path, ...spec, durationMs: 2000, warmupMs: 0, matchId: `ab-${run}` });
     const c0 = cpuTicks(pid);
     const l0 = cpuTicks(pid, true);
     const t0 = performance.now();
-    const r = await runLoad({ url: `http://127.0.0.1:${s.port}`, path, body: 'batch', batchSize: Number(values.batch), concurrency: 8, durationMs: seconds * 1000, warmupMs: 2000, matchId: `ab-${run}` });
+    const r = await runLoad({ url: `http://127.0.0.1:${s.port}`, path, ...spec, durationMs: seconds * 1000, warmupMs: 0, matchId: `ab-${run}` });
     const wall = (performance.now() - t0) / 1000;
     const cpu = (cpuTicks(pid) - c0) * 10;
     const loop = (cpuTicks(pid, true) - l0) * 10;
-    // CPU over warm-up + measurement, events over the measurement: per-event figures are a little high
-    const events = Math.max(1, r.events_ok);
+    // answered requests for the no-op server (its answers are all 202), durable events for the platform
+    const events = Math.max(1, kind === 'noop' ? r.ok : r.events_ok);
     const non2xx = r.requests - r.ok;
-    return { name, value: r.eps, p50: r.latency_ms.p50, p99: r.latency_ms.p99, non2xx, serverCpuPct: Math.round(cpu / wall / 10), cpuMsPerK: +((cpu / events) * 1000).toFixed(1), loopMsPerK: +((loop / events) * 1000).toFixed(1) };
+    return {
+      name,
+      value: kind === 'noop' ? r.rps : r.eps,
+      p50: r.latency_ms.p50,
+      p99: r.latency_ms.p99,
+      non2xx: non2xx + r.errors,
+      serverCpuPct: Math.round(cpu / wall / 10),
+      cpuMsPerK: +((cpu / events) * 1000).toFixed(1),
+      loopMsPerK: +((loop / events) * 1000).toFixed(1),
+      generator: generatorNote(r.generator),
+    };
   } finally {
     const out = await s.stop();
     if (out) process.stderr.write(`${name}: ${out.split('\n').slice(-2).join(' | ')}\n`);
   }
-}
-
-function autocannonWarm(port: number, path: string): void {
-  const body = JSON.stringify({ user_id: 'w-[<id>]', emoji_type: '🔥', timestamp: Date.now(), match_id: `ab-${run}` });
-  const [cmd, ...pre] = autocannonBin();
-  spawnSync(cmd!, [...pre, '-c', '50', '-d', '2', '-m', 'POST', '-H', 'content-type=application/json', '-b', body, '-I', '-j', `http://127.0.0.1:${port}${path}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
 const variants = values.variant.map((v) => {
@@ -157,9 +141,15 @@ for (let round = 0; round < Number(values.rounds); round++) {
 }
 const base = rows.find((r) => r.name === 'no-op node:http');
 const unit = mode === 'single' ? '2xx/s' : 'durable events/s';
-console.log(`\n${mode} ingest, ${seconds} s each, load ${mode === 'single' ? `autocannon -c ${values.connections ?? 100}` : `loadgen c=8 × ${values.batch} events`}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k |${base ? ' ÷ no-op |' : ''}`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |${base ? ' --- |' : ''}`);
+const load =
+  mode === 'single'
+    ? Number(values.rate) > 0
+      ? `paced node:http at ${values.rate} events/s`
+      : `autocannon c=${values.connections ?? 100} in ${defaultProcesses()} processes`
+    : `loadgen c=${values.connections ?? 8} × ${values.batch} events`;
+console.log(`\n${mode} ingest, ${seconds} s each, load ${load}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k | generator |${base ? ' ÷ no-op |' : ''}`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |${base ? ' --- |' : ''}`);
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.value} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.serverCpuPct} | ${r.cpuMsPerK} | ${r.loopMsPerK} |${base ? ` ${(r.value / base.value).toFixed(2)} |` : ''}`);
+  console.log(`| ${r.name} | ${r.value} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.serverCpuPct} | ${r.cpuMsPerK} | ${r.loopMsPerK} | ${r.generator} |${base ? ` ${(r.value / base.value).toFixed(2)} |` : ''}`);
 }

@@ -3,6 +3,9 @@
 // counters on stderr.
 //   npx tsx bench/components/ingest-server.ts noop            # node:http: read the body, answer 202 {}
 //   npx tsx bench/components/ingest-server.ts platform        # the platform, ingest-only (no Spark, no Kafka Streams)
+//   BENCH_SERVER=app npx tsx bench/components/ingest-server.ts platform   # the API alone (createApp, every
+//       middleware, the body read and validation) over an ingest port that acknowledges at once, no Kafka:
+//       what HTTP and the API cost per request, apart from the write path
 // `platform` reads the environment like `npm start` (KAFKA_BROKERS, TOPIC_EVENTS, INGEST_* …), with PORT=0,
 // SPARK_ENABLED=false, STREAMS_ENABLED=false unless set. Add `node --cpu-prof` to profile it.
 // BENCH_KAFKAJS_GROUPING=original keeps kafkajs' own per-partition grouping (the A/B of src/kafka/kafkajs-grouping.ts).
@@ -24,6 +27,21 @@ if (mode === 'noop') {
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
   setTimeout(() => server.closeAllConnections(), 0).unref();
+} else if (process.env.BENCH_SERVER === 'app') {
+  const { serve } = await import('@hono/node-server');
+  const { loadConfig } = await import('../../src/config.ts');
+  const { createApp } = await import('../../src/api/app.ts');
+  const { createLogger } = await import('../../src/log.ts');
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env });
+  let events = 0;
+  const ingest = { submit: async (e: unknown[]) => void (events += e.length) };
+  const log = createLogger(config.logLevel, 'api', { format: config.logFormat });
+  const server = serve({ fetch: createApp({ config, ingest, log }).fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => ready(info.port));
+  process.on('SIGTERM', () => {
+    process.stderr.write(`[server] events ${events}\n`);
+    server.close(() => process.exit(0));
+    (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+  });
 } else {
   // A/B of src/kafka/kafkajs-grouping.ts: load kafkajs' own (quadratic) grouping first, so that it stays
   if (process.env.BENCH_KAFKAJS_GROUPING === 'original') createRequire(import.meta.url)('kafkajs/src/producer/groupMessagesPerPartition.js');

@@ -1,7 +1,9 @@
 // The top frames of a V8 CPU profile (node --cpu-prof) by self time, with their share of all samples.
 //   npx tsx bench/components/top-frames.ts <file.cpuprofile | folder> [--top 25] [--by function|file]
 // `--by file` sums self time per script (node internals, kafkajs, hono, src/…), which shows where a layer's
-// cost is spread over many small functions.
+// cost is spread over many small functions; `--by total` ranks functions by inclusive time (self + callees,
+// each sample counted once per function however deep its recursion): what one middleware costs in all
+// (the synchronous part of each call: an async function's awaited callees show under their own frames).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +11,7 @@ import { parseArgs } from 'node:util';
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: Node[];
@@ -32,6 +35,9 @@ const short = (url: string) =>
 for (const file of files) {
   const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const fnKey = (f: Node['callFrame']) => `${f.functionName || '(anonymous)'} ${f.url ? `${short(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
   const self = new Map<string, number>();
   let total = 0;
   for (let i = 0; i < p.samples.length; i++) {
@@ -39,12 +45,22 @@ for (const file of files) {
     const dt = p.timeDeltas[i] ?? 0;
     total += dt;
     const f = n.callFrame;
+    if (values.by === 'total') {
+      const seen = new Set<string>();
+      for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+        const k = fnKey(byId.get(id)!.callFrame);
+        if (seen.has(k) || k === '(root)') continue;
+        seen.add(k);
+        self.set(k, (self.get(k) ?? 0) + dt);
+      }
+      continue;
+    }
     const key =
       values.by === 'file'
         ? f.url
           ? short(f.url).replace(/\/(lib|dist|src)\/.*$/, '') + (f.url.includes('node_modules') ? '' : '')
           : `(${f.functionName || 'native'})`
-        : `${f.functionName || '(anonymous)'} ${f.url ? `${short(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
+        : fnKey(f);
     self.set(key, (self.get(key) ?? 0) + dt);
   }
   const rows = [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));

@@ -1,13 +1,18 @@
 // The bench's HTTP load generator process: autocannon 9.0.0 (pinned in package.json) driven through its
 // API for closed-loop loads (as fast as the server answers), a node:http client for fixed rates and for servers
 // that close every connection (see `nodeClient`), alone in a process of its own so that its CPU is measured apart from the server it loads
-// (`runLoad` in loadgen.ts forks this file with plain `node`, no TypeScript loader). Receives one LoadSpec
-// over IPC, runs an optional warm-up, then the measured run, and answers with the measured run's result
-// and this process's CPU time over it (getrusage of the whole process: autocannon's own threads included).
+// (`runLoad` in loadgen.ts forks this file with plain `node`, no TypeScript loader, once per generator process:
+// one autocannon process on this machine tops out below a no-op node:http server, so closed loops run in
+// several, each with its share of the connections). Receives one LoadSpec over IPC, runs an optional warm-up,
+// says `warm`, waits for `go` (every process starts its measured run together), then answers with the
+// measured run and this process's CPU time over it (getrusage of the whole process: autocannon's own threads
+// included). An autocannon run answers autocannon's raw result (encoded histograms), which loadgen.ts merges
+// over the processes with autocannon.aggregateResult; the node:http client answers a finished LoadResult.
 // Bodies are built ahead: a ring of 1,024 bodies (64 for batches; users lg-0…, the emoji palette) refreshed
 // every 100 ms so that event timestamps stay current (Spark windows by event time); each request takes the
-// next one, so building bodies costs the generator little. A spec may set the node:http client's source
-// address (`localAddress`: another client on loopback) and the user_id prefix (`userPrefix`).
+// next one, so building bodies costs the generator little. `spec.worker` (0…) keeps user ids apart per process.
+// A spec may set the node:http client's source address (`localAddress`: another client on loopback) and the
+// user_id prefix (`userPrefix`).
 import http from 'node:http';
 import autocannon from 'autocannon';
 
@@ -17,7 +22,7 @@ const RING = 1024;
 function bodies(spec) {
   const per = spec.body === 'batch' ? (spec.batchSize ?? 100) : 1;
   const palette = spec.palette ?? PALETTE;
-  let n = 0;
+  let n = (spec.worker ?? 0) * 1_000_003;
   const ev = (ts) => {
     n++;
     return { user_id: `${spec.userPrefix ?? 'lg'}-${n % 50_000}`, emoji_type: palette[n % palette.length], timestamp: ts, match_id: spec.matchId };
@@ -50,6 +55,7 @@ function run(spec, durationMs, measured) {
     requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: src.next() }) }],
     timeout: 15,
     excludeErrorStats: false,
+    skipAggregateResult: true, // merged over the generator processes in loadgen.ts
   };
   return new Promise((resolve, reject) => {
     const c0 = process.cpuUsage();
@@ -60,22 +66,10 @@ function run(spec, durationMs, measured) {
       const cpu = process.cpuUsage(c0);
       const wall = performance.now() - t0;
       if (!measured) return resolve(null);
-      const statuses = {};
-      for (const [code, s] of Object.entries(res.statusCodeStats ?? {})) statuses[code] = s.count;
-      const seconds = res.duration;
-      const ok = res['2xx'];
       const cpuMs = (cpu.user + cpu.system) / 1000;
       resolve({
-        seconds: +seconds.toFixed(2),
-        requests: res.requests.total,
-        statuses,
-        ok,
-        events_ok: ok * src.perRequest,
-        rps: Math.round(res.requests.total / seconds),
-        eps: Math.round((ok * src.perRequest) / seconds),
-        latency_ms: { p50: res.latency.p50, p99: res.latency.p99, max: res.latency.max },
-        errors: res.errors + res.timeouts,
-        skipped: 0,
+        autocannon: res,
+        perRequest: src.perRequest,
         generator: { tool: 'autocannon 9.0.0', cpu_ms: Math.round(cpuMs), cpu_pct: +((cpuMs / wall) * 100).toFixed(1), connections: spec.concurrency },
       });
     });
@@ -180,6 +174,10 @@ process.once('message', async (spec) => {
   const drive = spec.eventsPerSecond > 0 || spec.client === 'node:http' ? nodeClient : run;
   try {
     if ((spec.warmupMs ?? 1000) > 0) await drive(spec, spec.warmupMs ?? 1000, false);
+    await new Promise((go) => {
+      process.once('message', go);
+      process.send({ warm: true });
+    });
     const result = await drive(spec, spec.durationMs, true);
     process.send({ result }, undefined, {}, () => process.exit(0));
   } catch (err) {

@@ -2,14 +2,16 @@
 // X-Request-Id (Hono's requestId middleware: a client's X-Request-Id is kept only when it is at most 64
 // characters of A-Z a-z 0-9 _ - =, else a fresh UUID). Lines carry the route PATTERN
 // (`/v1/clusters/:id/stream`), never the raw path or query, so no client-chosen string reaches the log.
-// ACCESS_LOG: all | refusals (status >= 400) | off.
+// ACCESS_LOG: all | refusals (status >= 400) | off. Lines go through the logger's `bulk` stream (src/log.ts:
+// written without blocking the event loop).
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../log.ts';
 import { routeLabel } from './routes/metrics.routes.ts';
 
 export type AccessLogMode = 'all' | 'refusals' | 'off';
 
-export function accessLog(log: Logger, mode: AccessLogMode): MiddlewareHandler {
+export function accessLog(logger: Logger, mode: AccessLogMode): MiddlewareHandler {
+  const log = logger.bulk?.('api') ?? logger;
   return async function accessLogMiddleware(c, next) {
     const t0 = performance.now();
     try {

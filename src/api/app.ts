@@ -3,7 +3,6 @@
 // passes the parts it started; a part left out (null) leaves its routes out.
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
@@ -15,7 +14,7 @@ import type { CountsFacade, MomentsFacade } from '../streams/counts.ts';
 import { accessLog } from './access-log.ts';
 import { adminGuard, passes } from './admin.ts';
 import { publisherAuth } from './publisher-auth.ts';
-import { corsPolicy, securityHeaders } from './surface.ts';
+import { corsPolicy, nodeResponse, requestIdHeader, securityHeaders } from './surface.ts';
 import type { MatchAdmin, MatchGate } from '../matches/service.ts';
 import { ApiError } from './errors.ts';
 import { adminMatchesRoutes } from './routes/admin-matches.routes.ts';
@@ -107,7 +106,7 @@ export function createApp(deps: AppDeps): Hono {
   ];
 
   const app = new Hono();
-  app.use('*', requestId({ limitLength: 64 })); // X-Request-Id: the client's when well-formed, else a UUID
+  app.use('*', requestIdHeader(64)); // X-Request-Id: the client's when well-formed, else a UUID (src/api/surface.ts)
   app.use('*', accessLog(logger, config.accessLog)); // one line per request, after its answer (src/api/access-log.ts)
   app.use('*', requestMetrics()); // emostream_http_requests_total by route pattern and status (src/metrics)
   app.use('*', securityHeaders()); // CSP, nosniff, frame-ancestors … on every response (src/api/surface.ts)
@@ -123,8 +122,8 @@ export function createApp(deps: AppDeps): Hono {
     // which instance (API worker) answered: several share one port behind node:cluster or a load balancer
     app.use('*', async function instanceHeader(c, next) {
       // on the Node response itself when there is one: SSE streams write their head there, past Hono
-      const out = (c.env as { outgoing?: { setHeader(k: string, v: string): void } } | undefined)?.outgoing;
-      if (out && typeof out.setHeader === 'function') out.setHeader('EmoStream-Instance', instanceId);
+      const out = nodeResponse(c);
+      if (out) out.setHeader('EmoStream-Instance', instanceId);
       await next();
       if (!out) c.header('EmoStream-Instance', instanceId);
     });
