@@ -19,6 +19,7 @@ import { idle } from './scenarios/idle.ts';
 import { ingest } from './scenarios/ingest.ts';
 import { limits } from './scenarios/limits.ts';
 import { liveLatency } from './scenarios/live-latency.ts';
+import { producers } from './scenarios/producers.ts';
 import { streamsLag } from './scenarios/streams-lag.ts';
 import { windowLatency } from './scenarios/window-latency.ts';
 import { workers } from './scenarios/workers.ts';
@@ -26,6 +27,7 @@ import { workers } from './scenarios/workers.ts';
 /** Order of the run and of the table. Add a scenario here; its rows appear in the README table. */
 const SCENARIOS: [string, Scenario][] = [
   ['ingest', ingest],
+  ['producers', producers],
   ['window-latency', windowLatency],
   ['live-latency', liveLatency],
   ['fanout', fanout],

@@ -22,11 +22,15 @@ export function ratioCell(measured: number, baseline: number, loads: { measured?
   return fmt(+(measured / baseline).toFixed(3));
 }
 
-/** "no-op 48%, EmoStream 35%" (the generator's CPU over each measured HTTP run, % of one core) */
+/**
+ * "no-op 48+47%, EmoStream 35+36%": the generator's CPU over each measured HTTP run, % of one core per
+ * generator process (a run is at its limit when one process reaches SATURATED_CPU_PCT).
+ */
 export function generatorCell(loads: [string, LoadResult | undefined][]): string {
+  const each = (r: LoadResult) => (r.generator.per_process_pct ?? [r.generator.cpu_pct]).map((p) => Math.round(p)).join('+');
   return loads
     .filter((x): x is [string, LoadResult] => x[1] !== undefined)
-    .map(([label, r]) => `${label} ${Math.round(r.generator.cpu_pct)}%${r.generator.saturated ? ' (at its limit)' : ''}`)
+    .map(([label, r]) => `${label} ${each(r)}%${r.generator.saturated ? ' (at its limit)' : ''}`)
     .join(', ');
 }
 

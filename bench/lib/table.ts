@@ -69,10 +69,11 @@ export function table(scenarios: [string, ScenarioRecord][], meta: RunMeta): str
   const durations = scenarios.map(([n, r]) => `${n} ${Math.round(r.seconds)} s`).join(', ');
   const L = [
     `Run of ${minute(meta.date)} on ${meta.machine} with \`${meta.command}\`: whole run ${Math.round(meta.seconds)} s (${durations}).`,
-    'Every ratio divides by a baseline measured in the same run on the same machine. HTTP load comes from a process',
-    'of its own: autocannon 9.0.0 for closed-loop rows, a node:http client for fixed rates (10 ms schedule) and for',
-    'the seed stack (which closes every connection); "Generator CPU" is that process\'s CPU over the measured run in',
-    '% of one core, and no ratio is printed against a figure whose generator ran at ≥ 90%. Ingest-only:',
+    'Every ratio divides by a baseline measured in the same run on the same machine. HTTP load comes from processes',
+    'of its own: autocannon 9.0.0 in two processes sharing the connections for closed-loop rows, a node:http client',
+    'for fixed rates (10 ms schedule) and for the seed stack (which closes every connection); "Generator CPU" is each',
+    'generator process\'s CPU over the measured run in % of one core (they share the machine\'s cores with the server',
+    'and the broker), and no ratio is printed against a figure whose generator reached ≥ 90% in a process. Ingest-only:',
     '`SPARK_ENABLED=false STREAMS_ENABLED=false`; whole platform: the Spark job and Kafka Streams running as',
     '`npm start` runs them.',
     '',

@@ -1,5 +1,7 @@
-// Ingest, every figure from the same run and the same load generator (autocannon in its own process,
-// bench/lib/loadgen.ts):
+// Ingest, every figure from the same run and the same load generator (autocannon in GENERATOR_PROCESSES
+// processes of its own, 2 by default, bench/lib/loadgen.ts; on a 2-core machine they share the cores with
+// the server, and the broker: each row carries every generator process's CPU, and the ratios compare
+// servers under the same generator in the same run):
 //   single-event POST /v1/emoji (202 only after the broker's ack), c=100, against
 //     - a no-op node:http server that reads the body and answers 202 {} (what HTTP alone costs here),
 //     - the seed stack (bench/peer/main.py: Flask + kafka-python KafkaProducer(linger_ms=500, acks='all'),
@@ -19,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics } from '../../src/kafka/client.ts';
 import { waitForOk } from '../../tests/support/wait.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, runStandalone, type BenchContext, type BenchRow, type ScenarioResult } from '../lib/context.ts';
-import { runLoad, type LoadResult, type LoadSpec } from '../lib/loadgen.ts';
+import { generatorNote, runLoad, type LoadResult, type LoadSpec } from '../lib/loadgen.ts';
 import { ensureVenv, PEER_COMMAND, startPeer, type PeerKind } from '../lib/peer.ts';
 import { cmdline, cpuWindow, processTree, type CpuWindow } from '../lib/proc.ts';
 import { fmt, generatorCell, loadCell, ratioCell } from '../lib/rows.ts';
@@ -92,10 +94,10 @@ async function plainProducer(ctx: BenchContext, topicOf: ReturnType<typeof bench
 async function emostream(ctx: BenchContext, label: string, url: string): Promise<{ single: Measured; batch: Measured }> {
   ctx.log(`${label}: POST /v1/emoji c=${SINGLE_C}, ${DURATION_MS} ms`);
   const single = await measured({ url, path: '/v1/emoji', body: 'single', concurrency: SINGLE_C, durationMs: DURATION_MS, warmupMs: 2000, matchId: 'bench-single' }, platformPids(), ctx.brokerPid);
-  ctx.log(`  ${loadCell(single.load)}; generator ${single.load.generator.cpu_pct}%, platform ${single.cpu.platform.cpuPct}%, broker ${single.cpu.broker.cpuPct}%`);
+  ctx.log(`  ${loadCell(single.load)}; ${generatorNote(single.load.generator)}, platform ${single.cpu.platform.cpuPct}%, broker ${single.cpu.broker.cpuPct}%`);
   ctx.log(`${label}: POST /v1/emoji/batch ${BATCH} events a request, c=${BATCH_C}, ${DURATION_MS} ms`);
   const batch = await measured({ url, path: '/v1/emoji/batch', body: 'batch', batchSize: BATCH, concurrency: BATCH_C, durationMs: DURATION_MS, warmupMs: 2000, matchId: 'bench-batch' }, platformPids(), ctx.brokerPid);
-  ctx.log(`  ${loadCell(batch.load)}; generator ${batch.load.generator.cpu_pct}%, platform ${batch.cpu.platform.cpuPct}%, broker ${batch.cpu.broker.cpuPct}%`);
+  ctx.log(`  ${loadCell(batch.load)}; ${generatorNote(batch.load.generator)}, platform ${batch.cpu.platform.cpuPct}%, broker ${batch.cpu.broker.cpuPct}%`);
   return { single, batch };
 }
 
@@ -113,7 +115,7 @@ export async function ingest(ctx: BenchContext): Promise<ScenarioResult> {
   ctx.log(`baseline: no-op node:http, c=${SINGLE_C}, ${DURATION_MS} ms`);
   const noopLoad = await runLoad({ url: noop.url, path: '/v1/emoji', body: 'single', concurrency: SINGLE_C, durationMs: DURATION_MS, matchId: 'bench' });
   noop.close();
-  ctx.log(`  ${loadCell(noopLoad, 'req/s')}; generator ${noopLoad.generator.cpu_pct}%`);
+  ctx.log(`  ${loadCell(noopLoad, 'req/s')}; ${generatorNote(noopLoad.generator)}`);
 
   // 2. ingest-only platform, and the plain producer on its topic
   const onlyConfig = benchConfig(ctx, 'ingest', { ...env, SPARK_ENABLED: 'false', STREAMS_ENABLED: 'false' });
@@ -147,7 +149,7 @@ export async function ingest(ctx: BenchContext): Promise<ScenarioResult> {
         const peer = await startPeer(kind, { bin: venv.bin, brokers: ctx.brokers, topic, logFile: join(ctx.tmp, `peer-${kind}.log`) });
         try {
           peers[kind] = await measured({ url: peer.url, path: '/emoji', body: 'single', client: 'node:http', concurrency: SINGLE_C, durationMs: DURATION_MS, warmupMs: 2000, matchId: 'bench-peer' }, peer.pids(), ctx.brokerPid);
-          ctx.log(`  ${loadCell(peers[kind]!.load)}; generator ${peers[kind]!.load.generator.cpu_pct}%, ${kind} ${peers[kind]!.cpu.platform.cpuPct}% CPU`);
+          ctx.log(`  ${loadCell(peers[kind]!.load)}; ${generatorNote(peers[kind]!.load.generator)}, ${kind} ${peers[kind]!.cpu.platform.cpuPct}% CPU`);
         } finally {
           await peer.stop();
         }
