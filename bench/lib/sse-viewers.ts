@@ -24,6 +24,8 @@ export interface ViewerSpec {
 export interface ViewerReport {
   connected: number;
   failed: number;
+  /** connects that failed and were tried again (each viewer tries at most CONNECT_ATTEMPTS times) */
+  retried: number;
   closedEarly: number;
   /** window id → arrival times (epoch ms, fractional) at this process's viewers */
   arrivals: Record<string, number[]>;
@@ -31,6 +33,7 @@ export interface ViewerReport {
 }
 
 const now = () => performance.timeOrigin + performance.now();
+const CONNECT_ATTEMPTS = 3;
 
 async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => void, waitFinish: Promise<void>): Promise<ViewerReport> {
   const arrivals = new Map<string, number[]>();
@@ -38,6 +41,7 @@ async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => v
   let connected = 0;
   let failed = 0;
   let closedEarly = 0;
+  let retried = 0;
   let finishing = false;
   const u = new URL(spec.base);
   const postAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
@@ -74,7 +78,7 @@ async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => v
       sock.once('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`));
       sock.on('error', (err) => (head ? reject(err) : undefined));
       sock.on('close', () => {
-        if (!finishing) closedEarly++;
+        if (!finishing && !head) closedEarly++; // a stream that was open (a failed connect is counted as failed)
       });
       sock.on('data', (chunk: string) => {
         const t = now();
@@ -96,13 +100,23 @@ async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => v
       for (;;) {
         const i = next++;
         if (i >= spec.viewers) return;
-        try {
-          const path = spec.mode === 'subscribe' ? await subscribe() : (spec.path ?? '/stream');
-          await open(path, `127.0.0.${spec.firstAddress + (i % spec.addresses)}`);
-          connected++;
-        } catch (err) {
-          failed++;
-          if (failed <= 3) process.stderr.write(`[viewers] ${err instanceof Error ? err.message : String(err)}\n`);
+        // a viewer whose connect fails tries again, as an EventSource would (at most CONNECT_ATTEMPTS in all)
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const path = spec.mode === 'subscribe' ? await subscribe() : (spec.path ?? '/stream');
+            await open(path, `127.0.0.${spec.firstAddress + (i % spec.addresses)}`);
+            connected++;
+            break;
+          } catch (err) {
+            if (failed + retried < 3) process.stderr.write(`[viewers] ${err instanceof Error ? err.message : String(err)}${attempt < CONNECT_ATTEMPTS ? ' (trying again)' : ''}\n`);
+            if (attempt < CONNECT_ATTEMPTS) {
+              retried++;
+              await new Promise((r) => setTimeout(r, 500));
+              continue;
+            }
+            failed++;
+            break;
+          }
         }
       }
     }),
@@ -113,7 +127,7 @@ async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => v
   finishing = true;
   for (const s of sockets) s.destroy();
   const cpu = process.cpuUsage();
-  return { connected, failed, closedEarly, arrivals: Object.fromEntries(arrivals), cpuMs: (cpu.user + cpu.system) / 1000 };
+  return { connected, failed, retried, closedEarly, arrivals: Object.fromEntries(arrivals), cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 export interface ViewerGroup {
