@@ -2,7 +2,10 @@
 // (startPlatform) on the test broker, one platform for every case: AUTH=jwt, an ADMIN_TOKEN, fault injection
 // mounted, CORS left at same-origin, on its own topics. Every case lists the user ids of the events it had
 // refused: after the case, a barrier event is acknowledged and none of them may be on emoji-events.
-// CR/LF in a match_id read from Kafka: src/push/frames.test.ts (the id line, the record parsers).
+// CR/LF in a match_id read from Kafka: a window record written straight to the platform's windows topic (its
+// own, so no other file's platform reads it) and the raw SSE bytes of a viewer; the id line and the record
+// parsers alone in src/push/frames.test.ts.
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { createKafka, ensureTopics } from '../../src/kafka/client.ts';
 import { readTopicFromNow, type TopicRecord } from '../support/topic-reader.ts';
 import { waitFor } from '../support/wait.ts';
+import { testWindow } from '../support/broadcast.ts';
 
 const RUN = `hs-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const ADMIN = `admin-${RUN}-0123456789`;
@@ -237,6 +241,49 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'a window on Kafka whose match_id carries CR/LF never reaches an SSE frame (raw bytes of a viewer)',
+    run: async () => {
+      // a viewer of every match on cluster c1, read as raw bytes
+      let raw = '';
+      const req = http.get(`${platform.url}/v1/clusters/c1/stream`, (res) => {
+        expect(res.statusCode).toBe(200);
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (raw += d));
+        res.on('error', () => {});
+      });
+      req.on('error', () => {});
+      try {
+        await waitFor('the stream open', () => raw.length > 0, 10_000);
+        const t = Math.floor(Date.now() / 2000) * 2000;
+        const hostile = [
+          `${RUN}\r\nid: injected\r\nevent: window\r\ndata: {"injected":true}\r\n`,
+          `${RUN}\ninjected`,
+          `${RUN}\rinjected`,
+          `${RUN}\u0000injected`,
+        ];
+        const producer = kafka.producer();
+        await producer.connect();
+        const good = testWindow(`${RUN}-ok`, t);
+        await producer.send({
+          topic: config.topics.windows,
+          acks: -1,
+          // one key: one partition, so the well-formed window is read after the hostile ones
+          messages: [...hostile.map((m) => ({ key: RUN, value: JSON.stringify(testWindow(m, t)) })), { key: RUN, value: JSON.stringify(good) }],
+        });
+        await producer.disconnect();
+        await waitFor('the well-formed window at the viewer', () => raw.includes(`id: ${RUN}-ok:${t}\n`), 20_000);
+      } finally {
+        req.destroy();
+      }
+      expect(raw).not.toContain('injected');
+      expect(raw).not.toContain('\r');
+      expect(raw).not.toContain('\u0000');
+      // every line of the stream is an SSE field the server writes, or a comment, or a frame's end
+      for (const line of raw.split('\n')) expect(line).toMatch(/^(|:.*|retry: \d+|id: [A-Za-z0-9._:-]+|event: [a-z]+|data: \{.*\})$/);
+      return [];
+    },
+  },
+  {
     name: 'readiness details carry no absolute filesystem path',
     run: async () => {
       const r = await call('GET', '/readyz');
@@ -263,6 +310,7 @@ beforeAll(async () => {
     JWT_SECRET: SECRET,
     FAULT_INJECTION: 'true',
     LOG_LEVEL: 'warn',
+    TOPIC_WINDOWS: `${RUN}-windows`, // the CR/LF case writes hostile windows here
   });
   kafka = createKafka(config, 'hostile-surface');
   const admin = kafka.admin();
