@@ -130,6 +130,9 @@ describe('loadConfig', () => {
     [{ COMPAT_PATHS: '/emoji,/emoji' }, 'COMPAT_PATHS'],
     [{ COMPAT_TIMEZONE: 'Mars/Olympus_Mons' }, 'COMPAT_TIMEZONE'],
     [{ COMPAT_TIMEZONE: '+05:30' }, 'COMPAT_TIMEZONE'],
+    [{ TRUST_PROXY: 'yes' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/8' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '99' }, 'TRUST_PROXY'],
   ])('fails fast naming the bad key: %o', (env, key) => {
     try {
       loadConfig(env);

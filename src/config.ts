@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './limits/address.ts';
 import { DEFAULT_MOOD_TABLE, type MoodEntry, type MoodTable } from './mood.ts';
 
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -252,6 +253,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_SUBSCRIBE_BURST: int(20_000, 1),
   RATE_LIMIT_STREAM_PER_S: rate(1_000),
   RATE_LIMIT_STREAM_BURST: int(20_000, 1),
+  // behind a load balancer / reverse proxy: off (the TCP peer is the client; X-Forwarded-For ignored), the
+  // number of proxies in front (1: one load balancer), or the proxies' addresses, comma-separated
+  TRUST_PROXY: str('off'),
   // keys remembered per bucket family; past it the oldest is forgotten (it starts full again)
   RATE_LIMIT_MAX_KEYS: int(1_000_000, 1_000),
   // the ingest buffer's fair share: an address may always hold this many events in it; beyond that only
@@ -402,6 +406,8 @@ export interface Config {
     /** Per client address, stream connects. */
     stream: { ratePerS: number; burst: number };
     maxKeys: number;
+    /** who the client is behind proxies (X-Forwarded-For); hops 0: the TCP peer */
+    trustProxy: TrustProxy;
     bufferAddressEvents: number;
     bufferReserveEvents: number;
     maxConnections: number | 'auto';
@@ -702,6 +708,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       subscribe: { ratePerS: e.RATE_LIMIT_SUBSCRIBE_PER_S, burst: e.RATE_LIMIT_SUBSCRIBE_BURST },
       stream: { ratePerS: e.RATE_LIMIT_STREAM_PER_S, burst: e.RATE_LIMIT_STREAM_BURST },
       maxKeys: e.RATE_LIMIT_MAX_KEYS,
+      trustProxy: trustProxyOf(e.TRUST_PROXY),
       bufferAddressEvents: e.BUFFER_ADDRESS_EVENTS,
       bufferReserveEvents: Math.floor((e.BUFFER_MAX_EVENTS * e.BUFFER_RESERVE_PERCENT) / 100),
       maxConnections: e.MAX_CONNECTIONS,
@@ -761,6 +768,12 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       restartBackoffMaxMs: e.RESTART_BACKOFF_MAX_MS,
     },
   };
+}
+
+function trustProxyOf(spec: string): TrustProxy {
+  const t = parseTrustProxy(spec);
+  if ('error' in t) throw new ConfigError('TRUST_PROXY', t.error);
+  return t;
 }
 
 /** KAFKA_SECURITY_PROTOCOL and its companions, checked for what each protocol needs (files must exist). */

@@ -26,8 +26,8 @@ function setup(env: Record<string, string>, hold = false) {
       },
     },
   });
-  const post = (path: string, body: unknown, from = '192.0.2.1') =>
-    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }, {
+  const post = (path: string, body: unknown, from = '192.0.2.1', headers: Record<string, string> = {}) =>
+    app.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) }, {
       incoming: { socket: { remoteAddress: from } },
     });
   return { post, written, pending, tick: (ms: number) => (t += ms), now: () => t };
@@ -105,6 +105,23 @@ describe('ingest rate limits (events, not requests)', () => {
     await until(() => s.pending.length === 1);
     s.pending.pop()!();
     expect((await again).status).toBe(202);
+  });
+
+  it('behind a load balancer (TRUST_PROXY=1) each client behind it has its own address bucket; off, X-Forwarded-For is ignored', async () => {
+    const batch = (n: number, p: string, t: number) => [...Array(n)].map((_, i) => event(`${p}${i}`, t));
+    const lb = '10.0.0.9';
+    const xff = (a: string) => ({ 'x-forwarded-for': a });
+    const behind = setup({ RATE_LIMIT_ADDRESS_PER_S: '1', RATE_LIMIT_ADDRESS_BURST: '5', TRUST_PROXY: '1' });
+    expect((await behind.post('/v1/emoji/batch', batch(5, 'a', behind.now()), lb, xff('203.0.113.1'))).status).toBe(202);
+    expect((await behind.post('/v1/emoji', event('a9', behind.now()), lb, xff('203.0.113.1'))).status).toBe(429);
+    // a spoofed entry before the balancer's own does not buy a new bucket
+    expect((await behind.post('/v1/emoji', event('a8', behind.now()), lb, xff('6.6.6.6, 203.0.113.1'))).status).toBe(429);
+    expect((await behind.post('/v1/emoji', event('b0', behind.now()), lb, xff('203.0.113.2'))).status).toBe(202);
+
+    const direct = setup({ RATE_LIMIT_ADDRESS_PER_S: '1', RATE_LIMIT_ADDRESS_BURST: '5' });
+    expect((await direct.post('/v1/emoji/batch', batch(5, 'a', direct.now()), '198.51.100.1', xff('203.0.113.1'))).status).toBe(202);
+    // off (the default): a new X-Forwarded-For per request is still the same client
+    for (const spoof of ['203.0.113.2', '203.0.113.3']) expect((await direct.post('/v1/emoji', event(spoof, direct.now()), '198.51.100.1', xff(spoof))).status).toBe(429);
   });
 
   it('RATE_LIMITS=false turns the buckets off', async () => {

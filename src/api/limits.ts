@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import type { Config } from '../config.ts';
-import { addressKey } from '../limits/address.ts';
+import { addressKey, clientAddressOf, TRUST_NONE, type TrustProxy } from '../limits/address.ts';
 import { BufferShares } from '../limits/buffer-share.ts';
 import { PerKeyCount } from '../limits/concurrency.ts';
 import { connectionBudget, openFilesLimit, type ConnectionBudget } from '../limits/descriptors.ts';
@@ -34,10 +34,14 @@ export class LimitError extends ApiError {
   }
 }
 
-/** The client address a request is limited under (its socket's peer; IPv6 by /64). */
-export function clientAddress(c: Context): string {
+/**
+ * The client address a request is limited under: its socket's peer, or behind trusted proxies the address
+ * X-Forwarded-For gives as far as TRUST_PROXY vouches for it; IPv6 by /64.
+ */
+export function clientAddress(c: Context, trust: TrustProxy = TRUST_NONE): string {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return addressKey(incoming?.socket?.remoteAddress);
+  const peer = incoming?.socket?.remoteAddress;
+  return addressKey('hops' in trust && trust.hops === 0 ? peer : clientAddressOf(peer, c.req.header('x-forwarded-for'), trust));
 }
 
 /** The server's connection caps from the limits config and this process's open-files limit. */
@@ -66,6 +70,7 @@ export function createLimits(config: Pick<Config, 'limits' | 'ingest' | 'broadca
   const now = opts.now ?? Date.now;
   const budget = opts.budget ?? connectionBudgetOf(l);
   const on = l.enabled;
+  const addressOf = (c: Context) => clientAddress(c, l.trustProxy);
   const users = new TokenBuckets({ name: 'user', ...l.user }, l.maxKeys);
   const addresses = new TokenBuckets({ name: 'address', ...l.address }, l.maxKeys);
   const subscribes = new TokenBuckets({ name: 'subscribe', ...l.subscribe }, l.maxKeys);
@@ -99,7 +104,7 @@ export function createLimits(config: Pick<Config, 'limits' | 'ingest' | 'broadca
 
     ingestEarly(c) {
       if (!on) return;
-      const key = clientAddress(c);
+      const key = addressOf(c);
       const t = now();
       const wait = addresses.waitMs(key, 1, t);
       if (wait > 0) throw refuse(addresses, key, 1, wait, t, 'this client address');
@@ -107,7 +112,7 @@ export function createLimits(config: Pick<Config, 'limits' | 'ingest' | 'broadca
 
     ingest(c, events) {
       if (!on) return () => {};
-      const key = clientAddress(c);
+      const key = addressOf(c);
       const t = now();
       const n = events.length;
       const wait = addresses.waitMs(key, n, t);
@@ -146,11 +151,11 @@ export function createLimits(config: Pick<Config, 'limits' | 'ingest' | 'broadca
     },
 
     subscribe(c) {
-      if (on) chargeOne(subscribes, clientAddress(c), 'this client address');
+      if (on) chargeOne(subscribes, addressOf(c), 'this client address');
     },
 
     openStream(c) {
-      const key = clientAddress(c);
+      const key = addressOf(c);
       if (on) chargeOne(connects, key, 'this client address');
       if (budget.maxStreams > 0 && openStreams >= budget.maxStreams) {
         throw new LimitError(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey } from './address.ts';
+import { addressKey, clientAddressOf, parseTrustProxy, TRUST_NONE, type TrustProxy } from './address.ts';
 import { BufferShares } from './buffer-share.ts';
 import { PerKeyCount } from './concurrency.ts';
 import { connectionBudget, openFilesLimit } from './descriptors.ts';
@@ -16,6 +16,43 @@ describe('addressKey', () => {
     ['::1', '0:0:0:0::/64'],
     [undefined, 'unknown'],
   ])('%s → %s', (a, key) => expect(addressKey(a)).toBe(key));
+});
+
+describe('clientAddressOf (TRUST_PROXY)', () => {
+  const trust = (spec: string) => parseTrustProxy(spec) as TrustProxy;
+  it.each([
+    // off: the peer, whatever X-Forwarded-For says (spoofed)
+    ['off', '10.0.0.9', '203.0.113.7', '10.0.0.9'],
+    ['0', '10.0.0.9', '203.0.113.7, 198.51.100.1', '10.0.0.9'],
+    // one load balancer: the address it saw (the rightmost entry); entries the client wrote before it are ignored
+    ['1', '10.0.0.9', '203.0.113.7', '203.0.113.7'],
+    ['1', '10.0.0.9', '6.6.6.6, 203.0.113.7', '203.0.113.7'],
+    ['2', '10.0.0.9', '6.6.6.6, 203.0.113.7, 10.0.0.8', '203.0.113.7'],
+    // fewer entries than hops: the leftmost
+    ['3', '10.0.0.9', '203.0.113.7', '203.0.113.7'],
+    // no header: the peer
+    ['1', '10.0.0.9', undefined, '10.0.0.9'],
+    // garbage ends the walk at the proxy that wrote it
+    ['1', '10.0.0.9', 'not-an-ip', '10.0.0.9'],
+    ['2', '10.0.0.9', 'evil, 10.0.0.8', '10.0.0.8'],
+    // ports and brackets as some proxies write them
+    ['1', '10.0.0.9', '203.0.113.7:4711', '203.0.113.7'],
+    ['1', '10.0.0.9', '[2001:db8::7]:4711', '2001:db8::7'],
+    // a list of proxies: skipped from the right while trusted
+    ['10.0.0.9,10.0.0.8', '10.0.0.9', '6.6.6.6, 203.0.113.7, 10.0.0.8', '203.0.113.7'],
+    ['10.0.0.9', '::ffff:10.0.0.9', '203.0.113.7', '203.0.113.7'],
+    // the peer is not one of the proxies: the header is not read at all
+    ['10.0.0.8', '10.0.0.9', '203.0.113.7', '10.0.0.9'],
+  ])('TRUST_PROXY=%s, peer %s, X-Forwarded-For %s → %s', (spec, peer, xff, client) => expect(clientAddressOf(peer, xff, trust(spec))).toBe(client));
+
+  it('parses off, hops and address lists; anything else is an error', () => {
+    expect(parseTrustProxy('off')).toEqual(TRUST_NONE);
+    expect(parseTrustProxy('')).toEqual(TRUST_NONE);
+    expect(parseTrustProxy('2')).toEqual({ hops: 2 });
+    expect(parseTrustProxy(' 10.0.0.1 , ::1 ')).toEqual({ addresses: new Set(['10.0.0.1', '::1']) });
+    expect(parseTrustProxy('true')).toHaveProperty('error');
+    expect(parseTrustProxy('33')).toHaveProperty('error');
+  });
 });
 
 describe('headers of the IETF draft', () => {

@@ -306,6 +306,20 @@ const cases: Case[] = [
     },
   },
   {
+    name: 'TRUST_PROXY off: a spoofed X-Forwarded-For (a new one per request) does not escape the address limit',
+    async run() {
+      const from = address();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await send(from, 'POST', '/v1/subscriptions', '{}', { 'x-forwarded-for': `203.0.113.${i + 1}` });
+        expect(r.status).toBe(201);
+        ids.push(r.json.subscription_id);
+      }
+      expectLimited(await send(from, 'POST', '/v1/subscriptions', '{}', { 'x-forwarded-for': '203.0.113.99' }), 'subscribe');
+      for (const id of ids) expect((await send('127.0.0.1', 'DELETE', `/v1/subscriptions/${id}`)).status).toBe(204);
+    },
+  },
+  {
     name: 'one address opening more streams than its cap is refused (429) while another address still connects',
     async run() {
       const from = address();
