@@ -5,7 +5,7 @@
 // per emoji, windows must close on ticks and reach emoji-exact, and a restarted topology (same state dir,
 // then an empty one restored from the changelogs) must report the same totals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
@@ -15,7 +15,8 @@ import { createApp } from '../src/api/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
-import { startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
+import { ensureStreamsJvm, startExactCounts, type ExactCounts } from '../src/streams/bridge.ts';
+import { JVM_LOG_FILES, JVM_LOG_MAX_BYTES } from '../src/processes/java-process.ts';
 import type { ExactWindows, MatchTotals } from '../src/streams/counts.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from './support/wait.ts';
@@ -131,6 +132,22 @@ describe('exact counts through the API, Kafka and Kafka Streams (java-bridge)', 
     const res = await app.request('/status');
     const body = (await res.json()) as { checks: { name: string; ok: boolean; detail?: string }[] };
     expect(body.checks).toContainEqual({ name: 'kafka-streams', ok: true, detail: 'RUNNING' });
+  });
+
+  it('logs Kafka (slf4j) through log4j2 into DATA_DIR/logs/streams.log, rolling at 20 MB × 5 like the broker', async () => {
+    const java = await ensureStreamsJvm({ heap: config.streams.heap, dataDir: config.dataDir });
+    // java-bridge types a returned object by its declared type (Appender): instanceOf checks the real class
+    const LoggerContext = java.importClass('org.apache.logging.log4j.core.LoggerContext') as any;
+    const file = LoggerContext.getContextSync(false).getConfigurationSync().getAppenderSync('FILE');
+    expect(file.instanceOf('org.apache.logging.log4j.core.appender.RollingFileAppender')).toBe(true);
+    const System = java.importClass('java.lang.System') as any;
+    expect(System.getPropertySync('emostream.log.file')).toBe(join(dataDir, 'logs', 'streams.log'));
+    expect(Number(System.getPropertySync('emostream.log.maxSize'))).toBe(JVM_LOG_MAX_BYTES);
+    expect(Number(System.getPropertySync('emostream.log.files'))).toBe(JVM_LOG_FILES);
+    // what Kafka logs through slf4j lands there
+    const LoggerFactory = java.importClass('org.slf4j.LoggerFactory') as any;
+    LoggerFactory.getLoggerSync('org.apache.kafka.streams.emostream-test').warnSync(`log line ${run}`);
+    await waitFor('the line in streams.log', () => readFileSync(join(dataDir, 'logs', 'streams.log'), 'utf8').includes(`WARN log line ${run} (org.apache.kafka.streams.emostream-test)`), 5_000);
   });
 
   it('leaves Node in charge of its child processes (their exit is still seen)', async () => {

@@ -33,9 +33,12 @@ export interface JavaProcess {
 export const JVM_LOG_MAX_BYTES = 20 * 1024 * 1024;
 export const JVM_LOG_FILES = 5;
 
-/** The system properties that make a child JVM's log4j2 roll `logFile` (see the top of this file). */
-export const rollingLogFlags = (logFile: string): string[] => [
-  '-Dlog4j2.configurationFile=log4j2.properties,log4j2-rolling.properties',
+/**
+ * The system properties that make a JVM's log4j2 roll `logFile` (see the top of this file); `configuration`:
+ * the log4j2 configuration resources (the in-process Kafka Streams JVM passes its own).
+ */
+export const rollingLogFlags = (logFile: string, configuration = 'log4j2.properties,log4j2-rolling.properties'): string[] => [
+  `-Dlog4j2.configurationFile=${configuration}`,
   `-Demostream.log.file=${logFile}`,
   `-Demostream.log.maxSize=${JVM_LOG_MAX_BYTES}`,
   `-Demostream.log.files=${JVM_LOG_FILES}`,

@@ -22,6 +22,10 @@ import {
 import type { MomentRecord } from '../domain/moment.ts';
 import type { Readiness } from '../ports/readiness.ts';
 import { supervise, type PartStatus, type SupervisorDeps } from '../supervision/supervisor.ts';
+import { rollingLogFlags } from '../processes/java-process.ts';
+
+/** The log4j2 configuration of the Kafka Streams JVM (a resource of jvm.jar). */
+export const STREAMS_LOG_CONFIGURATION = 'emostream-streams-log4j2.properties';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const STREAMS_LIB_DIR = resolve(import.meta.dirname, '../../jvm/build/runtime-libs');
@@ -189,10 +193,10 @@ export async function ensureStreamsJvm(o: { heap: string; dataDir: string; libDi
       '-Xrs', // leave SIGINT/SIGTERM to Node, which closes Kafka Streams and exits in order
       '-XX:+UseSerialGC',
       '-XX:MaxMetaspaceSize=128m',
-      // Kafka's INFO logging is chatty: only with LOG_LEVEL=debug
-      `-Dorg.slf4j.simpleLogger.defaultLogLevel=${o.verbose ? 'info' : 'warn'}`,
-      `-Dorg.slf4j.simpleLogger.logFile=${join(logDir, 'streams.log')}`,
-      '-Dorg.slf4j.simpleLogger.showDateTime=true',
+      // log4j2 writes streams.log and rolls it like the broker's log (jvm/src/main/resources/
+      // emostream-streams-log4j2.properties); Kafka's INFO logging is chatty: only with LOG_LEVEL=debug
+      ...rollingLogFlags(join(logDir, 'streams.log'), STREAMS_LOG_CONFIGURATION),
+      `-Demostream.log.level=${o.verbose ? 'INFO' : 'WARN'}`,
     ],
     classpath: jars,
   });
