@@ -12,7 +12,8 @@
 //   workers/rss     the whole deployment (every role: the Spark job in the primary, Kafka Streams in every
 //                   worker) after a short load: RSS of the broker, the Spark job, each worker, the primary.
 // The hard `ulimit -n` (20,000 here) is per process: every worker holds ~V/N streams, every client process
-// ≤ 8,000 sockets. Sizes: BENCH_WORKERS (N, default 4), BENCH_WORKERS_VIEWERS (default 50,000).
+// ≤ 8,000 sockets. Sizes: BENCH_WORKERS (N, default 4), BENCH_WORKERS_VIEWERS (steps, default 20,000 and 50,000:
+// the row names the largest step that met the target, and why the others did not).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -30,7 +31,8 @@ import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
 
 const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 const N = Number(process.env.BENCH_WORKERS ?? 4);
-const VIEWERS = Number(process.env.BENCH_WORKERS_VIEWERS ?? 50_000);
+const VIEWER_STEPS = (process.env.BENCH_WORKERS_VIEWERS ?? '20000,50000').split(',').map(Number).filter((n) => n > 0);
+const STRAGGLERS_MS = 10_000; // after the last window: a delivery later than this counts as missing
 const INGEST_MS = Number(process.env.BENCH_WORKERS_INGEST_MS ?? 10_000);
 const WINDOWS = Number(process.env.BENCH_WORKERS_WINDOWS ?? 6);
 const WINDOW_INTERVAL_MS = Number(process.env.BENCH_WORKERS_WINDOW_INTERVAL_MS ?? 2000); // Spark's window length
@@ -147,11 +149,11 @@ interface FanoutResult {
   retried: number;
 }
 
-async function fanout(ctx: BenchContext, d: Deployment): Promise<FanoutResult> {
+async function fanout(ctx: BenchContext, d: Deployment, viewers: number): Promise<FanoutResult> {
   const match = `wfan-${Date.now().toString(36)}`;
   const groups: ReturnType<typeof startViewers>[] = [];
   const t0 = Date.now();
-  for (let i = 0, left = VIEWERS; left > 0; i++, left -= PER_PROCESS) {
+  for (let i = 0, left = viewers; left > 0; i++, left -= PER_PROCESS) {
     groups.push(startViewers({ base: d.url, viewers: Math.min(PER_PROCESS, left), mode: 'subscribe', match, firstAddress: 2 + i * 8, addresses: 8, connectConcurrency: 100 }));
   }
   const kafka = createKafka(d.config, 'bench-windows');
@@ -163,7 +165,7 @@ async function fanout(ctx: BenchContext, d: Deployment): Promise<FanoutResult> {
     const connectS = (Date.now() - t0) / 1000;
     // how the streams spread over the workers (their open sockets, from /proc)
     const perWorker = d.parts().workers.map(countSockets);
-    ctx.log(`fan-out: ${connected}/${VIEWERS} viewers connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed)` : ''}; sockets per worker ${perWorker.join(', ')}`);
+    ctx.log(`fan-out: ${connected}/${viewers} viewers connected in ${connectS.toFixed(1)} s${failed ? ` (${failed} failed)` : ''}; sockets per worker ${perWorker.join(', ')}`);
     await producer.connect();
     await sleep(2000);
 
@@ -180,7 +182,7 @@ async function fanout(ctx: BenchContext, d: Deployment): Promise<FanoutResult> {
       rss = Math.max(rss, all.reduce((a, p) => a + (procSample(p)?.rssMiB ?? 0), 0));
       await sleep(Math.max(0, WINDOW_INTERVAL_MS - (now() - published[idOfRecord(win)]!)));
     }
-    await sleep(3000); // stragglers
+    await sleep(STRAGGLERS_MS);
     const cpu = w.end().workers;
     const reports: ViewerReport[] = await Promise.all(groups.map((g) => g.finish()));
 
@@ -194,10 +196,10 @@ async function fanout(ctx: BenchContext, d: Deployment): Promise<FanoutResult> {
       lat.push(...mine);
       windowP99.push(quantiles(mine).p99);
     }
-    const wallMs = WINDOWS * WINDOW_INTERVAL_MS + 3000;
+    const wallMs = WINDOWS * WINDOW_INTERVAL_MS + STRAGGLERS_MS;
     const cpuMs = (cpu.cpuPct / 100) * wallMs;
     return {
-      viewers: VIEWERS,
+      viewers,
       connected,
       failed,
       connect_s: +connectS.toFixed(1),
@@ -282,7 +284,7 @@ export async function workers(ctx: BenchContext): Promise<ScenarioResult> {
 
   // 1. ingest through the shared port with 1, 2 and N workers; the N-worker deployment then serves the viewers
   const ingest: Record<number, LoadResult & { deployment_cpu_pct: number; broker_cpu_pct: number }> = {};
-  let fan: FanoutResult | null = null;
+  const fans: FanoutResult[] = [];
   let fanError: string | null = null;
   for (const n of counts) {
     const d = await deploy(ctx, `workers-${n}`, n, ingestOnly);
@@ -297,8 +299,12 @@ export async function workers(ctx: BenchContext): Promise<ScenarioResult> {
       }
       if (n === N) {
         try {
-          fan = await fanout(ctx, d);
-          ctx.log(`fan-out ${fan.connected} viewers: p50/p99/max ${fan.latency_ms.p50}/${fan.latency_ms.p99}/${fan.latency_ms.max} ms, missing ${fan.missing}, dropped ${fan.dropped}`);
+          for (const v of VIEWER_STEPS) {
+            const fan = await fanout(ctx, d, v);
+            fans.push(fan);
+            ctx.log(`fan-out ${fan.connected} viewers: p50/p99/max ${fan.latency_ms.p50}/${fan.latency_ms.p99}/${fan.latency_ms.max} ms, missing ${fan.missing}, dropped ${fan.dropped}`);
+            await sleep(2000); // the previous step's streams closed
+          }
         } catch (err) {
           fanError = err instanceof Error ? err.message : String(err);
           ctx.log(`fan-out failed: ${fanError}`);
@@ -329,18 +335,23 @@ export async function workers(ctx: BenchContext): Promise<ScenarioResult> {
     });
   }
   // the target: every viewer connected, each window reaching all of them with p99 ≤ 500 ms, none dropped
-  const met = fan && fan.connected === VIEWERS && fan.missing === 0 && fan.dropped === 0 && fan.window_p99_ms.every((p) => p <= 500);
+  const met = (f: FanoutResult) => f.connected === f.viewers && f.missing === 0 && f.dropped === 0 && f.window_p99_ms.every((p) => p <= 500);
+  const largest = [...fans].reverse().find(met);
+  const top = Math.max(...VIEWER_STEPS);
+  const stepNote = (f: FanoutResult) =>
+    `${fmt(f.viewers)}: ${met(f) ? 'met' : 'NOT met'}, per-window p99 ${f.window_p99_ms.map((x) => fmt(x)).join(' / ')} ms, sockets per worker ${f.per_worker.join(' / ')}, ` +
+    `workers ${fmt(f.workers_cpu_pct)}% CPU (${f.workers_cpu_us_per_delivery} µs/delivery), viewers' ${f.client_processes} processes ${fmt(f.client_cpu_ms)} ms CPU, RSS of the primary, workers and broker ${fmt(f.deployment_rss_mib)} MiB, ` +
+    `connect ${f.connect_s} s${f.retried ? ` (${f.retried} tried again)` : ''}${f.failed ? `, ${f.failed} failed` : ''}`;
   rows.push({
     id: 'workers/fanout',
-    title: `Fan-out to ${fmt(VIEWERS)} SSE viewers across ${N} workers, window written to emoji-windows → viewer`,
-    ingestOnly: fan
-      ? `${fmt(fan.connected)} connected: p50/p99/max ${fmt(fan.latency_ms.p50)}/${fmt(fan.latency_ms.p99)}/${fmt(fan.latency_ms.max)} ms; missing ${fmt(fan.missing)} of ${fmt(fan.expected)} deliveries, dropped ${fan.dropped}`
-      : '',
-    notes: fan
-      ? `target (all ${fmt(VIEWERS)} connected, every window's p99 ≤ 500 ms, none missing or dropped) ${met ? 'met' : 'NOT met'}; ` +
-        `${WINDOWS} windows every ${WINDOW_INTERVAL_MS} ms, per-window p99 ${fan.window_p99_ms.map((x) => fmt(x)).join(' / ')} ms; sockets per worker (its streams, plus a few to Kafka) ${fan.per_worker.join(' / ')}; ` +
-        `workers ${fmt(fan.workers_cpu_pct)}% CPU, ${fan.workers_cpu_us_per_delivery} µs/delivery; deployment + broker RSS ${fmt(fan.deployment_rss_mib)} MiB; ` +
-        `${fan.client_processes} client processes over 127.0.0.x, ${fmt(fan.client_cpu_ms)} ms CPU; connect ${fan.connect_s} s${fan.retried ? `, ${fan.retried} connects tried again` : ''}${fan.failed ? `, ${fan.failed} failed` : ''}`
+    title: `Fan-out to ${fmt(top)} SSE viewers across ${N} workers, window written to emoji-windows → viewer (steps ${VIEWER_STEPS.map(fmt).join(' / ')})`,
+    ingestOnly: fans
+      .map((f) => `${fmt(f.connected)} connected: p50/p99/max ${fmt(f.latency_ms.p50)}/${fmt(f.latency_ms.p99)}/${fmt(f.latency_ms.max)} ms, missing ${fmt(f.missing)} of ${fmt(f.expected)}, dropped ${f.dropped}`)
+      .join('; '),
+    notes: fans.length
+      ? `target (all connected, every window's p99 ≤ 500 ms, none missing after ${STRAGGLERS_MS / 1000} s or dropped): ${largest ? `largest step that met it ${fmt(largest.viewers)}` : 'no step met it'}` +
+        `${largest?.viewers === top ? '' : `; the viewers' client processes share the machine's ${cpus().length} cores with the workers and the broker`}; ` +
+        `${WINDOWS} windows every ${WINDOW_INTERVAL_MS} ms; ${fans.map(stepNote).join('; ')}${fanError ? `; failed: ${fanError}` : ''}`
       : `failed: ${fanError}`,
   });
   if (whole) {
@@ -356,7 +367,7 @@ export async function workers(ctx: BenchContext): Promise<ScenarioResult> {
   return {
     name: 'workers',
     rows,
-    details: { workers: N, ingest, fanout: fan, fanout_error: fanError, whole },
+    details: { workers: N, ingest, fanout: fans, fanout_error: fanError, whole },
     seconds: Math.round((Date.now() - t0) / 1000),
   };
 }
