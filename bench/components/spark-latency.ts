@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { startSparkJob, type SparkJob } from '../../src/spark/job.ts';
+import { procSample } from '../lib/proc.ts';
 import { eventMessage, readWindows, startDirectTicks } from '../../tests/support/spark.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -92,6 +93,12 @@ const load = setInterval(() => {
 }, 50);
 const loadStart = Date.now();
 const rssTimer = setInterval(() => job?.process.child.pid && rss.push(rssMb(job.process.child.pid)), 1000);
+// the job's CPU over the measured part (after the warm-up)
+const cpu0: { cpuMs: number; at: number } = { cpuMs: NaN, at: 0 };
+const cpuTimer = setTimeout(() => {
+  const p = job?.process.child.pid ? procSample(job.process.child.pid) : null;
+  if (p) Object.assign(cpu0, { cpuMs: p.cpuMs, at: Date.now() });
+}, warmupMs);
 
 console.error(`load started: ${rate} events/s over ${matchCount} match(es); warm-up ${warmupMs / 1000} s, then ${wantWindows} windows`);
 const counted = () => reader.arrived.filter((w) => Date.parse(w.record.window_start) >= loadStart + warmupMs);
@@ -99,6 +106,9 @@ const deadline = Date.now() + warmupMs + (wantWindows / matchCount) * config.win
 while (counted().length < wantWindows && Date.now() < deadline) await sleep(500);
 clearInterval(load);
 clearInterval(rssTimer);
+clearTimeout(cpuTimer);
+const cpu1 = job?.process.child.pid ? procSample(job.process.child.pid) : null;
+const jobCpuPct = cpu1 && cpu0.at ? Math.round((1000 * (cpu1.cpuMs - cpu0.cpuMs)) / (Date.now() - cpu0.at)) / 10 : NaN;
 
 const measured = counted();
 const lags = measured.map((w) => w.lagMs);
@@ -119,6 +129,7 @@ const summary = {
   latency_ms: { p50: pct(lags, 50), p90: pct(lags, 90), p99: pct(lags, 99), max: Math.max(...lags), min: Math.min(...lags) },
   startup_to_first_progress_ms: startupMs,
   batch_duration_ms: { n: steadyBatches.length, p50: pct(steadyBatches, 50), p99: pct(steadyBatches, 99), max: Math.max(...steadyBatches), rows_p50: pct(steady.map((b) => b.rows), 50), parts_p50: partsP50 },
+  job_cpu_pct_of_a_core: jobCpuPct,
   job_rss_mb: { last: rss.at(-1), max: Math.max(...rss) },
   heap: config.spark.heap,
 };

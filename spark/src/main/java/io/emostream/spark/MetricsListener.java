@@ -1,6 +1,7 @@
 package io.emostream.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import java.util.Properties;
@@ -105,15 +106,26 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         o.put("watermark", et.getOrDefault("watermark", null));
         o.put("max_event_time", et.getOrDefault("max", null));
         long dropped = 0, stateRows = 0, stateBytes = 0;
+        // per stateful step (dedup, window counts), where a batch's state time goes
+        ArrayNode ops = JSON.createArrayNode();
         for (StateOperatorProgress s : p.stateOperators()) {
             dropped += s.numRowsDroppedByWatermark();
             stateRows += s.numRowsTotal();
             stateBytes += s.memoryUsedBytes();
+            ObjectNode op = ops.addObject();
+            op.put("op", s.operatorName());
+            op.put("rows", s.numRowsTotal());
+            op.put("updated", s.numRowsUpdated());
+            op.put("removed", s.numRowsRemoved());
+            op.put("update_ms", s.allUpdatesTimeMs());
+            op.put("removal_ms", s.allRemovalsTimeMs());
+            op.put("commit_ms", s.commitTimeMs());
         }
         o.put("rows_dropped_by_watermark", dropped);
         o.put("rows_dropped_by_watermark_total", droppedTotal.addAndGet(dropped));
         o.put("state_rows", stateRows);
         o.put("state_memory_bytes", stateBytes);
+        o.set("state_ops", ops);
         Row in = p.observedMetrics().get(Job.OBSERVED_INPUT);
         long invalid = longOf(in, "invalid");
         o.put("records", longOf(in, "records"));
