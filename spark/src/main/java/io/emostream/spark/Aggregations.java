@@ -160,7 +160,7 @@ public final class Aggregations {
             .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"),
                 timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
             .withWatermark("dedup_guard", (DEDUP_GUARD_MS + s.watermarkMs()) + " milliseconds");
-        return in
+        return onePartition(in)
             .groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING())
             .flatMapGroupsWithState(
                 new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), classified.isStreaming()),
@@ -206,14 +206,29 @@ public final class Aggregations {
         // FirstOccurrence let through is ahead of; its max is ahead of event_time's, so the query's watermark (the
         // minimum of both) stays the one on event_time.
         Column windowEnd = timestamp_millis(floor(unix_millis(col("event_time")).divide(lit(windowMs))).plus(lit(1L)).multiply(lit(windowMs)));
-        return firstOccurrences
+        Dataset<Row> in = firstOccurrences
             .filter(col("kind").notEqual(lit(FirstOccurrence.KIND_DUPLICATE)))
             .withColumn("window_end", windowEnd)
-            .withWatermark("window_end", s.watermarkMs() + " milliseconds")
+            .withWatermark("window_end", s.watermarkMs() + " milliseconds");
+        return onePartition(in)
             .groupByKey((MapFunction<Row, String>) r -> WindowCounter.keyOf(r, windowMs), Encoders.STRING())
             .flatMapGroupsWithState(
                 new WindowCounter(windowMs, s.scaleFactor(), s.mood(), firstOccurrences.isStreaming()),
                 OutputMode.Append(), Encoders.STRING(), Encoders.row(WINDOW_ROWS), GroupStateTimeout.EventTimeTimeout());
+    }
+
+    /**
+     * With one shuffle partition (the default, {@code SPARK_SHUFFLE_PARTITIONS=1}) the frame as one partition without
+     * a shuffle; otherwise unchanged. A stateful step needs its input clustered by its key into the state's partitions;
+     * with one partition a single partition is that (Spark's {@code SinglePartition} satisfies the step's distribution),
+     * so Spark plans no exchange: the Kafka read, the dedup step and the window counts run as one task per micro-batch
+     * instead of three stages with two shuffles (each row written and read twice). Rows and state are the same: a hash
+     * into one partition puts every key in partition 0, where the state already is, so a checkpoint written with the
+     * exchanges resumes. With more partitions Spark plans the exchange as before.
+     */
+    static Dataset<Row> onePartition(Dataset<Row> df) {
+        String n = df.sparkSession().conf().get("spark.sql.shuffle.partitions");
+        return "1".equals(n.trim()) ? df.coalesce(1) : df;
     }
 
     /** {@link #countWindows} of {@link #firstOccurrences}: classified rows → counts per (window, match, emoji). */

@@ -129,6 +129,9 @@ public class StreamingQueryTest {
             public void onQueryTerminated(QueryTerminatedEvent e) {}
         };
         spark.streams().addListener(counter);
+        // the Job's default: one shuffle partition, so the query runs without exchanges (Aggregations.onePartition)
+        String partitions = spark.conf().get("spark.sql.shuffle.partitions");
+        spark.conf().set("spark.sql.shuffle.partitions", "1");
         Dataset<Row> raw = spark.readStream().text(dir.resolve("in").toString())
             .withColumn("partition", functions.lit(0))
             .withColumn("offset", functions.lit(-1L));
@@ -151,6 +154,8 @@ public class StreamingQueryTest {
             first.add(tick(T0 + 2200));
             append(first);
             settle(q);
+            String plan = ((org.apache.spark.sql.execution.streaming.runtime.StreamingQueryWrapper) q).explainInternal(false);
+            assertTrue("two stateful steps, no exchange:\n" + plan, plan.split("FlatMapGroupsWithState", -1).length == 3 && !plan.contains("Exchange"));
             assertEquals(0, emitted(spark).size());
             // ... but its running counts are out already, live, with a sequence number
             Map<String, List<JsonNode>> liveSoFar = live(spark);
@@ -212,6 +217,7 @@ public class StreamingQueryTest {
             assertTrue(q.exception().isEmpty());
         } finally {
             q.stop();
+            spark.conf().set("spark.sql.shuffle.partitions", partitions);
             spark.streams().removeListener(counter);
         }
     }
