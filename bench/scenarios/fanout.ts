@@ -12,12 +12,12 @@ import { idOfRecord, makeWindow, type WindowRecord } from '../../src/domain/wind
 import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
 import { fmt } from '../lib/rows.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
+import { startViewers, wallClock, type ViewerReport } from '../lib/sse-viewers.ts';
 
 const WINDOWS = 10;
 const INTERVAL_MS = 500;
 const PER_PROCESS = 8000; // viewers per client process (each holds one descriptor per viewer)
-const now = () => performance.timeOrigin + performance.now();
+const now = wallClock; // the viewers' clock (see wallClock)
 
 function openFileLimit(): number {
   try {

@@ -27,7 +27,7 @@ import { benchEnv, dropTopics, freePort, isMain, quantiles, runStandalone, type 
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
 import { cmdline, cpuWindow, procSample, processTree } from '../lib/proc.ts';
 import { fmt, generatorCell, loadCell } from '../lib/rows.ts';
-import { startViewers, type ViewerReport } from '../lib/sse-viewers.ts';
+import { startViewers, wallClock, type ViewerReport } from '../lib/sse-viewers.ts';
 
 const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 const N = Number(process.env.BENCH_WORKERS ?? 4);
@@ -37,7 +37,7 @@ const INGEST_MS = Number(process.env.BENCH_WORKERS_INGEST_MS ?? 10_000);
 const WINDOWS = Number(process.env.BENCH_WORKERS_WINDOWS ?? 6);
 const WINDOW_INTERVAL_MS = Number(process.env.BENCH_WORKERS_WINDOW_INTERVAL_MS ?? 2000); // Spark's window length
 const PER_PROCESS = 8000;
-const now = () => performance.timeOrigin + performance.now();
+const now = wallClock; // the viewers' clock (see wallClock)
 
 interface Deployment {
   url: string;
