@@ -19,7 +19,9 @@ import { fmt, generatorCell } from '../lib/rows.ts';
 
 const WARM_MS = Number(process.env.BENCH_IDLE_WARM_MS ?? 10_000);
 const QUIET_MS = Number(process.env.BENCH_IDLE_QUIET_MS ?? 60_000);
-const MEASURE_MS = Number(process.env.BENCH_IDLE_MEASURE_MS ?? 15_000);
+// 60 s: ticks on a quiet stream are up to TICK_IDLE_INTERVAL_MS (30 s) apart, and each costs the Spark job two micro-batches;
+// a shorter window catches them or not by luck
+const MEASURE_MS = Number(process.env.BENCH_IDLE_MEASURE_MS ?? 60_000);
 const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 
 export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
