@@ -12,7 +12,7 @@
 //   workers/rss     the whole deployment (every role: the Spark job in the primary, Kafka Streams in every
 //                   worker) after a short load: RSS of the broker, the Spark job, each worker, the primary.
 // The hard `ulimit -n` (20,000 here) is per process: every worker holds ~V/N streams, every client process
-// ≤ 8,000 sockets. Sizes: BENCH_WORKERS (N, default 4), BENCH_WORKERS_VIEWERS (steps, default 20,000 and 50,000:
+// ≤ 8,000 sockets. Sizes: BENCH_WORKERS (N, default 4), BENCH_WORKERS_VIEWERS (steps, default 10,000, 20,000 and 50,000:
 // the row names the largest step that met the target, and why the others did not).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -31,7 +31,7 @@ import { startViewers, wallClock, type ViewerReport } from '../lib/sse-viewers.t
 
 const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 const N = Number(process.env.BENCH_WORKERS ?? 4);
-const VIEWER_STEPS = (process.env.BENCH_WORKERS_VIEWERS ?? '20000,50000').split(',').map(Number).filter((n) => n > 0);
+const VIEWER_STEPS = (process.env.BENCH_WORKERS_VIEWERS ?? '10000,20000,50000').split(',').map(Number).filter((n) => n > 0);
 const STRAGGLERS_MS = 10_000; // after the last window: a delivery later than this counts as missing
 const INGEST_MS = Number(process.env.BENCH_WORKERS_INGEST_MS ?? 10_000);
 const WINDOWS = Number(process.env.BENCH_WORKERS_WINDOWS ?? 6);
