@@ -86,11 +86,16 @@ async function runViewers(spec: ViewerSpec, onReady: (c: number, f: number) => v
       sock.on('error', (err) => (head ? reject(err) : undefined));
       sock.on('close', () => {
         if (!finishing && !head) closedEarly++; // a stream that was open (a failed connect is counted as failed)
+        // closed before any answer: a server over its connection cap (server.maxConnections) closes at once
+        if (head) reject(new Error('stream: closed before an answer'));
       });
       sock.on('data', (chunk: string) => {
         const t = now();
         if (head) {
-          if (!chunk.startsWith('HTTP/1.1 200')) return reject(new Error(`stream: ${chunk.slice(0, 60)}`));
+          if (!chunk.startsWith('HTTP/1.1 200')) {
+            sock.destroy(); // a refusal (503 over the stream cap): the next attempt is a new connection
+            return reject(new Error(`stream: ${chunk.slice(0, 60)}`));
+          }
           const i = chunk.indexOf('\r\n\r\n');
           head = false;
           resolve();
