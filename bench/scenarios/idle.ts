@@ -5,9 +5,7 @@
 // part over BENCH_IDLE_MEASURE_MS: broker, Spark job, API. The broker is the bench's own, so its figure
 // includes the few topics other scenarios left behind (they drop theirs); with BENCH_KAFKA_BROKERS it is
 // not measured.
-import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics } from '../../src/kafka/client.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -15,6 +13,7 @@ import { waitForOk } from '../../tests/support/wait.ts';
 import { benchEnv, dropTopics, freePort, isMain, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
 import { runLoad } from '../lib/loadgen.ts';
 import { cmdline, cpuWindow, processTree } from '../lib/proc.ts';
+import { spawnNpmStart } from '../lib/npm-start.ts';
 import { fmt, generatorCell } from '../lib/rows.ts';
 
 const WARM_MS = Number(process.env.BENCH_IDLE_WARM_MS ?? 10_000);
@@ -22,7 +21,6 @@ const QUIET_MS = Number(process.env.BENCH_IDLE_QUIET_MS ?? 60_000);
 // 60 s: ticks on a quiet stream are up to TICK_IDLE_INTERVAL_MS (30 s) apart, and each costs the Spark job two micro-batches;
 // a shorter window catches them or not by luck
 const MEASURE_MS = Number(process.env.BENCH_IDLE_MEASURE_MS ?? 60_000);
-const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 
 export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
   const t0 = Date.now();
@@ -34,10 +32,8 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
   await ensureTopics(admin, config);
   await admin.disconnect();
   const logFile = join(ctx.tmp, 'idle-platform.log');
-  const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [START], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const platform = spawnNpmStart({ ...process.env, ...env }, logFile);
+  const { child } = platform;
   const url = `http://127.0.0.1:${port}`;
   try {
     const r0 = Date.now();
@@ -52,7 +48,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     const w = cpuWindow({ broker: ctx.brokerPid ? [ctx.brokerPid] : [], spark, api });
     await sleep(MEASURE_MS);
     const m = w.end();
-    if (exited) throw new Error(`the platform exited during the measurement (log ${logFile})`);
+    if (platform.exited) throw new Error(`the platform exited during the measurement (log ${logFile})`);
     const total = { cpu: m.broker.cpuPct + m.spark.cpuPct + m.api.cpuPct, rss: m.broker.rssMiB + m.spark.rssMiB + m.api.rssMiB };
     const part = (name: string, x: { cpuPct: number; rssMiB: number }, missing?: string) => (missing ? `${name}: ${missing}` : `${name} ${fmt(x.cpuPct)}% / ${fmt(x.rssMiB)} MiB`);
     ctx.log(`idle: total ${fmt(total.cpu)}% of a core, ${fmt(total.rss)} MiB; ${part('broker', m.broker)}, ${part('Spark job', m.spark)}, ${part('API', m.api)}`);
@@ -75,12 +71,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
       seconds: Math.round((Date.now() - t0) / 1000),
     };
   } finally {
-    if (!exited) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([gone, sleep(30_000)]);
-      if (!exited) for (const p of processTree(child.pid!).reverse()) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-    }
+    await platform.stop(30_000);
     await dropTopics(config);
   }
 }

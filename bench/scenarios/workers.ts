@@ -14,10 +14,10 @@
 // The hard `ulimit -n` (20,000 here) is per process: every worker holds ~V/N streams, every client process
 // ≤ 8,000 sockets. Sizes: BENCH_WORKERS (N, default 4), BENCH_WORKERS_VIEWERS (steps, default 10,000, 20,000 and 50,000:
 // the row names the largest step that met the target, and why the others did not).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { idOfRecord, makeWindow } from '../../src/domain/window.ts';
@@ -26,10 +26,10 @@ import { waitFor } from '../../tests/support/wait.ts';
 import { benchEnv, dropTopics, freePort, isMain, quantiles, runStandalone, type BenchContext, type BenchRow, type ScenarioResult } from '../lib/context.ts';
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
 import { cmdline, cpuWindow, procSample, processTree } from '../lib/proc.ts';
+import { spawnNpmStart } from '../lib/npm-start.ts';
 import { fmt, generatorCell, loadCell } from '../lib/rows.ts';
 import { startViewers, wallClock, type ViewerReport } from '../lib/sse-viewers.ts';
 
-const START = resolve(import.meta.dirname, '../../scripts/start.mjs');
 const N = Number(process.env.BENCH_WORKERS ?? 4);
 const VIEWER_STEPS = (process.env.BENCH_WORKERS_VIEWERS ?? '10000,20000,50000').split(',').map(Number).filter((n) => n > 0);
 const STRAGGLERS_MS = 10_000; // after the last window: a delivery later than this counts as missing
@@ -78,19 +78,12 @@ async function deploy(ctx: BenchContext, label: string, workers: number, env: Re
     }
   }, 60_000, 2000);
   const logFile = join(ctx.tmp, `${label}.log`);
-  const out = openSync(logFile, 'a');
   const { KAFKA_BROKERS: _k, ...inherited } = process.env;
-  const child = spawn(process.execPath, [START], { env: { ...inherited, ...e }, stdio: ['ignore', out, out] });
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const platform = spawnNpmStart({ ...inherited, ...e }, logFile);
+  const { child } = platform;
   const t0 = Date.now();
   const stop = async () => {
-    if (!exited) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([gone, sleep(60_000)]);
-      if (!exited) for (const p of processTree(child.pid!).reverse()) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
-    }
+    await platform.stop(60_000);
     await dropTopics(config);
   };
   try {
@@ -98,7 +91,7 @@ async function deploy(ctx: BenchContext, label: string, workers: number, env: Re
     await waitFor(
       () => `${workers} worker(s) serving (log ${logFile})`,
       () => {
-        if (exited) throw new Error(`npm start exited: ${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
+        if (platform.exited) throw new Error(`npm start exited: ${readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n')}`);
         return readFileSync(logFile, 'utf8').includes('EmoStream is up');
       },
       300_000,
