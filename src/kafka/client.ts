@@ -1,6 +1,7 @@
 // kafkajs client construction and topic set-up. Topic names come from Config (defaults in
 // contracts/topics.json); nothing here reads the environment.
 import './kafkajs-grouping.ts'; // first: replaces kafkajs' quadratic per-partition grouping before kafkajs loads
+import './kafkajs-idle.ts'; // kafkajs' 1 ms pending-request check loop on every idle connection, fixed
 import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
 
 // kafkajs's ConfigResourceTypes.TOPIC. Its CommonJS index builds module.exports in a way Node's ESM loader
