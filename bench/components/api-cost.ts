@@ -8,7 +8,8 @@
 // acknowledges at once); rounds interleave the variants.
 //   npx tsx bench/components/api-cost.ts --variant before=BENCH_SERVER=app,BENCH_ROOT=/tmp/main \
 //       --variant after=BENCH_SERVER=app [--variant noop=noop] [--requests 60000] [--rounds 3]
-// A variant named `noop` (or with KIND=noop) runs the no-op node:http server.
+// A variant named `noop` (or with KIND=noop) runs the no-op node:http server. `--prof DIR` runs each server under
+// `node --cpu-prof` (DIR/<variant>/; read with top-frames.ts --last-s N to leave out start-up and warm-up).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     depth: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
     brokers: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' },
+    prof: { type: 'string' },
   },
 });
 
@@ -92,7 +94,8 @@ function drive(port: number, n: number): Promise<Record<string, number>> {
 async function measure(name: string, env: Record<string, string>): Promise<{ name: string; usPerReq: number; rps: number; statuses: Record<string, number> }> {
   const kind = name === 'noop' || env.KIND === 'noop' ? 'noop' : 'platform';
   const file = env.BENCH_ROOT ? join(env.BENCH_ROOT, 'bench/components/ingest-server.ts') : join(import.meta.dirname, 'ingest-server.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', file, kind], {
+  const prof = values.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(values.prof, name)}`] : [];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...prof, file, kind], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KAFKA_BROKERS: values.brokers, ...env },
   });

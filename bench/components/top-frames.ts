@@ -1,5 +1,7 @@
 // The top frames of a V8 CPU profile (node --cpu-prof) by self time, with their share of all samples.
-//   npx tsx bench/components/top-frames.ts <file.cpuprofile | folder> [--top 25] [--by function|file]
+//   npx tsx bench/components/top-frames.ts <file.cpuprofile | folder> [--top 25] [--by function|file] [--last-s N]
+// `--last-s N` counts only the samples of the profile's last N seconds: a server profiled by ingest-ab.ts
+// spends its first seconds loading modules, and its last ones under the measured load.
 // `--by file` sums self time per script (node internals, kafkajs, hono, src/…), which shows where a layer's
 // cost is spread over many small functions; `--by total` ranks functions by inclusive time (self + callees,
 // each sample counted once per function however deep its recursion): what one middleware costs in all
@@ -19,7 +21,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, by: { type: 'string', default: 'function' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, by: { type: 'string', default: 'function' }, 'last-s': { type: 'string' } } });
 const target = positionals[0];
 if (!target) throw new Error('usage: top-frames.ts <file.cpuprofile | folder>');
 const files = statSync(target).isDirectory()
@@ -40,7 +42,13 @@ for (const file of files) {
   const fnKey = (f: Node['callFrame']) => `${f.functionName || '(anonymous)'} ${f.url ? `${short(f.url)}:${f.lineNumber + 1}` : ''}`.trim();
   const self = new Map<string, number>();
   let total = 0;
-  for (let i = 0; i < p.samples.length; i++) {
+  // the first sample counted: the one after which the profile's last N seconds remain
+  let first = 0;
+  if (values['last-s'] !== undefined) {
+    let left = Number(values['last-s']) * 1e6;
+    for (first = p.samples.length; first > 0 && left > 0; ) left -= p.timeDeltas[--first] ?? 0;
+  }
+  for (let i = first; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]!)!;
     const dt = p.timeDeltas[i] ?? 0;
     total += dt;
