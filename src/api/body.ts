@@ -3,11 +3,15 @@
 // closed: a slow or stalled upload holds no socket and no memory past it), chunks collected as Buffers and
 // decoded once (decoding chunk by chunk would split multi-byte emojis), invalid UTF-8 and malformed JSON
 // refused (400).
+// A body that arrived with its headers (one small event) is read at once, without listeners or a timer per
+// request: the middlewares and the handler run synchronously inside Node's headers callback, before the
+// parser has pushed the body, so readJson yields one microtask, by which time Node has buffered what came in
+// the same read; a body still on its way is read from the stream as before.
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import { ApiError } from './errors.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const JSON_TYPE = /^application\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i;
 
 // `connection: close`: the server does not read (drain) the rest of an oversized body to keep the connection;
@@ -18,6 +22,24 @@ const tooSlow = (ms: number) =>
   new ApiError(408, 'body_timeout', `the request body was not received within ${ms} ms; send it faster or in smaller batches`, undefined, undefined, {
     connection: 'close',
   });
+
+/**
+ * The body when it has all arrived (the request is complete, or its Content-Length bytes are buffered) and
+ * nothing has read it yet (413 past `max`), else null.
+ */
+export function readArrived(req: IncomingMessage, max: number): Buffer | null {
+  if (req.readableFlowing !== null || req.readableEnded) return null;
+  if (!req.complete && req.readableLength !== Number(req.headers['content-length'])) return null;
+  if (req.readableLength > max) {
+    req.resume(); // discard it; the 413 is written and the connection closed
+    throw tooLarge(max);
+  }
+  const buf = (req.read() as Buffer | null) ?? Buffer.alloc(0);
+  // flowing from here, so the stream ends (readableEnded) once Node has parsed the end of the request;
+  // @hono/node-server arms timers to drain a request that has not ended when its response closes
+  req.resume();
+  return buf;
+}
 
 function readIncoming(req: IncomingMessage, max: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -98,15 +120,16 @@ export async function readJson(c: Context, maxBytes: number, timeoutMs = 10_000)
   // On @hono/node-server read the Node stream itself (no web-stream wrapping); elsewhere (app.request in
   // tests) the standard Request body.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const buf =
-    incoming && typeof incoming.on === 'function' ? await readIncoming(incoming, maxBytes, timeoutMs) : await readWeb(c.req.raw.body, maxBytes, timeoutMs);
+  if (!incoming || typeof incoming.on !== 'function') return parseJsonBody(await readWeb(c.req.raw.body, maxBytes, timeoutMs));
+  await null; // see the top of this file
+  return parseJsonBody(readArrived(incoming, maxBytes) ?? (await readIncoming(incoming, maxBytes, timeoutMs)));
+}
 
-  let text: string;
-  try {
-    text = utf8.decode(buf);
-  } catch {
-    throw new ApiError(400, 'invalid_encoding', 'the request body is not valid UTF-8');
-  }
+/** UTF-8 (a leading byte-order mark dropped, as TextDecoder does) parsed as JSON, or the 400 that says why not. */
+export function parseJsonBody(buf: Buffer): unknown {
+  if (!isUtf8(buf)) throw new ApiError(400, 'invalid_encoding', 'the request body is not valid UTF-8');
+  let text = buf.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.trim() === '') throw new ApiError(400, 'malformed_json', 'the request body is empty; expected JSON');
   try {
     return JSON.parse(text);
