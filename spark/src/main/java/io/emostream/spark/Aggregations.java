@@ -44,7 +44,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Ticks ({@code {"type":"tick","received_at"}}) take part in the watermark. They are not filtered out before the
  * stateful steps on purpose: Spark pushes a filter that does not reference the event-time column below the watermark
- * operator, and ticks that never reach it never move the clock. {@link WindowCounter} ignores them (no state);
+ * operator, and ticks that never reach it never move the clock. {@link WindowCounter} keeps no state for them (one clock row a batch);
  * {@link #windowCounts} keeps them under a null (match_id, emoji_type) key that {@link #toWindowRecords} drops.
  *
  * <p>Timestamps are formatted in the session time zone, which must be UTC ({@code spark.sql.session.timeZone}).
@@ -189,14 +189,17 @@ public final class Aggregations {
         .add("window_start_ms", DataTypes.LongType, false)
         .add("window_end_ms", DataTypes.LongType, false)
         .add("seq", DataTypes.LongType, false)
-        .add("value", DataTypes.StringType, false);
+        .add("value", DataTypes.StringType, false)
+        .add("record", DataTypes.StringType, true)
+        .add("max_event_ms", DataTypes.LongType, true);
 
     /**
      * The counts per (match_id, window) from {@link #firstOccurrences} (duplicates dropped), as {@link WindowCounter}
      * rows: every micro-batch, a {@code live} row (the window's running counts, with a sequence number) for each
      * window that got events in it; once the watermark passes a window's end, its {@code closed} row (the window
      * record, exactly as {@link #toWindowRecords} makes it). On a static frame every window comes out live then
-     * closed. Output columns: kind, match_id, window_start_ms, window_end_ms, seq, value (JSON).
+     * closed. Ticks come out as one {@code clock} row per micro-batch (the latest tick's time, see {@link WindowCounter}).
+     * Output columns: kind, match_id, window_start_ms, window_end_ms, seq, value (JSON), record, max_event_ms.
      */
     public static Dataset<Row> liveAndClosedWindows(Dataset<Row> firstOccurrences, Settings s) {
         long windowMs = s.windowMs();

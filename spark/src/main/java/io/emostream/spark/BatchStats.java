@@ -2,20 +2,28 @@ package io.emostream.spark;
 
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Windows written per batch id, handed from foreachBatch to the MetricsListener (same driver JVM). */
+/**
+ * Windows written per batch id and the latest window end among them, handed from foreachBatch to the MetricsListener
+ * (same driver JVM).
+ */
 final class BatchStats {
-    private static final ConcurrentHashMap<Long, Integer> WINDOWS = new ConcurrentHashMap<>();
+    /** Windows written by one batch, and the latest end among them (Long.MIN_VALUE if none). */
+    record Written(int windows, long latestEndMs) {
+        static final Written NONE = new Written(0, Long.MIN_VALUE);
+    }
+
+    private static final ConcurrentHashMap<Long, Written> WINDOWS = new ConcurrentHashMap<>();
 
     private BatchStats() {}
 
-    static void windows(long batchId, int n) {
-        WINDOWS.merge(batchId, n, Integer::sum);
+    static void windows(long batchId, int n, long latestEndMs) {
+        WINDOWS.merge(batchId, new Written(n, latestEndMs), (a, b) -> new Written(a.windows() + b.windows(), Math.max(a.latestEndMs(), b.latestEndMs())));
     }
 
-    /** Windows written by {@code batchId} (0 if none), forgetting it and anything older. */
-    static int take(long batchId) {
-        Integer n = WINDOWS.remove(batchId);
+    /** What {@code batchId} wrote (NONE if nothing), forgetting it and anything older. */
+    static Written take(long batchId) {
+        Written w = WINDOWS.remove(batchId);
         WINDOWS.keySet().removeIf(id -> id < batchId);
-        return n == null ? 0 : n;
+        return w == null ? Written.NONE : w;
     }
 }

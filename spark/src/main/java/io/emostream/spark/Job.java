@@ -208,29 +208,23 @@ public final class Job {
         Dataset<Row> windowRows = Aggregations.liveAndClosedWindows(first, s)
             .observe(OBSERVED_OUTPUT,
                 count(when(col("kind").equalTo(WindowCounter.KIND_LIVE), 1)).as("live"),
-                count(when(col("kind").equalTo(WindowCounter.KIND_CLOSED), 1)).as("closed"),
-                max(when(col("kind").equalTo(WindowCounter.KIND_CLOSED), col("window_end_ms"))).as("last_window_end_ms"));
+                count(when(col("kind").equalTo(WindowCounter.KIND_CLOSED), 1)).as("closed"));
 
-        // Each micro-batch holds a live record for every window that got events in it and the window record of
-        // every window that closed in it: a few rows, collected and sent from the driver, live records first.
+        // Each micro-batch holds a live record for every window that got events in it, a clock row, and Spark's
+        // closed row of every window whose timeout fired in it: a few rows, collected on the driver. The closer
+        // writes a window's record in the batch that moved the watermark past it (one batch before Spark's timeout)
+        // and drops Spark's identical closed row when it comes; live records are sent first.
+        WindowCloser closer = new WindowCloser(s.watermarkMs());
         VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
-            List<Row> rows = batch.select("kind", "match_id", "window_end_ms", "value").collectAsList();
+            List<Row> rows = batch.select(WindowCloser.COLUMNS[0], java.util.Arrays.copyOfRange(WindowCloser.COLUMNS, 1, WindowCloser.COLUMNS.length)).collectAsList();
             if (rows.isEmpty()) return;
-            List<String[]> live = new java.util.ArrayList<>(), closed = new java.util.ArrayList<>();
-            long maxEnd = 0;
-            for (Row r : rows) {
-                String[] kv = {r.getString(1), r.getString(3)};
-                if (WindowCounter.KIND_LIVE.equals(r.getString(0))) {
-                    live.add(kv);
-                } else {
-                    closed.add(kv);
-                    maxEnd = Math.max(maxEnd, r.getLong(2));
-                }
-            }
-            windows.send(live, closed);
-            BatchStats.windows(batchId, closed.size());
-            if (!closed.isEmpty()) {
-                LOG.info("batch {}: wrote {} window(s), {} ms after the latest window's end", batchId, closed.size(), System.currentTimeMillis() - maxEnd);
+            WindowCloser.Out out = closer.batch(batchId, rows);
+            if (out.live().isEmpty() && out.closed().isEmpty()) return;
+            windows.send(out.live(), out.closed());
+            BatchStats.windows(batchId, out.closed().size(), out.latestClosedEndMs());
+            if (!out.closed().isEmpty()) {
+                LOG.info("batch {}: wrote {} window(s) ({} closed on the driver's watermark), {} ms after the latest window's end",
+                    batchId, out.closed().size(), out.closedEarly(), System.currentTimeMillis() - out.latestClosedEndMs());
             }
         };
 

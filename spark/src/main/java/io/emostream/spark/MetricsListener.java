@@ -140,14 +140,11 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         o.put("late", late);
         o.put("late_total", lateTotal.addAndGet(late));
         Row out = p.observedMetrics().get(Job.OBSERVED_OUTPUT);
-        long windows = BatchStats.take(p.batchId());
-        o.put("windows", windows);
-        o.put("windows_total", windowsTotal.addAndGet(windows));
+        BatchStats.Written written = BatchStats.take(p.batchId());
+        o.put("windows", written.windows());
+        o.put("windows_total", windowsTotal.addAndGet(written.windows()));
         o.put("live_records", longOf(out, "live"));
-        Row maxEnd = out;
-        if (maxEnd != null && !maxEnd.isNullAt(maxEnd.fieldIndex("last_window_end_ms"))) {
-            o.put("last_window_end_ms", maxEnd.getLong(maxEnd.fieldIndex("last_window_end_ms")));
-        }
+        if (written.windows() > 0) o.put("last_window_end_ms", written.latestEndMs());
         static_.forEach((k, v) -> o.putPOJO(k, v));
         return o.toString();
     }

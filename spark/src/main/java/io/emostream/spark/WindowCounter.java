@@ -26,19 +26,24 @@ import org.apache.spark.sql.streaming.GroupState;
  * <p>Why not Spark's windowed {@code groupBy().count()}: in append mode it emits a window only when it closes, in
  * update mode never says that it closed; this step gives both from one state, and builds the record itself (no
  * driver-side fold of per-emoji rows). Input rows: kind (event | late | tick), event_time, match_id, emoji_type;
- * ticks (key {@link #TICK_KEY}) only move the watermark upstream and are ignored here. The input carries no
- * watermark column, so Spark drops no input row before this function sees it; {@link FirstOccurrence} already turned
- * events whose window had closed into late rows re-timed past the watermark.
+ * ticks (key {@link #TICK_KEY}) move the watermark upstream; here they keep no state and give the clock row. The
+ * input carries no watermark column on event_time, so Spark drops no input row before this function sees it;
+ * {@link FirstOccurrence} already turned events whose window had closed into late rows re-timed past the watermark.
  *
  * <p>On a static frame (no watermark, no timeouts) every window is emitted closed at once, after its live row.
  *
- * <p>Output rows: kind (live | closed), match_id, window_start_ms, window_end_ms, seq, value (the record JSON; a live
- * record is the window record plus {@code seq}).
+ * <p>Output rows: kind (live | closed | clock), match_id, window_start_ms, window_end_ms, seq, value (the record JSON; a
+ * live record is the window record plus {@code seq}), record, max_event_ms. So that the driver can close a window in
+ * the micro-batch that moves the watermark past it ({@link WindowCloser}) rather than in the next one, where the
+ * timeout fires: a live row also carries its window's record as it would close now ({@code record}) and the latest
+ * event time of the window's input rows in this batch ({@code max_event_ms}); the ticks' group emits one {@code clock}
+ * row (match_id "", value "") with the latest tick's time. Closed rows have neither (null).
  */
 final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row, String, Row> {
     static final String TICK_KEY = "";
     static final String KIND_LIVE = "live";
     static final String KIND_CLOSED = "closed";
+    static final String KIND_CLOCK = "clock";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final long windowMs;
@@ -92,8 +97,13 @@ final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row,
     @Override
     public Iterator<Row> call(String key, Iterator<Row> rows, GroupState<String> state) {
         if (TICK_KEY.equals(key)) {
-            rows.forEachRemaining(r -> {});
-            return Collections.emptyIterator();
+            long maxTick = Long.MIN_VALUE;
+            while (rows.hasNext()) {
+                Row r = rows.next();
+                maxTick = Math.max(maxTick, r.getTimestamp(r.fieldIndex("event_time")).getTime());
+            }
+            if (maxTick == Long.MIN_VALUE) return Collections.emptyIterator();
+            return List.of(RowFactory.create(KIND_CLOCK, "", 0L, 0L, 0L, "", null, maxTick)).iterator();
         }
         int sep = key.lastIndexOf('\0');
         String matchId = key.substring(0, sep);
@@ -105,8 +115,10 @@ final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row,
         }
         Counts k = state.exists() ? Counts.decode(state.get()) : new Counts();
         boolean changed = false;
+        long maxEvent = Long.MIN_VALUE;
         while (rows.hasNext()) {
             Row r = rows.next();
+            maxEvent = Math.max(maxEvent, r.getTimestamp(r.fieldIndex("event_time")).getTime());
             String kind = r.getString(r.fieldIndex("kind"));
             if (FirstOccurrence.KIND_LATE.equals(kind)) {
                 k.late++;
@@ -118,10 +130,11 @@ final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row,
         }
         if (!changed) return Collections.emptyIterator();
         k.seq++;
+        String record = WindowFormat.recordJson(matchId, start, end, k.counts, scaleFactor, mood, k.late);
         List<Row> out = new ArrayList<>(2);
-        out.add(live(matchId, start, end, k));
+        out.add(RowFactory.create(KIND_LIVE, matchId, start, end, k.seq, WindowFormat.liveJson(record, k.seq), record, maxEvent));
         if (!streaming) {
-            out.add(closed(matchId, start, end, k));
+            out.add(RowFactory.create(KIND_CLOSED, matchId, start, end, k.seq, record, null, null));
             return out.iterator();
         }
         state.update(k.encode());
@@ -131,13 +144,8 @@ final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row,
         return out.iterator();
     }
 
-    private Row live(String matchId, long start, long end, Counts k) {
-        String json = WindowFormat.liveJson(matchId, start, end, k.counts, scaleFactor, mood, k.late, k.seq);
-        return RowFactory.create(KIND_LIVE, matchId, start, end, k.seq, json);
-    }
-
     private Row closed(String matchId, long start, long end, Counts k) {
         String json = WindowFormat.recordJson(matchId, start, end, k.counts, scaleFactor, mood, k.late);
-        return RowFactory.create(KIND_CLOSED, matchId, start, end, k.seq, json);
+        return RowFactory.create(KIND_CLOSED, matchId, start, end, k.seq, json, null, null);
     }
 }

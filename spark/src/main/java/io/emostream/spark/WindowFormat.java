@@ -76,7 +76,11 @@ public final class WindowFormat {
      * with {@code seq} last (1, 2, … per window: a larger seq is newer; the closed record on emoji-windows follows).
      */
     public static String liveJson(String matchId, long windowStartMs, long windowEndMs, Map<String, Long> counts, long factor, Mood mood, long late, long seq) {
-        String record = recordJson(matchId, windowStartMs, windowEndMs, counts, factor, mood, late);
+        return liveJson(recordJson(matchId, windowStartMs, windowEndMs, counts, factor, mood, late), seq);
+    }
+
+    /** The live record of a window record ({@link #recordJson}): the same JSON with {@code seq} last. */
+    public static String liveJson(String record, long seq) {
         return record.substring(0, record.length() - 1) + ",\"seq\":" + seq + "}";
     }
 

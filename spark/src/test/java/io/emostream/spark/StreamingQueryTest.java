@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,9 +36,12 @@ import org.junit.Test;
  * end; ticks alone move the watermark (a quiet stream still closes its last window); a retry in a later micro-batch
  * is not counted again; a late event is counted as {@code late} in its match's next window, not dropped silently.
  * The running counts of an open window come out live (with a sequence number) in every batch that changed them, and
- * the last live record of a window carries its closed record's counts.
- * File source → Aggregations (what the Job runs) → memory sink, every 100 ms; each step waits until its records are read
- * and the query has gone quiet (no batch for ten triggers: a quiet stream costs no micro-batches).
+ * the last live record of a window carries its closed record's counts. The driver ({@link WindowCloser}, as the Job
+ * runs it) writes a window's record in the micro-batch that moved the watermark past the window's end, one batch
+ * before Spark's own closed row, which is byte for byte the same and not written again.
+ * File source → Aggregations (what the Job runs) → foreachBatch (rows kept per batch, and through a WindowCloser),
+ * every 100 ms; each step waits until its records are read and the query has gone quiet (no batch for ten triggers: a
+ * quiet stream costs no micro-batches).
  */
 public class StreamingQueryTest {
     static final long T0 = AggregationsTest.T0;
@@ -60,6 +64,9 @@ public class StreamingQueryTest {
     static final AtomicLong rowsRead = new AtomicLong();
     static final AtomicLong lastBatch = new AtomicLong(-1);
     static long rowsWritten;
+    /** Every row the query produced, with its batch id; and what the closer wrote: (batch id, window id, record). */
+    static final List<Object[]> rows = new ArrayList<>();
+    static final List<Object[]> written = new ArrayList<>();
 
     /** Add one file of records atomically (written beside the folder, then moved in). */
     static void append(List<String> lines) throws IOException {
@@ -91,12 +98,25 @@ public class StreamingQueryTest {
         }
     }
 
-    /** Closed window records written so far, by window id (one per window: asserted). */
+    /** Rows of one kind so far, in batch order: (batch id, row). */
+    static List<Object[]> rowsOf(String kind) {
+        List<Object[]> out = new ArrayList<>();
+        synchronized (rows) {
+            for (Object[] b : rows) if (kind.equals(((Row) b[1]).getAs("kind"))) out.add(b);
+        }
+        return out;
+    }
+
+    static String idOf(Row r) {
+        return r.getAs("match_id") + ":" + r.getAs("window_start_ms");
+    }
+
+    /** Spark's closed window records so far, by window id (one per window: asserted). */
     static Map<String, JsonNode> emitted(SparkSession spark) throws Exception {
         Map<String, JsonNode> out = new java.util.TreeMap<>();
-        for (Row r : spark.table("window_rows").where("kind = 'closed'").collectAsList()) {
-            JsonNode v = TestSpark.JSON.readTree(r.<String>getAs("value"));
-            assertEquals("one closed record per window", null, out.put(r.getAs("match_id") + ":" + r.getAs("window_start_ms"), v));
+        for (Object[] b : rowsOf(WindowCounter.KIND_CLOSED)) {
+            JsonNode v = TestSpark.JSON.readTree(((Row) b[1]).<String>getAs("value"));
+            assertEquals("one closed record per window", null, out.put(idOf((Row) b[1]), v));
         }
         return out;
     }
@@ -104,9 +124,36 @@ public class StreamingQueryTest {
     /** Live records written so far, by window id, in the order written (batch order). */
     static Map<String, List<JsonNode>> live(SparkSession spark) throws Exception {
         Map<String, List<JsonNode>> out = new java.util.TreeMap<>();
-        for (Row r : spark.table("window_rows").where("kind = 'live'").collectAsList()) {
-            out.computeIfAbsent(r.getAs("match_id") + ":" + r.getAs("window_start_ms"), k -> new ArrayList<>())
-                .add(TestSpark.JSON.readTree(r.<String>getAs("value")));
+        for (Object[] b : rowsOf(WindowCounter.KIND_LIVE)) {
+            out.computeIfAbsent(idOf((Row) b[1]), k -> new ArrayList<>()).add(TestSpark.JSON.readTree(((Row) b[1]).<String>getAs("value")));
+        }
+        return out;
+    }
+
+    /**
+     * What the closer wrote to emoji-windows so far, by window id, asserting for each: written once; byte for byte
+     * Spark's closed row of the window, which came one batch later; written in the batch whose clock row (its ticks)
+     * is {@code closingTick} when that is given for the window.
+     */
+    static Map<String, String> closedByTheDriver(Map<String, Long> closingTick) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, Object[]> spark = new java.util.HashMap<>();
+        for (Object[] b : rowsOf(WindowCounter.KIND_CLOSED)) spark.put(idOf((Row) b[1]), b);
+        List<Object[]> clocks = rowsOf(WindowCounter.KIND_CLOCK);
+        synchronized (rows) {
+            for (Object[] w : written) {
+                String id = (String) w[1];
+                assertEquals("written once: " + id, null, out.put(id, (String) w[2]));
+                Object[] sparks = spark.get(id);
+                assertTrue("Spark's own closed row follows: " + id, sparks != null);
+                assertEquals("the same record as Spark's timeout: " + id, ((Row) sparks[1]).getAs("value"), w[2]);
+                assertEquals("one batch before Spark's timeout: " + id, (long) sparks[0] - 1, (long) w[0]);
+                if (closingTick.containsKey(id)) {
+                    long clock = Long.MIN_VALUE;
+                    for (Object[] c : clocks) if ((long) c[0] == (long) w[0]) clock = ((Row) c[1]).getAs("max_event_ms");
+                    assertEquals("closed in the batch that moved the watermark past it: " + id, (long) closingTick.get(id), clock);
+                }
+            }
         }
         return out;
     }
@@ -135,14 +182,32 @@ public class StreamingQueryTest {
         Dataset<Row> raw = spark.readStream().text(dir.resolve("in").toString())
             .withColumn("partition", functions.lit(0))
             .withColumn("offset", functions.lit(-1L));
-        // what the Job runs: the live and closed rows of the window counter
+        // what the Job runs: the live and closed rows of the window counter, through a closer in foreachBatch
+        WindowCloser closer = new WindowCloser(AggregationsTest.S.watermarkMs());
+        VoidFunction2<Dataset<Row>, Long> sink = (batch, batchId) -> {
+            List<Row> all = batch.collectAsList();
+            List<Row> selected = new ArrayList<>(all.size());
+            for (Row r : all) {
+                Object[] v = new Object[WindowCloser.COLUMNS.length];
+                for (int i = 0; i < v.length; i++) v[i] = r.getAs(WindowCloser.COLUMNS[i]);
+                selected.add(org.apache.spark.sql.RowFactory.create(v));
+            }
+            WindowCloser.Out out = closer.batch(batchId, selected);
+            synchronized (rows) {
+                for (Row r : all) rows.add(new Object[] {batchId, r});
+                for (String[] kv : out.closed()) {
+                    JsonNode v = TestSpark.JSON.readTree(kv[1]);
+                    written.add(new Object[] {batchId, kv[0] + ":" + WindowFormat.parseIso(v.get("window_start").asText()), kv[1]});
+                }
+            }
+        };
         StreamingQuery q = Aggregations.liveAndClosedWindows(Aggregations.firstOccurrences(Aggregations.classify(raw), AggregationsTest.S), AggregationsTest.S)
             .writeStream()
-            .format("memory")
             .queryName("window_rows")
             .outputMode("append")
             .trigger(Trigger.ProcessingTime(100, TimeUnit.MILLISECONDS))
             .option("checkpointLocation", dir.resolve("checkpoint").toString())
+            .foreachBatch(sink)
             .start();
         try {
             // 1. events in [T0, T0+2s), a tick at +2.2 s: the watermark (max − 500 ms) is +1.7 s, the window stays open
@@ -157,6 +222,7 @@ public class StreamingQueryTest {
             String plan = ((org.apache.spark.sql.execution.streaming.runtime.StreamingQueryWrapper) q).explainInternal(false);
             assertTrue("two stateful steps, no exchange:\n" + plan, plan.split("FlatMapGroupsWithState", -1).length == 3 && !plan.contains("Exchange"));
             assertEquals(0, emitted(spark).size());
+            assertEquals(0, closedByTheDriver(Map.of()).size());
             // ... but its running counts are out already, live, with a sequence number
             Map<String, List<JsonNode>> liveSoFar = live(spark);
             assertEquals(2, liveSoFar.size());
@@ -173,6 +239,7 @@ public class StreamingQueryTest {
             assertEquals(2, m1Live.get(1).get("seq").asLong());
             assertEquals(32, m1Live.get(1).get("total").asLong());
             assertEquals("the quiet match's window gets no new live record", 1, live(spark).get("m-2:" + T0).size());
+            assertEquals(0, closedByTheDriver(Map.of()).size());
 
             // 2. only a tick at +2.6 s (the quiet stream): watermark +2.1 s passes the window's end, it closes
             append(Arrays.asList(tick(T0 + 2600)));
@@ -185,6 +252,10 @@ public class StreamingQueryTest {
             assertEquals(32, m1.get("total").asLong());
             assertEquals(null, m1.get("late"));
             assertEquals(1, got.get("m-2:" + T0).get("counts").get("😡").asLong());
+            // the driver wrote both in the batch of that tick, one batch before Spark's timeout, and only once
+            Map<String, String> early = closedByTheDriver(Map.of("m-1:" + T0, T0 + 2600, "m-2:" + T0, T0 + 2600));
+            assertEquals(got.keySet(), early.keySet());
+            assertEquals(0, closer.openWindows());
             // the last live record of each window carries the closed record's counts
             for (Map.Entry<String, List<JsonNode>> l : live(spark).entrySet()) {
                 List<JsonNode> seq = l.getValue();
@@ -214,6 +285,9 @@ public class StreamingQueryTest {
             assertEquals(1, w2.get("counts").get("🔥").asLong());
             assertEquals(null, w2.get("counts").get("😀"));
             assertEquals(1, w2.get("late").asLong());
+            early = closedByTheDriver(Map.of("m-1:" + (T0 + 2000), T0 + 4600));
+            assertEquals(got.keySet(), early.keySet());
+            assertEquals("Spark's repeats were matched and forgotten", 0, closer.remembered());
             assertTrue(q.exception().isEmpty());
         } finally {
             q.stop();
