@@ -81,6 +81,7 @@ export function benchEnv(ctx: BenchContext, scenario: string, env: Record<string
     TOPIC_EXACT: `${tag}-exact`,
     TOPIC_METRICS: `${tag}-metrics`,
     TOPIC_MOMENTS: `${tag}-moments`,
+    TOPIC_LIVE: `${tag}-live`,
     STREAMS_APP_ID: `emostream-exact-${tag}`,
     ...env,
   };
@@ -109,7 +110,7 @@ export async function dropTopics(config: Config): Promise<void> {
     await admin.connect();
     const t = config.topics;
     const existing = new Set(await admin.listTopics());
-    const mine = [t.events, t.windows, t.exact, t.metrics, t.moments].filter((x) => existing.has(x));
+    const mine = [t.events, t.windows, t.exact, t.metrics, t.moments, t.live].filter((x) => existing.has(x));
     if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 10_000 });
   } catch {
     /* best effort */
