@@ -161,4 +161,26 @@ describe('Spark job on the real broker', () => {
     expect(sum((w) => w.late ?? 0)).toBe(1);
     expect(live.find((w) => Date.parse(w.window_start) === startB)!.counts).toEqual({ '😀': 3 });
   }, 150_000);
+
+  it('at rest (no ticks) runs no micro-batch and reports itself idle every 10 s instead', async () => {
+    await writer!.ticks.stop(); // a quiet stream once ticks have backed off; the batches already due still run
+    let batches = 0;
+    const offProgress = job!.onProgress(() => batches++);
+    const idleReports: Array<{ at: number; batches: number }> = [];
+    const twoIdle = new Promise<void>((resolve) => {
+      const off = job!.onIdle(() => {
+        idleReports.push({ at: Date.now(), batches });
+        if (idleReports.length < 2) return;
+        off();
+        resolve();
+      });
+    });
+    try {
+      await twoIdle;
+    } finally {
+      offProgress();
+    }
+    expect(idleReports[1]!.batches).toBe(idleReports[0]!.batches); // nothing ran between them
+    expect(idleReports[1]!.at - idleReports[0]!.at).toBeGreaterThan(5_000); // spark.sql.streaming.noDataProgressEventInterval (10 s)
+  }, 90_000);
 });

@@ -146,8 +146,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     if (matchLog) status.push(() => partReadiness(matchLog.status(), true, config.topics.matches));
 
     // 2. the Spark job: not awaited (it takes 20-40 s on 2 cores); supervised: a job that exits is started
-    //    again on its checkpoint. /status reports it until its first batch, and as stuck when no progress
-    //    report came for SPARK_STUCK_TRIGGERS trigger intervals.
+    //    again on its checkpoint. /status reports it until its first batch or idle report, and as stuck when
+    //    neither came for SPARK_STUCK_TRIGGERS trigger intervals.
     const roles = config.deployment.roles;
     if (opts.spark ?? (config.spark.enabled && roles.has('spark'))) {
       const slog = log.child('spark');
@@ -164,12 +164,16 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
               () => (p.ready = true),
               (err: Error) => (p.failure = err.message),
             );
-            job.onProgress(() => {
+            const alive = () => {
               // a first batch slower than the ready timeout (a busy machine) still counts once it reports
               p.lastAt = Date.now();
               p.ready = true;
               p.failure = undefined;
-            });
+            };
+            job.onProgress(alive);
+            // at rest no batch runs (ticks back off): the query's idle reports say it still triggers, so a job
+            // (re)started on a quiet stream becomes ok, and a quiet one does not count as stuck
+            job.onIdle(alive);
             return job;
           },
           died: (job) => job.process.exited.then((code) => `exited (${code}); see ${job.logFile}`),

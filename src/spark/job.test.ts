@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.ts';
-import { KAFKA_PROPERTIES_PROPERTY, sparkDriverNetwork, sparkJobArgs, sparkKafkaSecurity } from './job.ts';
+import { KAFKA_PROPERTIES_PROPERTY, readJobLogLine, sparkDriverNetwork, sparkJobArgs, sparkKafkaSecurity } from './job.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spark-launch-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,5 +52,18 @@ describe('Spark launch settings', () => {
     expect(text).toContain(`ssl.truststore.location=${ca.replace(/:/g, '\\:')}\n`);
     // never on the command line
     expect(sparkJobArgs(c, { brokers: ['k1:9093'] }).join(' ')).not.toContain('s3cret');
+  });
+});
+
+describe("the job's log lines", () => {
+  const at = '2026-11-30T22:08:50.077 INFO MetricsListener:';
+  it('a progress report, an idle report (the sign of life at rest, no micro-batch), or nothing', () => {
+    expect(readJobLogLine(`${at} progress {"type":"spark-progress","batch_id":37,"batch_duration_ms":310}`)).toEqual({
+      progress: { type: 'spark-progress', batch_id: 37, batch_duration_ms: 310 },
+    });
+    expect(readJobLogLine(`${at} idle {"type":"spark-idle","run_id":"e935","timestamp":"2026-11-30T22:08:50.000Z"}`)).toBe('idle');
+    expect(readJobLogLine(`${at} progress {"type":"spark-prog`)).toBeNull(); // cut short (the job died mid-line)
+    expect(readJobLogLine('2026-11-30T22:08:50.077 INFO MicroBatchExecution: idle for a while')).toBeNull();
+    expect(readJobLogLine('')).toBeNull();
   });
 });

@@ -63,6 +63,11 @@ export interface SparkJob {
   readonly ready: Promise<number>;
   /** Called for every progress report the job logs (after `ready`, roughly one per micro-batch). */
   onProgress(fn: (p: SparkProgressLine) => void): () => void;
+  /**
+   * Called for every idle report: no micro-batch runs on a quiet stream, and the query says every 10 s that it
+   * still triggers and found nothing new (the sign of life at rest; `ready` still waits for a micro-batch).
+   */
+  onIdle(fn: () => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -138,6 +143,20 @@ export function sparkKafkaSecurity(config: Config): string[] {
 }
 
 const PROGRESS_MARK = ' MetricsListener: progress ';
+const IDLE_MARK = ' MetricsListener: idle ';
+
+/** What a line of the job's log says (io.emostream.spark.MetricsListener): a progress report, an idle report, or nothing. */
+export function readJobLogLine(line: string): { progress: SparkProgressLine } | 'idle' | null {
+  const i = line.indexOf(PROGRESS_MARK);
+  if (i >= 0) {
+    try {
+      return { progress: JSON.parse(line.slice(i + PROGRESS_MARK.length)) as SparkProgressLine };
+    } catch {
+      return null;
+    }
+  }
+  return line.includes(IDLE_MARK) ? 'idle' : null;
+}
 
 /** Start the job; `ready` resolves on its first progress report. */
 export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
@@ -167,6 +186,7 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
 
   // Follow the log file (the JVM writes it directly) for progress lines.
   const listeners = new Set<(p: SparkProgressLine) => void>();
+  const idleListeners = new Set<() => void>();
   let offset = logStart;
   let partial = '';
   let readyResolve!: (ms: number) => void;
@@ -200,14 +220,10 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
     const lines = partial.split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      const i = line.indexOf(PROGRESS_MARK);
-      if (i < 0) continue;
-      let p: SparkProgressLine;
-      try {
-        p = JSON.parse(line.slice(i + PROGRESS_MARK.length));
-      } catch {
-        continue;
-      }
+      const read = readJobLogLine(line);
+      if (read === 'idle') for (const fn of idleListeners) fn();
+      if (read === null || read === 'idle') continue;
+      const p = read.progress;
       if (!isReady) {
         isReady = true;
         const ms = Date.now() - t0;
@@ -239,6 +255,10 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
     onProgress(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
+    },
+    onIdle(fn) {
+      idleListeners.add(fn);
+      return () => idleListeners.delete(fn);
     },
     async stop() {
       clearInterval(timer);

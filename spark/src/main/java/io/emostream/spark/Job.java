@@ -136,6 +136,9 @@ public final class Job {
             // even when no new records came (a quiet stream still gets its last window)
             .set("spark.sql.streaming.noDataMicroBatches.enabled", "true")
             .set("spark.sql.streaming.minBatchesToRetain", "20")
+            // at rest no micro-batch runs; the query then reports itself idle this often (MetricsListener logs it, the
+            // platform's /status counts it as a sign of life): well inside SPARK_STUCK_TRIGGERS × trigger (30 s)
+            .set("spark.sql.streaming.noDataProgressEventInterval", "10000")
             // Spark refuses a stateful operator (the window counts) after flatMapGroupsWithState (the dedup) unless
             // told the first never emits rows older than the watermark: FirstOccurrence re-times late rows past it.
             .set(Aggregations.CHECK_CORRECTNESS, "false")

@@ -77,8 +77,25 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         }
     }
 
+    /**
+     * No micro-batch runs on a quiet stream (ticks back off, see README "Quiet streams: ticks"), so progress reports
+     * stop; Spark posts this instead, every {@code spark.sql.streaming.noDataProgressEventInterval} (10 s) while the
+     * query keeps triggering and finds nothing new. One log line each: src/spark/job.ts reads it as a sign of life,
+     * so the platform's /status neither needs ticks at rest nor calls a quiet query stuck. Not sent to emoji-metrics
+     * (no batch, nothing to report).
+     */
     @Override
-    public void onQueryIdle(QueryIdleEvent event) {}
+    public void onQueryIdle(QueryIdleEvent event) {
+        LOG.info("idle {}", idleJson(event));
+    }
+
+    static String idleJson(QueryIdleEvent e) {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("type", "spark-idle");
+        o.put("run_id", String.valueOf(e.runId()));
+        o.put("timestamp", e.timestamp());
+        return o.toString();
+    }
 
     @Override
     public void onQueryTerminated(QueryTerminatedEvent event) {
