@@ -48,6 +48,11 @@ const EnvSchema = z.object({
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
   KAFKA_HEAP: heap('512m'),
   KAFKA_CLIENT_ID: str('emostream'),
+  // how long a fetch of the API's own consumers (windows, live, moments, control, matches, Spark progress) waits at
+  // the broker when there is nothing to read; a record ends the wait at once (fetch.min.bytes 1), so this is the
+  // idle poll rate, not a latency; a stop waits for the fetch in flight. At most half the 10 s session timeout:
+  // kafkajs heartbeats between fetches
+  KAFKA_CONSUMER_MAX_WAIT_MS: int(1000, 10, 5000),
   // how every Kafka client of the platform (kafkajs, Kafka Streams, the Spark source and sinks) connects to
   // KAFKA_BROKERS: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL; the SASL_* keys only with a SASL_*
   // protocol, the SSL files only with SSL / SASL_SSL (CA unset: the JVM's / Node's default trust store)
@@ -304,6 +309,8 @@ export interface Config {
     embeddedControllerPort: number;
     embeddedHeap: string;
     clientId: string;
+    /** KAFKA_CONSUMER_MAX_WAIT_MS: maxWaitTimeInMs of the API's kafkajs consumers. */
+    consumerMaxWaitMs: number;
     security: KafkaSecurity;
   };
   topics: {
@@ -630,6 +637,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       embeddedControllerPort: e.KAFKA_CONTROLLER_PORT,
       embeddedHeap: e.KAFKA_HEAP,
       clientId: e.KAFKA_CLIENT_ID,
+      consumerMaxWaitMs: e.KAFKA_CONSUMER_MAX_WAIT_MS,
       security,
     },
     topics: {

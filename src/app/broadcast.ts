@@ -61,7 +61,7 @@ export async function startBroadcast(
     const superviseConsumer = <R>(part: string, o: Omit<WindowConsumerOptions<R>, 'kafka' | 'log'>, deps: SupervisorDeps | undefined) =>
       supervise<WindowConsumer>(
         part,
-        { start: () => startWindowConsumer<R>({ kafka, log, ...o }), died: (c) => c.died, stop: (c) => c.stop() },
+        { start: () => startWindowConsumer<R>({ kafka, log, maxWaitMs: config.kafka.consumerMaxWaitMs, ...o }), died: (c) => c.died, stop: (c) => c.stop() },
         deps ?? { policy: config.supervision },
       );
     consumer = superviseConsumer<WindowRecord>(
@@ -75,7 +75,6 @@ export async function startBroadcast(
       },
       supervision,
     );
-    await consumer.started;
     // moments (Kafka Streams, emoji-moments) reach the same viewers as `event: moment`; supervised and
     // resumed like the window consumer (the supervisor drops a moment id it has already fanned out)
     momentConsumer = superviseConsumer<MomentRecord>(
@@ -89,7 +88,6 @@ export async function startBroadcast(
       },
       momentSupervision,
     );
-    await momentConsumer.started;
     // the running counts of open windows (Spark, emoji-live) as `event: live`; a re-read after a restart is
     // dropped by the supervisor (a closed window's, or a seq not newer than one already fanned out)
     liveConsumer = superviseConsumer<LiveRecord>(
@@ -97,9 +95,15 @@ export async function startBroadcast(
       { topic: config.topics.live, groupId: windowGroupId(`${config.kafka.clientId}-live`), parse: parseLiveRecord, lagName: 'live-publisher', onWindow: admitted(lives.emit, delivers) },
       liveSupervision,
     );
-    await liveConsumer.started;
   }
-  const control = await startControl(config, kafka, facade, { log, supervision: controlSupervision });
+  // the consumers start at once: each is ready after its first fetch, which on a quiet topic waits
+  // KAFKA_CONSUMER_MAX_WAIT_MS at the broker
+  const [control] = await Promise.all([
+    startControl(config, kafka, facade, { log, supervision: controlSupervision }),
+    consumer?.started,
+    momentConsumer?.started,
+    liveConsumer?.started,
+  ]);
   let stopped = false;
   return {
     facade,
@@ -117,12 +121,11 @@ export async function startBroadcast(
     async stop() {
       if (stopped) return;
       stopped = true;
-      await control.stop();
+      const controlStopped = control.stop();
       facade.stop('shutdown');
       unobserve();
-      if (consumer) await consumer.stop();
-      if (momentConsumer) await momentConsumer.stop();
-      if (liveConsumer) await liveConsumer.stop();
+      // at once: each stop waits for its fetch in flight (up to KAFKA_CONSUMER_MAX_WAIT_MS when nothing comes)
+      await Promise.all([controlStopped, consumer?.stop(), momentConsumer?.stop(), liveConsumer?.stop()]);
     },
   };
 }

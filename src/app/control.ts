@@ -114,7 +114,8 @@ export async function startControl(
     consumer = supervise<WindowConsumer>(
       'control-consumer',
       {
-        start: () => startWindowConsumer<ControlRecord>({ kafka, topic: config.topics.control, groupId, parse: parseControlRecord, lagName: 'control', startAtMs, log, onWindow: onRecord }),
+        start: () =>
+          startWindowConsumer<ControlRecord>({ kafka, topic: config.topics.control, groupId, parse: parseControlRecord, lagName: 'control', startAtMs, log, onWindow: onRecord, maxWaitMs: config.kafka.consumerMaxWaitMs }),
         died: (c) => c.died,
         stop: (c) => c.stop(),
       },

@@ -40,7 +40,8 @@ export async function startMatches(
     matchLog = supervise<MatchLog>(
       'match-log',
       {
-        start: () => startMatchLog({ kafka, topic: config.topics.matches, apply: (id, r) => service.apply(id, r), produceTimeoutMs: config.ingest.produceTimeoutMs, log }),
+        start: () =>
+          startMatchLog({ kafka, topic: config.topics.matches, apply: (id, r) => service.apply(id, r), produceTimeoutMs: config.ingest.produceTimeoutMs, maxWaitMs: config.kafka.consumerMaxWaitMs, log }),
         died: (l) => l.died,
         stop: (l) => l.stop(),
       },

@@ -24,6 +24,8 @@ export async function startMatchLog(o: {
   apply: (matchId: string, record: MatchRecord | null) => void;
   produceTimeoutMs: number;
   catchUpTimeoutMs?: number;
+  /** How long a fetch waits at the broker when there is nothing to read (KAFKA_CONSUMER_MAX_WAIT_MS); default 250. */
+  maxWaitMs?: number;
   log?: (msg: string) => void;
 }): Promise<MatchLog> {
   const log = o.log ?? (() => {});
@@ -41,7 +43,7 @@ export async function startMatchLog(o: {
   if (pending.size === 0) caughtUp();
 
   let invalid = 0;
-  const consumer = o.kafka.consumer({ groupId: `emostream-matches-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: 250, allowAutoTopicCreation: false });
+  const consumer = o.kafka.consumer({ groupId: `emostream-matches-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: o.maxWaitMs ?? 250, allowAutoTopicCreation: false });
   let stopped = false;
   let markDied!: (reason: string) => void;
   const died = new Promise<string>((r) => (markDied = r));

@@ -47,6 +47,8 @@ export interface WindowConsumerOptions<T = WindowRecord> {
   startAtMs?: number;
   /** resolve after the first fetch round (offsets resolved), at most this long (ms). */
   readyTimeoutMs?: number;
+  /** How long a fetch waits at the broker when there is nothing to read (KAFKA_CONSUMER_MAX_WAIT_MS); default 250. */
+  maxWaitMs?: number;
 }
 
 /** `<prefix>-<host>-<pid>-<random>`: unique per API instance, kept across restarts of its consumer. */
@@ -61,7 +63,8 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
     groupId,
     sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 250,
+    // a record ends the wait at once (minBytes 1): the idle poll rate, not a latency
+    maxWaitTimeInMs: o.maxWaitMs ?? 250,
     allowAutoTopicCreation: false,
   });
   const stats: WindowConsumerStats = { received: 0, invalid: 0, lastLagMs: null };

@@ -116,7 +116,7 @@ export async function startSparkProgress(
     groupId: opts.groupId ?? `${config.kafka.clientId}-spark-progress-${randomUUID().slice(0, 8)}`,
     sessionTimeout: 10_000,
     heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 500,
+    maxWaitTimeInMs: config.kafka.consumerMaxWaitMs, // a report ends the wait at once (minBytes 1)
   });
   let latest: SparkProgress | null = null;
   let seen = 0;
