@@ -4,10 +4,10 @@
 // event time on a quiet partition. While Kafka is unavailable ticks are skipped, not queued.
 //
 // On a quiet stream ticks back off: they run every intervalMs while events come and for `quietAfterMs` after the
-// last one (long enough for its window to close everywhere), then the interval doubles per tick up to
-// `idleIntervalMs`. The first event after that (`wake()`) brings the next tick within intervalMs again. Every tick
-// makes the Spark job run a micro-batch (or two) and wakes the Kafka Streams threads: at rest that was most of the
-// platform's CPU.
+// last one (long enough for its window to close everywhere), then every `idleIntervalMs`: once every window has
+// closed a tick moves no clock anyone waits on, so there is nothing to back off gradually for. The first event
+// after that (`wake()`) brings the next tick within intervalMs again. Every tick makes the Spark job run a
+// micro-batch (or two) and wakes the Kafka Streams threads: at rest that was most of the platform's CPU.
 import type { OutRecord } from './batcher.ts';
 
 export const TICK_KEY = '__tick__';
@@ -82,7 +82,7 @@ export function startTickWriter(o: TickWriterOptions): TickWriter {
     tick();
     if (stopped) return;
     const quiet = Date.now() - lastEventAt > quietAfterMs;
-    delay = quiet ? Math.min(idleMax, delay * 2) : o.intervalMs;
+    delay = quiet ? idleMax : o.intervalMs;
     schedule(delay);
   };
   if (o.intervalMs > 0) schedule(o.intervalMs);
