@@ -13,12 +13,14 @@ import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.KeyValueGroupedDataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.streaming.GroupStateTimeout;
 import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.streaming.TimeMode;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -29,6 +31,7 @@ import org.apache.spark.sql.types.StructType;
  *   raw (value, [partition, offset])
  *     → classify             kind = event | tick | invalid, event_time = received_at
  *     → firstOccurrences     watermark on event_time; a retried (user_id, event_id) once; late events marked
+ *                            (transformWithState, RocksDB state: an expiring id costs a timer, not a scan)
  *     → liveAndClosedWindows per (match_id, window): a live row (running counts, seq) in every micro-batch that
  *                            changed it, the closed row (the window record) once the watermark passes its end
  *                            (what the Job writes: emoji-live, emoji-windows)
@@ -134,25 +137,38 @@ public final class Aggregations {
      */
     public static final String CHECK_CORRECTNESS = "spark.sql.streaming.statefulOperator.checkCorrectness.enabled";
 
+    /** The state store every stateful step uses: transformWithState ({@link #firstOccurrences}) requires RocksDB. */
+    public static final String STATE_STORE_PROVIDER = "spark.sql.streaming.stateStore.providerClass";
+    public static final String ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider";
+    public static final String ROCKSDB_CHANGELOG = "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled";
+
     /** How far the dedup step's input watermark column runs ahead of event_time (see firstOccurrences). */
     static final long DEDUP_GUARD_MS = 86_400_000L;
+
+    /**
+     * The event-time column of {@link #firstOccurrences}' output, which the window counts' watermark follows: an event's
+     * window end, for other rows just past the watermark (never behind it).
+     */
+    static final String FIRST_OCCURRENCES_CLOCK = "window_end";
 
     /** Output of {@link #firstOccurrences}. */
     static final StructType FIRST_OCCURRENCES = new StructType()
         .add("kind", DataTypes.StringType, false)
         .add("event_time", DataTypes.TimestampType, true)
         .add("match_id", DataTypes.StringType, true)
-        .add("emoji_type", DataTypes.StringType, true);
+        .add("emoji_type", DataTypes.StringType, true)
+        .add(FIRST_OCCURRENCES_CLOCK, DataTypes.TimestampType, false);
 
     /**
      * The first occurrence of each (user_id, event_id) within the retention period, late events marked (see
      * {@link FirstOccurrence}); on a streaming frame with a watermark on event_time (the same delay as the windows).
-     * Invalid rows are dropped first. Output columns: kind (event | tick | late | duplicate), event_time, match_id,
-     * emoji_type (null unless kind = event).
+     * Invalid rows are dropped first. Output columns: kind (event | tick | late | duplicate),
+     * event_time, match_id, emoji_type (null unless kind = event), window_end (on a stream, the event-time column the
+     * window counts' watermark follows).
      */
     public static Dataset<Row> firstOccurrences(Dataset<Row> classified, Settings s) {
         // The query's watermark: max(received_at) − delay. It is defined on a guard column a day ahead of event_time,
-        // with the delay a day longer (the same watermark): with an event-time timeout Spark drops input rows
+        // with the delay a day longer (the same watermark): in event-time mode Spark drops input rows
         // behind the watermark of the step's input, and FirstOccurrence must see late rows to count them as late
         // (no row is a day late). Spark refuses a second watermark on event_time before this step.
         Dataset<Row> in = classified
@@ -160,18 +176,23 @@ public final class Aggregations {
             .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"),
                 timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
             .withWatermark("dedup_guard", (DEDUP_GUARD_MS + s.watermarkMs()) + " milliseconds");
-        return onePartition(in)
-            .groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING())
-            .flatMapGroupsWithState(
-                new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), classified.isStreaming()),
-                OutputMode.Append(), Encoders.LONG(), Encoders.row(FIRST_OCCURRENCES), GroupStateTimeout.EventTimeTimeout());
+        KeyValueGroupedDataset<String, Row> byId = onePartition(in).groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING());
+        if (!classified.isStreaming()) {
+            // a static frame: no watermark, no timers. Its state store (a temporary one) reports to the driver's
+            // state store coordinator, which Spark starts with the session's streaming query manager.
+            classified.sparkSession().streams();
+            return byId.transformWithState(new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), false), TimeMode.None(), OutputMode.Append(),
+                Encoders.row(FIRST_OCCURRENCES));
+        }
+        // event time, with FIRST_OCCURRENCES_CLOCK as the output's event-time column: the window counts' watermark
+        return byId.transformWithState(new FirstOccurrence(s.dedupRetentionMs(), s.windowMs(), true), FIRST_OCCURRENCES_CLOCK,
+            OutputMode.Append(), Encoders.row(FIRST_OCCURRENCES));
     }
 
     /**
-     * Counts per (window, match_id, emoji_type) on event time with a watermark, from {@link #firstOccurrences}
-     * (duplicates dropped); works on a streaming frame in append mode (a window's rows appear once, when the
-     * watermark passes its end) and on a static one (all windows). Ticks appear as rows with null match_id; late
-     * events as rows with a match_id and a null emoji_type (their count is the match's {@code late}).
+     * Counts per (window, match_id, emoji_type) on event time, from {@link #firstOccurrences} (duplicates dropped), on
+     * a static frame (all windows; a stream counts with {@link #liveAndClosedWindows}). Ticks appear as rows with null
+     * match_id; late events as rows with a match_id and a null emoji_type (their count is the match's {@code late}).
      * Output columns: window (struct start, end), match_id, emoji_type, count.
      */
     public static Dataset<Row> countWindows(Dataset<Row> firstOccurrences, Settings s) {
@@ -203,16 +224,14 @@ public final class Aggregations {
      */
     public static Dataset<Row> liveAndClosedWindows(Dataset<Row> firstOccurrences, Settings s) {
         long windowMs = s.windowMs();
-        // An event-time timeout needs a watermark on this step's input, and Spark then drops input rows older than
-        // it: on event_time that would drop events of a window still open (their time is behind the watermark, their
-        // window's end is not). So the watermark here is on the window's end, which every row that
-        // FirstOccurrence let through is ahead of; its max is ahead of event_time's, so the query's watermark (the
-        // minimum of both) stays the one on event_time.
-        Column windowEnd = timestamp_millis(floor(unix_millis(col("event_time")).divide(lit(windowMs))).plus(lit(1L)).multiply(lit(windowMs)));
-        Dataset<Row> in = firstOccurrences
-            .filter(col("kind").notEqual(lit(FirstOccurrence.KIND_DUPLICATE)))
-            .withColumn("window_end", windowEnd)
-            .withWatermark("window_end", s.watermarkMs() + " milliseconds");
+        // An event-time timeout needs an event-time column on this step's input, and Spark then drops input rows
+        // behind the watermark: on event_time that would drop events of a window still open (their time is behind the
+        // watermark, their window's end is not). So the event-time column here is the dedup step's output clock, the
+        // window's end, which every row FirstOccurrence lets through is ahead of; the watermark is the query's one,
+        // carried through the dedup step (no second withWatermark: Spark refuses one after transformWithState).
+        Dataset<Row> in = firstOccurrences.filter(col("kind").notEqual(lit(FirstOccurrence.KIND_DUPLICATE)));
+        // a static frame needs a watermark for an event-time timeout (a no-op there)
+        if (!in.isStreaming()) in = in.withWatermark(FIRST_OCCURRENCES_CLOCK, s.watermarkMs() + " milliseconds");
         return onePartition(in)
             .groupByKey((MapFunction<Row, String>) r -> WindowCounter.keyOf(r, windowMs), Encoders.STRING())
             .flatMapGroupsWithState(

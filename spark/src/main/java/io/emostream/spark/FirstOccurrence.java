@@ -4,12 +4,18 @@ import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.streaming.GroupState;
+import org.apache.spark.sql.streaming.ExpiredTimerInfo;
+import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.streaming.StatefulProcessor;
+import org.apache.spark.sql.streaming.TTLConfig;
+import org.apache.spark.sql.streaming.TimeMode;
+import org.apache.spark.sql.streaming.TimerValues;
+import org.apache.spark.sql.streaming.ValueState;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * The stateful step before the window counts ({@link Aggregations#firstOccurrences}), per (user_id, event_id): keeps
@@ -23,27 +29,34 @@ import org.apache.spark.sql.streaming.GroupState;
  * duplicate, as in the Kafka Streams dedup store. The state is one long per id (the first occurrence's event time)
  * and expires once the watermark (event time) passes {@code retentionMs} after it: bounded by rate × retention.
  *
- * <p>An event-time timeout, so that a quiet stream runs no micro-batch (a processing-time timeout makes Spark run
- * one every trigger, for nothing, to look for timeouts). Spark drops input rows older than the watermark of this
- * step's input before the function sees them (silently, even rows whose window is still open): so the input's
- * watermark column is a guard a day ahead of event_time ({@link Aggregations#firstOccurrences}), which no row is
- * behind, its delay a day longer: the same watermark as one on event_time. The watermark is readable here.
+ * <p>A {@code transformWithState} processor with one event-time timer per id, not {@code flatMapGroupsWithState}
+ * with an event-time timeout: Spark finds expired timers by a range scan of a time-ordered index (the ids that expire),
+ * where it looked for timeouts by scanning every id in the state every micro-batch, on a state store (HDFS-backed)
+ * that also copied its whole map per version, so a batch cost grew with rate × retention (600,000 ids after ten
+ * minutes at 1,000 events/s). Event time, so that a quiet stream runs no micro-batch. Spark drops input rows older
+ * than the watermark of this step's input before the processor sees them (silently, even rows whose window is still
+ * open): so the input's watermark column is a guard a day ahead of event_time ({@link Aggregations#firstOccurrences}),
+ * which no row is behind, its delay a day longer: the same watermark as one on event_time.
  *
  * <p>Late: the window aggregation after this step drops a row whose window the watermark has passed, silently. Here
  * such a row is kept as kind = late, without its emoji, re-timed just past the watermark: it is counted, per match,
  * as {@code late} in the match's next window record instead of vanishing, and logged ({@link SetAside}).
  *
- * <p>Output rows: kind (event | tick | late | duplicate), event_time, match_id, emoji_type (null unless event).
+ * <p>Output rows: kind (event | tick | late | duplicate), event_time, match_id, emoji_type (null unless event), window_end
+ * (the output's event-time column, {@link Aggregations#FIRST_OCCURRENCES_CLOCK}: an event's window end, otherwise just
+ * past the watermark; Spark refuses a row behind it).
  */
-final class FirstOccurrence implements FlatMapGroupsWithStateFunction<String, Row, Long, Row> {
+final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
     static final String TICK_KEY = "";
     static final String KIND_LATE = "late";
     static final String KIND_DUPLICATE = "duplicate";
 
     private final long retentionMs;
     private final long windowMs;
-    /** false on a static frame: no watermark, no timeouts (every window is open, nothing is late). */
+    /** false on a static frame: no watermark, no timers (every window is open, nothing is late). */
     private final boolean streaming;
+    /** The first occurrence's event time (ms), per (user_id, event_id). */
+    private transient ValueState<Long> first;
 
     FirstOccurrence(long retentionMs, long windowMs, boolean streaming) {
         this.retentionMs = retentionMs;
@@ -58,42 +71,64 @@ final class FirstOccurrence implements FlatMapGroupsWithStateFunction<String, Ro
     }
 
     @Override
-    public Iterator<Row> call(String key, Iterator<Row> rows, GroupState<Long> state) {
-        if (state.hasTimedOut()) {
-            state.remove();
-            return Collections.emptyIterator();
-        }
+    public void init(OutputMode outputMode, TimeMode timeMode) {
+        first = getHandle().getValueState("first", Encoders.LONG(), TTLConfig.NONE());
+    }
+
+    @Override
+    public scala.collection.Iterator<Row> handleInputRows(String key, scala.collection.Iterator<Row> rows, TimerValues timers) {
         List<Row> in = new ArrayList<>();
-        rows.forEachRemaining(in::add);
+        while (rows.hasNext()) in.add(rows.next());
         List<Row> out = new ArrayList<>(in.size());
+        long watermark = streaming ? timers.getCurrentWatermarkInMs() : Long.MIN_VALUE;
+        // the next step's event time (clock): never behind the watermark (Spark refuses a row that is)
+        Timestamp notBehind = new Timestamp(streaming ? watermark + 1 : 0);
         if (TICK_KEY.equals(key)) {
-            for (Row r : in) out.add(RowFactory.create(Schemas.KIND_TICK, r.getTimestamp(r.fieldIndex("event_time")), null, null));
-            return out.iterator();
+            for (Row r : in) out.add(RowFactory.create(Schemas.KIND_TICK, r.getTimestamp(r.fieldIndex("event_time")), null, null, notBehind));
+            return CollectionConverters.asScala(out.iterator());
         }
         int offsetAt = in.get(0).fieldIndex("offset"), timeAt = in.get(0).fieldIndex("event_time");
         in.sort(Comparator.<Row>comparingLong(r -> r.isNullAt(offsetAt) ? Long.MAX_VALUE : r.getLong(offsetAt))
             .thenComparing(r -> r.getTimestamp(timeAt)));
-        long watermark = streaming ? state.getCurrentWatermarkMs() : Long.MIN_VALUE;
-        Long first = state.exists() ? state.get() : null;
+        Long before = first.exists() ? first.get() : null;
+        Long f = before;
         for (Row r : in) {
             Timestamp t = r.getTimestamp(timeAt);
             String matchId = r.getString(r.fieldIndex("match_id"));
-            if (first != null && Math.abs(t.getTime() - first) <= retentionMs) {
-                out.add(RowFactory.create(KIND_DUPLICATE, t, matchId, null));
+            if (f != null && Math.abs(t.getTime() - f) <= retentionMs) {
+                out.add(RowFactory.create(KIND_DUPLICATE, t, matchId, null, notBehind));
                 continue;
             }
-            first = t.getTime();
+            f = t.getTime();
             if (streaming && WindowFormat.windowStart(t.getTime(), windowMs) + windowMs <= watermark) {
                 SetAside.late(matchId, t.getTime(), watermark, r.isNullAt(r.fieldIndex("partition")) ? null : r.getInt(r.fieldIndex("partition")),
                     r.isNullAt(offsetAt) ? null : r.getLong(offsetAt));
-                out.add(RowFactory.create(KIND_LATE, new Timestamp(watermark + 1), matchId, null));
+                out.add(RowFactory.create(KIND_LATE, new Timestamp(watermark + 1), matchId, null, notBehind));
             } else {
-                out.add(RowFactory.create(Schemas.KIND_EVENT, t, matchId, r.getString(r.fieldIndex("emoji_type"))));
+                long windowEnd = WindowFormat.windowStart(t.getTime(), windowMs) + windowMs;
+                out.add(RowFactory.create(Schemas.KIND_EVENT, t, matchId, r.getString(r.fieldIndex("emoji_type")), new Timestamp(windowEnd)));
             }
         }
-        state.update(first);
-        // expire once event time has passed the retention; never before the watermark (Spark refuses that)
-        if (streaming) state.setTimeoutTimestamp(Math.max(first + retentionMs, watermark + 1));
-        return out.iterator();
+        if (!f.equals(before)) {
+            first.update(f);
+            if (streaming) {
+                // one timer per id: the old one (a first occurrence past its retention, replaced) goes
+                if (before != null) {
+                    List<Long> old = new ArrayList<>();
+                    CollectionConverters.asJava(getHandle().listTimers()).forEachRemaining(ts -> old.add((Long) ts));
+                    for (long ts : old) getHandle().deleteTimer(ts);
+                }
+                // expire once event time has passed the retention; never before the watermark
+                getHandle().registerTimer(Math.max(f + retentionMs, watermark + 1));
+            }
+        }
+        return CollectionConverters.asScala(out.iterator());
+    }
+
+    /** The watermark has passed the retention after the first occurrence: forget the id. */
+    @Override
+    public scala.collection.Iterator<Row> handleExpiredTimer(String key, TimerValues timers, ExpiredTimerInfo expired) {
+        first.clear();
+        return CollectionConverters.asScala(Collections.<Row>emptyIterator());
     }
 }

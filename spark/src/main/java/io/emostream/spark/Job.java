@@ -139,17 +139,23 @@ public final class Job {
             // at rest no micro-batch runs; the query then reports itself idle this often (MetricsListener logs it, the
             // platform's /status counts it as a sign of life): well inside SPARK_STUCK_TRIGGERS × trigger (30 s)
             .set("spark.sql.streaming.noDataProgressEventInterval", "10000")
-            // Spark refuses a stateful operator (the window counts) after flatMapGroupsWithState (the dedup) unless
+            // RocksDB state: the dedup step's transformWithState needs it; a version loads without copying the
+            // whole state (the HDFS-backed store copies its map every micro-batch), and with changelog
+            // checkpointing a commit writes only the changed keys
+            .set(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
+            .set(Aggregations.ROCKSDB_CHANGELOG, "true")
+            // Spark refuses a stateful operator (the window counts) after an arbitrary stateful one (the dedup) unless
             // told the first never emits rows older than the watermark: FirstOccurrence re-times late rows past it.
             .set(Aggregations.CHECK_CORRECTNESS, "false")
             // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
             .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")
             // Checkpoint and state files on a local disk (file:) without Hadoop's .crc side files: the offset and
-            // commit logs and the state deltas are written every micro-batch, and the checksummed file system
+            // commit logs and the state files are written every micro-batch, and the checksummed file system
             // doubles the files created and renamed (about half of walCommit/commitOffsets, see README). Files
-            // still appear by atomic rename; other schemes (hdfs:, s3a:) are not affected.
-            .setIfMissing("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+            // still appear by atomic rename; other schemes (hdfs:, s3a:) are not affected. The FileSystem must stay
+            // a LocalFileSystem for the RocksDB state store (NoCrcLocalFileSystem).
+            .setIfMissing("spark.hadoop.fs.file.impl", NoCrcLocalFileSystem.class.getName())
             .setIfMissing("spark.hadoop.fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.RawLocalFs")
             .set("spark.ui.enabled", String.valueOf(c.uiPort() > 0));
         if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));

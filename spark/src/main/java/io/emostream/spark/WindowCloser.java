@@ -20,9 +20,9 @@ import org.slf4j.LoggerFactory;
  * But that batch already holds everything needed: each live row carries its window's record as it would close now,
  * and each live and clock row the latest event time among its input rows. The closer keeps the latest record of every
  * open window and its own watermark: the max, over batches, of (latest event time of the rows reaching
- * {@link WindowCounter} − delay). Spark's watermark for the next batch is the minimum over its two watermark operators,
- * each at least that (the dedup step's sees every row, duplicates too; the window step's is on the window's end, at or
- * after the event time), so the closer's is never ahead of Spark's: once a window's end is at or behind it, every later
+ * {@link WindowCounter} − delay). Spark's watermark for the next batch is its one watermark operator's, before the
+ * dedup step, at least that (it sees every row, duplicates too; the window step follows it through the dedup step),
+ * so the closer's is never ahead of Spark's: once a window's end is at or behind it, every later
  * event of that window is late in Spark too ({@link FirstOccurrence}: late when end ≤ watermark; {@link WindowCounter}'s
  * timeout at end − 1 fires when watermark > end − 1, the same condition), and its counts are final.
  *

@@ -158,6 +158,16 @@ public class StreamingQueryTest {
         return out;
     }
 
+    /** Rows in the dedup step's state (ids and their timers) after the last micro-batch. */
+    static long dedupRows(StreamingQuery q) {
+        List<String> names = new ArrayList<>();
+        for (StateOperatorProgress s : q.lastProgress().stateOperators()) {
+            names.add(s.operatorName());
+            if (s.operatorName().toLowerCase(java.util.Locale.ROOT).contains("transformwithstate")) return s.numRowsTotal();
+        }
+        throw new AssertionError("no transformWithState operator in " + names);
+    }
+
     @Test
     public void windowsCloseOnTheWatermarkTicksMoveItRetriesCountOnceAndLateEventsAreCountedAsLate() throws Exception {
         SparkSession spark = TestSpark.session();
@@ -220,7 +230,8 @@ public class StreamingQueryTest {
             append(first);
             settle(q);
             String plan = ((org.apache.spark.sql.execution.streaming.runtime.StreamingQueryWrapper) q).explainInternal(false);
-            assertTrue("two stateful steps, no exchange:\n" + plan, plan.split("FlatMapGroupsWithState", -1).length == 3 && !plan.contains("Exchange"));
+            assertTrue("two stateful steps, no exchange:\n" + plan,
+                plan.split("TransformWithState ", -1).length == 2 && plan.split("FlatMapGroupsWithState", -1).length == 2 && !plan.contains("Exchange"));
             assertEquals(0, emitted(spark).size());
             assertEquals(0, closedByTheDriver(Map.of()).size());
             // ... but its running counts are out already, live, with a sequence number
@@ -288,6 +299,18 @@ public class StreamingQueryTest {
             early = closedByTheDriver(Map.of("m-1:" + (T0 + 2000), T0 + 4600));
             assertEquals(got.keySet(), early.keySet());
             assertEquals("Spark's repeats were matched and forgotten", 0, closer.remembered());
+
+            // 5. the dedup state expires on event time (a timer per id): once the watermark passes the retention after
+            //    the first occurrences, no id is left, and the same retry after that is a new event
+            assertTrue("ids are kept within the retention", dedupRows(q) > 0);
+            long past = T0 + AggregationsTest.S.dedupRetentionMs() + 5000;
+            append(Arrays.asList(tick(past)));
+            settle(q);
+            assertEquals("every id expired", 0, dedupRows(q));
+            append(Arrays.asList(event("m-1", "😀", past + 100, "u-retry", "e-retry"), tick(past + 2600)));
+            settle(q);
+            JsonNode again = emitted(spark).get("m-1:" + WindowFormat.windowStart(past + 100, AggregationsTest.S.windowMs()));
+            assertEquals(1, again.get("counts").get("😀").asLong());
             assertTrue(q.exception().isEmpty());
         } finally {
             q.stop();

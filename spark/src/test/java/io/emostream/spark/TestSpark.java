@@ -34,6 +34,8 @@ final class TestSpark {
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .config("spark.sql.streaming.noDataMicroBatches.enabled", "true")
                 .config(Aggregations.CHECK_CORRECTNESS, "false") // as the Job sets it
+                .config(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
+                .config(Aggregations.ROCKSDB_CHANGELOG, "true")
                 .getOrCreate();
         }
         return session;
