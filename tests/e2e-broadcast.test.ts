@@ -100,6 +100,10 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       const r = await fetch(`${base}/v1/emoji/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(r.status).toBe(202);
     };
+    // the live records the Spark job writes (its progress reports count them): the viewer's live frames come from them
+    // (the API makes a last one from the closed window only when Spark's last is still on its way)
+    let sparkLive = 0;
+    job!.onProgress((p) => void (sparkLive += Number(p.live_records ?? 0)));
     // three posts spread over the window, so that the job sees them in more than one micro-batch (more than one live record)
     await post('🔥', 300, 0);
     await sleep(500);
@@ -120,6 +124,7 @@ describe('broadcast end to end (broker, Spark, API)', () => {
       .map((e) => JSON.parse(e.data) as LiveRecord)
       .filter((l) => l.match_id === liveMatch && Date.parse(l.window_start) === start);
     expect(lives.length).toBeGreaterThan(0);
+    expect(sparkLive).toBeGreaterThan(0);
     expect(events.slice(closedAt).some((e) => e.event === 'live' && e.data.includes(`"window_start":"${new Date(start).toISOString()}"`))).toBe(false);
     for (const e of stream.events.filter((x) => x.event === 'live')) expect(e.id).toBeUndefined(); // never replayed
     const seqs = lives.map((l) => l.seq);

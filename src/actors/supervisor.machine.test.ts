@@ -3,7 +3,7 @@ import { SimulatedClock, createActor, enqueueActions } from 'xstate';
 import { idOfRecord } from '../domain/window.ts';
 import { clusterMachine } from './cluster.machine.ts';
 import { createFacade } from './facade.ts';
-import { supervisorMachine } from './supervisor.machine.ts';
+import { sameCounts, supervisorMachine } from './supervisor.machine.ts';
 import { FakeTransport, broadcastConfig, testWindow } from '../../tests/support/broadcast.ts';
 import { createBroadcastSystem, supervisorInput } from './system.ts';
 import type { Config } from '../config.ts';
@@ -39,7 +39,10 @@ describe('live records', () => {
     facade.publishLive(live(2, 2));
     facade.publish(w);
     facade.publishLive(live(3, 3)); // after its window closed: dropped
-    expect(a.transport.lives().map((l) => [l.seq, l.total])).toEqual([[1, 1], [2, 2]]);
+    // the last live record fanned out (2) did not carry the window's counts (3): one made from the window went first
+    expect(a.transport.lives().map((l) => [l.seq, l.total])).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(a.transport.text().indexOf('event: live')).toBeLessThan(a.transport.text().indexOf('event: window'));
+    expect(a.transport.text().lastIndexOf('event: live')).toBeLessThan(a.transport.text().indexOf('event: window'));
     expect(a.transport.text()).not.toMatch(/^id: .*\nevent: live/m); // no id: Last-Event-ID stays on windows
     expect(a.transport.windowIds()).toEqual([idOfRecord(w)]);
     expect(other.transport.lives()).toEqual([]);
@@ -47,6 +50,34 @@ describe('live records', () => {
     const again = join(facade, { matchId: 'm', lastEventId: `m:${T0 - 2000}` });
     expect(again.transport.windowIds()).toEqual([idOfRecord(w)]);
     expect(again.transport.lives()).toEqual([]);
+  });
+});
+
+describe('the final live record', () => {
+  it('is not repeated when the last live record fanned out already carries the window counts', () => {
+    const { facade } = system();
+    const a = join(facade, { matchId: 'm' });
+    facade.publishLive({ ...testWindow('m', T0, { '🔥': 2, '😂': 1 }), seq: 4 });
+    facade.publish(testWindow('m', T0, { '🔥': 2, '😂': 1 }));
+    expect(a.transport.lives().map((l) => [l.seq, l.total])).toEqual([[4, 3]]);
+  });
+
+  it('is made from the window when no live record came before it (the live consumer behind the window consumer)', () => {
+    const { facade } = system();
+    const a = join(facade, { matchId: 'm' });
+    const w = testWindow('m', T0, { '🔥': 5 });
+    facade.publish(w);
+    facade.publishLive({ ...testWindow('m', T0, { '🔥': 5 }), seq: 7 }); // arrives after its window: dropped
+    expect(a.transport.lives().map((l) => [l.seq, l.total])).toEqual([[1, 5]]);
+    expect(a.transport.text().indexOf('event: live')).toBeLessThan(a.transport.text().indexOf('event: window'));
+  });
+
+  it('compares total, per-emoji counts and late events', () => {
+    const w = testWindow('m', T0, { '🔥': 2, '😂': 1 });
+    expect(sameCounts(w, { ...w })).toBe(true);
+    expect(sameCounts(w, testWindow('m', T0, { '🔥': 1, '😂': 2 }))).toBe(false);
+    expect(sameCounts(w, testWindow('m', T0, { '🔥': 3 }))).toBe(false);
+    expect(sameCounts(w, { ...w, late: 1 })).toBe(false);
   });
 });
 

@@ -11,12 +11,19 @@
 // recent windows) are updated in place there, since copying them per event would cost O(viewers).
 import { assign, enqueueActions, fromCallback, setup, type ErrorActorEvent } from 'xstate';
 import { momentId } from '../domain/moment.ts';
-import { idOfRecord } from '../domain/window.ts';
+import { idOfRecord, type LiveRecord, type WindowRecord } from '../domain/window.ts';
 import { clusterMachine, type ClusterParams } from './cluster.machine.ts';
 import type { BroadcastReport, PlaceResult, SupervisorEmitted, SupervisorEvent } from './events.ts';
 import { chooseCluster, Subscriptions, type ClusterState } from './placement.ts';
 import { RecentWindows } from './recent-windows.ts';
 import { actorIdOf, afterFailure, nextGeneration, retryIn, type Backoff, type ClusterRecord } from './supervision.ts';
+
+/** Whether a live record carries a window's counts (its total, per-emoji counts and late events). */
+export function sameCounts(a: WindowRecord, b: WindowRecord): boolean {
+  if (a.total !== b.total || (a.late ?? 0) !== (b.late ?? 0)) return false;
+  const ka = Object.keys(a.counts);
+  return ka.length === Object.keys(b.counts).length && ka.every((k) => a.counts[k] === b.counts[k]);
+}
 
 export type { ClusterRecord } from './supervision.ts';
 
@@ -39,8 +46,8 @@ export interface SupervisorContext extends SupervisorInput {
   recent: RecentWindows;
   /** Moment ids already fanned out (a re-read of emoji-moments is dropped); insertion order, bounded. */
   momentIds: Set<string>;
-  /** The newest live seq fanned out per open window id (insertion order, bounded); forgotten when the window closes. */
-  liveSeqs: Map<string, number>;
+  /** The newest live record fanned out per open window id (insertion order, bounded); forgotten when the window closes. */
+  lastLive: Map<string, LiveRecord>;
   stats: { windows: number; duplicates: number; clusterFailures: number; moments: number; lives: number };
 }
 
@@ -67,7 +74,7 @@ export const supervisorMachine = setup({
     isRepeatedMoment: ({ context, event }) => event.type === 'MOMENT.RECEIVED' && context.momentIds.has(momentId(event.moment)),
     /** A live record of a window already closed here, or not newer than one already fanned out (a re-read, a replayed batch). */
     isStaleLive: ({ context, event }) =>
-      event.type === 'LIVE.RECEIVED' && (context.recent.has(event.live) || (context.liveSeqs.get(idOfRecord(event.live)) ?? 0) >= event.live.seq),
+      event.type === 'LIVE.RECEIVED' && (context.recent.has(event.live) || (context.lastLive.get(idOfRecord(event.live))?.seq ?? 0) >= event.live.seq),
   },
   actions: {
     countDuplicate: enqueueActions(({ event, enqueue }) => {
@@ -76,19 +83,30 @@ export const supervisorMachine = setup({
       enqueue.emit({ type: 'window.received', window: event.window, fresh: false, clusters: [] });
     }),
 
-    /** Remember the window (dedup and seeding), and hand it to every cluster that is up. */
+    /**
+     * Remember the window (dedup and seeding), and hand it to every cluster that is up. Viewers see a window's final
+     * running counts as `event: live` before its `event: window`: the Spark job writes its last live record before the
+     * closed one, but they come through two consumers, so when the last live record fanned out here does not carry
+     * the window's counts (it is still on its way, or none came), a live record made from the window goes first
+     * (its counts are the window's, by definition the final running counts; its seq one past the last; the live
+     * record still on its way is then dropped as stale).
+     */
     publishWindow: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'WINDOW.RECEIVED') return;
       const window = event.window;
+      const wid = idOfRecord(window);
+      const last = context.lastLive.get(wid);
+      const finalLive: LiveRecord | null = last && sameCounts(last, window) ? null : { ...window, seq: (last?.seq ?? 0) + 1 };
       enqueue.assign(({ context }) => {
         context.recent.add(window, context.now());
-        context.liveSeqs.delete(idOfRecord(window));
+        context.lastLive.delete(wid);
         return { stats: { ...context.stats, windows: context.stats.windows + 1 } };
       });
       const clusters: string[] = [];
       for (const id of context.clusterIds) {
         const rec = context.records.get(id)!;
         if (rec.ref && rec.status === 'up') {
+          if (finalLive) enqueue.sendTo(rec.ref, { type: 'LIVE.PUBLISH', live: finalLive });
           enqueue.sendTo(rec.ref, { type: 'WINDOW.PUBLISH', window });
           clusters.push(id);
         }
@@ -103,9 +121,9 @@ export const supervisorMachine = setup({
       const live = event.live;
       enqueue.assign(({ context }) => {
         const id = idOfRecord(live);
-        context.liveSeqs.delete(id);
-        context.liveSeqs.set(id, live.seq);
-        if (context.liveSeqs.size > 10_000) context.liveSeqs.delete(context.liveSeqs.keys().next().value!);
+        context.lastLive.delete(id);
+        context.lastLive.set(id, live);
+        if (context.lastLive.size > 10_000) context.lastLive.delete(context.lastLive.keys().next().value!);
         return { stats: { ...context.stats, lives: context.stats.lives + 1 } };
       });
       for (const id of context.clusterIds) {
@@ -303,7 +321,7 @@ export const supervisorMachine = setup({
       subscriptions: new Subscriptions(),
       recent: new RecentWindows(Math.max(input.dedupMs, input.params.historyMs)),
       momentIds: new Set(),
-      liveSeqs: new Map(),
+      lastLive: new Map(),
       stats: { windows: 0, duplicates: 0, clusterFailures: 0, moments: 0, lives: 0 },
     };
   },
