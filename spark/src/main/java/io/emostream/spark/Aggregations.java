@@ -142,10 +142,6 @@ public final class Aggregations {
     public static final String ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider";
     public static final String ROCKSDB_CHANGELOG = "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled";
 
-    /** Code generation settings the Job turns off (interpreted expressions: cheaper on small micro-batches). */
-    public static final String WHOLE_STAGE_CODEGEN = "spark.sql.codegen.wholeStage";
-    public static final String CODEGEN_FACTORY_MODE = "spark.sql.codegen.factoryMode";
-
     /** How far the dedup step's input watermark column runs ahead of event_time (see firstOccurrences). */
     static final long DEDUP_GUARD_MS = 86_400_000L;
 

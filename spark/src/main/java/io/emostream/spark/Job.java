@@ -147,11 +147,6 @@ public final class Job {
             // Spark refuses a stateful operator (the window counts) after an arbitrary stateful one (the dedup) unless
             // told the first never emits rows older than the watermark: FirstOccurrence re-times late rows past it.
             .set(Aggregations.CHECK_CORRECTNESS, "false")
-            // No code generation: a micro-batch holds a few thousand rows, and Spark generates its code anew every
-            // batch (whole-stage code on the driver; projections, predicates and observe()'s aggregations in every
-            // task), which cost more than evaluating the expressions on so few rows (see README, "micro-batch cost")
-            .setIfMissing(Aggregations.WHOLE_STAGE_CODEGEN, "false")
-            .setIfMissing(Aggregations.CODEGEN_FACTORY_MODE, "NO_CODEGEN")
             // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
             .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")

@@ -36,8 +36,6 @@ final class TestSpark {
                 .config(Aggregations.CHECK_CORRECTNESS, "false") // as the Job sets it
                 .config(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
                 .config(Aggregations.ROCKSDB_CHANGELOG, "true")
-                .config(Aggregations.WHOLE_STAGE_CODEGEN, "false") // the Job's expressions, interpreted as it runs them
-                .config(Aggregations.CODEGEN_FACTORY_MODE, "NO_CODEGEN")
                 .getOrCreate();
         }
         return session;
