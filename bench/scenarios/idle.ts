@@ -65,7 +65,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
             part('broker', m.broker, ctx.brokerPid ? undefined : 'not measured (BENCH_KAFKA_BROKERS)'),
             part('Spark job', m.spark, spark.length ? undefined : 'no Spark JVM found'),
             part('API with its in-process Kafka Streams JVM', m.api),
-          ].join('; ') + `; over ${MEASURE_MS / 1000} s, after ${WARM_MS / 1000} s at 1,000 events/s (the window holds the quiet stream's tick at ~68 s: two Spark micro-batches)`,
+          ].join('; ') + `; over ${MEASURE_MS / 1000} s, after ${WARM_MS / 1000} s at 1,000 events/s (ticks every TICK_IDLE_INTERVAL_MS, 5 min, once every window has closed: none in the window)`,
         },
       ],
       details: { warm_ms: WARM_MS, quiet_ms: QUIET_MS, measure_ms: MEASURE_MS, parts: m, pids: { api, spark, broker: ctx.brokerPid }, warm },
