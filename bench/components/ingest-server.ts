@@ -9,6 +9,7 @@
 // `platform` reads the environment like `npm start` (KAFKA_BROKERS, TOPIC_EVENTS, INGEST_* …), with PORT=0,
 // SPARK_ENABLED=false, STREAMS_ENABLED=false unless set. Add `node --cpu-prof` to profile it.
 // BENCH_KAFKAJS_GROUPING=original keeps kafkajs' own per-partition grouping (the A/B of src/kafka/kafkajs-grouping.ts).
+// BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder and CRC-32C (the A/B of src/kafka/kafkajs-record.ts).
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +46,11 @@ if (mode === 'noop') {
 } else {
   // A/B of src/kafka/kafkajs-grouping.ts: load kafkajs' own (quadratic) grouping first, so that it stays
   if (process.env.BENCH_KAFKAJS_GROUPING === 'original') createRequire(import.meta.url)('kafkajs/src/producer/groupMessagesPerPartition.js');
+  // A/B of src/kafka/kafkajs-record.ts: kafkajs' own record encoder and CRC-32C in the require cache first
+  if (process.env.BENCH_KAFKAJS_RECORD === 'original') {
+    createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+    createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+  }
   const { loadConfig } = await import('../../src/config.ts');
   const { startPlatform } = await import('../../src/app/platform.ts');
   const { createKafka, ensureTopics } = await import('../../src/kafka/client.ts');
