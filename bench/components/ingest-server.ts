@@ -9,7 +9,7 @@
 // `platform` reads the environment like `npm start` (KAFKA_BROKERS, TOPIC_EVENTS, INGEST_* …), with PORT=0,
 // SPARK_ENABLED=false, STREAMS_ENABLED=false unless set. Add `node --cpu-prof` to profile it.
 // BENCH_KAFKAJS_GROUPING=original keeps kafkajs' own per-partition grouping (the A/B of src/kafka/kafkajs-grouping.ts).
-// BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder and CRC-32C (the A/B of src/kafka/kafkajs-record.ts).
+// BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder, CRC-32C and murmur2 (the A/B of src/kafka/kafkajs-record.ts).
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +50,7 @@ if (mode === 'noop') {
   if (process.env.BENCH_KAFKAJS_RECORD === 'original') {
     createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/index.js');
     createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+    createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js');
   }
   const { loadConfig } = await import('../../src/config.ts');
   const { startPlatform } = await import('../../src/app/platform.ts');

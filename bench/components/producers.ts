@@ -1,7 +1,7 @@
 // Kafka producers from Node on the SAME records, SAME broker, SAME run (the variants: bench/lib/producers.ts;
 // `npm run bench` reports them as the `ingest/alternatives` row through bench/scenarios/producers.ts).
 //   npx tsx bench/components/producers.ts [--seconds 8] [--batch 1000] [--concurrency 8] [--brokers 127.0.0.1:9092] [--only name,name]
-// BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder and CRC-32C (the A/B of src/kafka/kafkajs-record.ts).
+// BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder, CRC-32C and murmur2 (the A/B of src/kafka/kafkajs-record.ts).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ function keepKafkajsRecordEncoder(): void {
   const require = createRequire(import.meta.url);
   require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
   require('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+  require('kafkajs/src/producer/partitioners/default/murmur2.js');
 }
 
 const { values } = parseArgs({

@@ -3,7 +3,7 @@ import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createKafka } from './client.ts';
-import { crc32c, encodeRecord, kafkajsRecordFast, KAFKAJS_CRC32C_MODULE, KAFKAJS_RECORD_MODULE, type RecordArgs } from './kafkajs-record.ts';
+import { crc32c, encodeRecord, kafkajsRecordFast, KAFKAJS_CRC32C_MODULE, KAFKAJS_MURMUR2_MODULE, KAFKAJS_RECORD_MODULE, murmur2, type RecordArgs } from './kafkajs-record.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -17,12 +17,14 @@ function original<T>(path: string): T {
 }
 const kafkajsRecord = original<(a: RecordArgs) => { buffer: Buffer }>(KAFKAJS_RECORD_MODULE);
 const kafkajsCrc = original<(b: Buffer) => number>(KAFKAJS_CRC32C_MODULE);
+const kafkajsMurmur2 = original<(k: string | Buffer) => number>(KAFKAJS_MURMUR2_MODULE);
 
 /** a small deterministic generator (no flaky seeds) */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
 }
+const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
 const TEXT = ['', 'u-1', 'lg-49999', '🔥', 'é', '{"event_id":"x","emoji_type":"😂"}', 'x'.repeat(200), 'ä'.repeat(70)];
 
 describe('kafkajs record encoding and batch checksum', () => {
@@ -67,5 +69,14 @@ describe('kafkajs record encoding and batch checksum', () => {
     const big = Buffer.from(Array.from({ length: 200_003 }, () => Math.floor(r() * 256)));
     expect(crc32c(big)).toBe(kafkajsCrc(big));
     expect(crc32c(big.subarray(5, 100_001))).toBe(kafkajsCrc(big.subarray(5, 100_001)));
+  });
+
+  it('hash every key like kafkajs and Kafka (murmur2), so every user keeps its partition', () => {
+    const r = rng(13);
+    for (let i = 0; i < 5000; i++) {
+      const key = i % 3 === 0 ? `u-${i}` : i % 3 === 1 ? pick(r, TEXT) + String(Math.floor(r() * 1e9)) : Buffer.from(Array.from({ length: i % 37 }, () => Math.floor(r() * 256)));
+      expect(murmur2(key), String(key)).toBe(kafkajsMurmur2(key));
+    }
+    expect(murmur2('')).toBe(kafkajsMurmur2(''));
   });
 });

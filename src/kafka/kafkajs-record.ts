@@ -8,7 +8,11 @@
 //   exact size, varints with plain integer arithmetic; the same bytes (kafkajs-record.test.ts compares them
 //   with kafkajs' own encoder on generated records, headers and negative deltas included);
 // - the batch checksum (src/protocol/recordBatch/crc32C): CRC-32C eight bytes at a time ("slicing-by-8",
-//   tables derived from kafkajs' own), the same value for every input (same test).
+//   tables derived from kafkajs' own), the same value for every input (same test);
+// - the default partitioner's murmur2 (src/producer/partitioners/default/murmur2.js), which kafkajs computes with
+//   BigInt-backed 64-bit Longs for every record without a partition (every event: key = user_id): 32-bit
+//   `Math.imul` arithmetic, as Kafka's Java `Utils.murmur2`, the same hash for every key (same test), so every
+//   user stays on the partition it had.
 // Import before anything imports 'kafkajs' (src/kafka/client.ts does). `kafkajsRecordFast` says whether it took
 // effect in this process.
 import { createRequire, Module } from 'node:module';
@@ -16,10 +20,12 @@ import { createRequire, Module } from 'node:module';
 const require = createRequire(import.meta.url);
 export const KAFKAJS_RECORD_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 export const KAFKAJS_CRC32C_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
+export const KAFKAJS_MURMUR2_MODULE = require.resolve('kafkajs/src/producer/partitioners/default/murmur2.js');
 // the modules that read them: once loaded, they hold whichever function was in the cache then
 const readersLoadedFirst =
   Boolean(require.cache[require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js')]) ||
-  Boolean(require.cache[require.resolve('kafkajs/src/protocol/recordBatch/v0/index.js')]);
+  Boolean(require.cache[require.resolve('kafkajs/src/protocol/recordBatch/v0/index.js')]) ||
+  Boolean(require.cache[require.resolve('kafkajs/src/producer/partitioners/default/index.js')]);
 
 type Bytes = string | Buffer | null | undefined;
 export interface RecordArgs {
@@ -139,6 +145,38 @@ export function crc32c(buf: Uint8Array): number {
   return (crc ^ -1) >>> 0;
 }
 
+/** Kafka's murmur2 of a record key (kafkajs' default partitioner contract: a signed 32-bit int). */
+export function murmur2(key: string | Buffer): number {
+  const data = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
+  const length = data.length;
+  const m = 0x5bd1e995;
+  let h = 0x9747b28c ^ length;
+  const length4 = length >> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = data[i4]! | (data[i4 + 1]! << 8) | (data[i4 + 2]! << 16) | (data[i4 + 3]! << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  switch (length % 4) {
+    case 3:
+      h ^= data[(length & ~3) + 2]! << 16;
+    // falls through
+    case 2:
+      h ^= data[(length & ~3) + 1]! << 8;
+    // falls through
+    case 1:
+      h ^= data[length & ~3]!;
+      h = Math.imul(h, m);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+
 function install(path: string, exports: unknown): void {
   if (require.cache[path]) return;
   const m = new Module(path);
@@ -149,7 +187,11 @@ function install(path: string, exports: unknown): void {
 }
 install(KAFKAJS_RECORD_MODULE, encodeRecord);
 install(KAFKAJS_CRC32C_MODULE, crc32c);
+install(KAFKAJS_MURMUR2_MODULE, murmur2);
 
-/** True when kafkajs' producer in this process encodes records and checksums batches with the functions above. */
+/** True when kafkajs' producer in this process encodes, checksums and partitions records with the functions above. */
 export const kafkajsRecordFast = (): boolean =>
-  !readersLoadedFirst && require.cache[KAFKAJS_RECORD_MODULE]?.exports === encodeRecord && require.cache[KAFKAJS_CRC32C_MODULE]?.exports === crc32c;
+  !readersLoadedFirst &&
+  require.cache[KAFKAJS_RECORD_MODULE]?.exports === encodeRecord &&
+  require.cache[KAFKAJS_CRC32C_MODULE]?.exports === crc32c &&
+  require.cache[KAFKAJS_MURMUR2_MODULE]?.exports === murmur2;
