@@ -1,4 +1,4 @@
-// Rough ingest throughput against a real broker: the API (startIngest + createApp on @hono/node-server)
+// Rough ingest throughput against a real broker: the API (startIngest + createApi, served by serveApi)
 // runs in a child process; the load comes from the bench's generator (autocannon in a process of its own).
 //   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/ingest-http.ts single 100 10       # mode, concurrency, seconds
 //   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/ingest-http.ts batch 20 10 100     # … , events per batch
@@ -10,14 +10,13 @@ import type { AddressInfo } from 'node:net';
 const [mode = 'single', cArg = '100', sArg = '10', bArg = '100'] = process.argv.slice(2);
 
 if (mode === 'server') {
-  const { serve } = await import('@hono/node-server');
-  const { createApp } = await import('../src/api/app.ts');
+  const { createApi, serveApi } = await import('../src/api/app.ts');
   const { loadConfig } = await import('../src/config.ts');
   const { createKafka } = await import('../src/kafka/client.ts');
   const { startIngest } = await import('../src/kafka/producer.ts');
   const config = loadConfig({ ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092' });
   const ingest = await startIngest(config, createKafka(config, 'bench'));
-  const server = serve({ fetch: createApp({ config, ingest }).fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+  const server = serveApi(createApi({ config, ingest }), { port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
     process.stdout.write(JSON.stringify({ port: info.port }) + '\n'),
   );
   process.on('SIGTERM', async () => {

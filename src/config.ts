@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   // one line per HTTP request with its request id: all, refusals (status >= 400) or off
   ACCESS_LOG: z.enum(['all', 'refusals', 'off']).default('all'),
+  // POST /v1/emoji answered straight from node:http, past Hono (src/api/fast-emoji.ts); false: through Hono
+  API_FAST_PATH: bool(true),
 
   // Kafka: unset KAFKA_BROKERS → an embedded broker is started on KAFKA_PORT
   KAFKA_BROKERS: z.string().optional(),
@@ -302,6 +304,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   logFormat: Env['LOG_FORMAT'];
   accessLog: Env['ACCESS_LOG'];
+  /** API_FAST_PATH: POST /v1/emoji past Hono when AUTH=off and CORS_ORIGINS is unset (src/api/fast-emoji.ts). */
+  apiFastPath: boolean;
   kafka: {
     /** null → start the embedded broker on `embeddedPort`. */
     brokers: string[] | null;
@@ -631,6 +635,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
     accessLog: e.ACCESS_LOG,
+    apiFastPath: e.API_FAST_PATH,
     kafka: {
       brokers,
       embeddedPort: e.KAFKA_PORT,

@@ -29,15 +29,14 @@ if (mode === 'noop') {
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
   setTimeout(() => server.closeAllConnections(), 0).unref();
 } else if (process.env.BENCH_SERVER === 'app') {
-  const { serve } = await import('@hono/node-server');
   const { loadConfig } = await import('../../src/config.ts');
-  const { createApp } = await import('../../src/api/app.ts');
+  const { createApi, serveApi } = await import('../../src/api/app.ts');
   const { createLogger } = await import('../../src/log.ts');
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...process.env });
   let events = 0;
   const ingest = { submit: async (e: unknown[]) => void (events += e.length) };
   const log = createLogger(config.logLevel, 'api', { format: config.logFormat });
-  const server = serve({ fetch: createApp({ config, ingest, log }).fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => ready(info.port));
+  const server = serveApi(createApi({ config, ingest, log }), { port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => ready(info.port));
   process.on('SIGTERM', () => {
     process.stderr.write(`[server] events ${events}\n`);
     server.close(() => process.exit(0));

@@ -10,24 +10,33 @@ import { routeLabel } from './routes/metrics.routes.ts';
 
 export type AccessLogMode = 'all' | 'refusals' | 'off';
 
-export function accessLog(logger: Logger, mode: AccessLogMode): MiddlewareHandler {
+/** Writes one access-log line (or none, by ACCESS_LOG and the level); `t0`: performance.now() at arrival. */
+export type AccessLine = (reqId: string | undefined, method: string, route: string, status: number, t0: number, code: string | undefined) => void;
+
+export function accessLine(logger: Logger, mode: AccessLogMode): AccessLine {
   const log = logger.bulk?.('api') ?? logger;
+  return (reqId, method, route, status, t0, code) => {
+    if (mode !== 'off' && (mode === 'all' || status >= 400) && log.isLevelEnabled('info')) {
+      log.info('request', {
+        req_id: reqId,
+        method,
+        route,
+        status,
+        ms: Math.round((performance.now() - t0) * 10) / 10,
+        ...(status >= 400 && code ? { code } : {}),
+      });
+    }
+  };
+}
+
+export function accessLog(logger: Logger, mode: AccessLogMode): MiddlewareHandler {
+  const line = accessLine(logger, mode);
   return async function accessLogMiddleware(c, next) {
     const t0 = performance.now();
     try {
       await next();
     } finally {
-      const status = c.res?.status ?? 500;
-      if (mode !== 'off' && (mode === 'all' || status >= 400) && log.isLevelEnabled('info')) {
-        log.info('request', {
-          req_id: c.get('requestId'),
-          method: c.req.method,
-          route: routeLabel(c),
-          status,
-          ms: Math.round((performance.now() - t0) * 10) / 10,
-          ...(status >= 400 && c.get('errorCode') ? { code: c.get('errorCode') } : {}),
-        });
-      }
+      if (mode !== 'off') line(c.get('requestId'), c.req.method, routeLabel(c), c.res?.status ?? 500, t0, c.get('errorCode'));
     }
   };
 }

@@ -1,12 +1,15 @@
 // The HTTP API: one Hono app holding EVERY route (the list below), the JSON 404 and the one onError that
 // renders every refusal as `{"error":{"code","message","field"?}}`. The composition root (src/app/platform.ts)
 // passes the parts it started; a part left out (null) leaves its routes out.
+import { createServer, type RequestListener, type ServerOptions } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { UnavailableError, type IngestPort } from '../ports/ingest.ts';
+import type { IngestPort } from '../ports/ingest.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
 import type { ViewerDirectory } from '../ports/viewers.ts';
 import type { MoodCurves } from '../domain/mood-curve.ts';
@@ -16,7 +19,7 @@ import { adminGuard, passes } from './admin.ts';
 import { publisherAuth } from './publisher-auth.ts';
 import { corsPolicy, nodeResponse, requestIdHeader, securityHeaders } from './surface.ts';
 import type { MatchAdmin, MatchGate } from '../matches/service.ts';
-import { ApiError } from './errors.ts';
+import { INTERNAL_ERROR, refusalOf } from './errors.ts';
 import { adminMatchesRoutes } from './routes/admin-matches.routes.ts';
 import { createLimits, type ApiLimits } from './limits.ts';
 import { clusterRoutes } from './routes/clusters.routes.ts';
@@ -24,6 +27,8 @@ import { compatRoutes } from './routes/compat.routes.ts';
 import { countsRoutes } from './routes/counts.routes.ts';
 import { dashboardRoutes } from './routes/dashboard.routes.ts';
 import { emojiRoutes } from './routes/emoji.routes.ts';
+import { emojiHandlers } from './routes/emoji.handlers.ts';
+import { emojiFastPath, withFastPath, type FastPath } from './fast-emoji.ts';
 import { faultRoutes, type FaultTargets } from './routes/faults.routes.ts';
 import { healthRoutes } from './routes/health.routes.ts';
 import { matchesRoutes } from './routes/matches.routes.ts';
@@ -61,6 +66,22 @@ export interface AppDeps {
 }
 
 export function createApp(deps: AppDeps): Hono {
+  return createApi(deps).app;
+}
+
+/** The API: the Hono app, and the POST /v1/emoji fast path to serve in front of it (null: off, or no ingest). */
+export interface Api {
+  app: Hono;
+  fast: FastPath | null;
+}
+
+/** Serve an API on node:http: its fast path first (src/api/fast-emoji.ts), then Hono. */
+export function serveApi(api: Api, options: { port?: number; hostname?: string; serverOptions?: ServerOptions }, listening?: (info: AddressInfo) => void): ServerType {
+  const http1 = ((opts: ServerOptions, listener: RequestListener) => createServer(opts, withFastPath(api.fast, listener))) as typeof createServer;
+  return serve({ ...options, fetch: api.app.fetch, createServer: http1 }, listening);
+}
+
+export function createApi(deps: AppDeps): Api {
   const { config, ingest, counts, broadcast } = deps;
   const matches = deps.matches ?? null;
   const logger = typeof deps.log === 'object' ? deps.log : silentLogger;
@@ -79,13 +100,15 @@ export function createApp(deps: AppDeps): Hono {
   // The one admin guard (src/api/admin.ts): operational routes below, and any admin route added later.
   const admin = adminGuard(config);
 
+  const emojiDeps = ingest ? { config, ingest, matches, now: deps.now, limits } : null;
+  const emoji = emojiDeps ? emojiHandlers(emojiDeps) : null;
   // Every route of the API, mounted here and nowhere else.
   const routes: [path: string, app: Hono][] = [
     ['/', healthRoutes({ ready, status, detailed: (c) => passes(admin, c) })],
     ...(ingest
       ? [
-          ['/v1/emoji', emojiRoutes({ config, ingest, matches, now: deps.now, limits })] as [string, Hono],
-          ['/', compatRoutes({ config, ingest, matches, now: deps.now, limits })] as [string, Hono], // POST /emoji for the original project's clients (COMPAT_PATHS)
+          ['/v1/emoji', emojiRoutes(emoji!)] as [string, Hono],
+          ['/', compatRoutes({ ...emojiDeps!, config })] as [string, Hono], // POST /emoji for the original project's clients (COMPAT_PATHS)
         ]
       : []),
     ...(counts ? [['/v1/counts', countsRoutes(counts, { now: deps.now, matches })] as [string, Hono]] : []),
@@ -137,19 +160,11 @@ export function createApp(deps: AppDeps): Hono {
 
   // Every refusal is rendered here; its code is noted on the context for the request metrics.
   app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      c.set('errorCode', err.code);
-      if (err.headers) for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
-      return c.json(err.toJSON(), err.status);
-    }
-    if (err instanceof UnavailableError) {
-      const code = err.reason === 'buffer_full' ? 'overloaded' : 'unavailable';
-      c.set('errorCode', code);
-      c.header('Retry-After', retryAfter);
-      // `outcome`: not_written (refused before sending) or unknown (sent, unconfirmed: it may be in Kafka).
-      // Either way the safe answer is the same: retry with the same event_id, which is counted once.
-      const hint = err.outcome === 'unknown' ? 'the event may have been written; retry with the same event_id' : 'nothing was written';
-      return c.json({ error: { code, message: `${err.message}; ${hint}; retry after ${retryAfter} s`, outcome: err.outcome } }, 503);
+    const r = refusalOf(err, retryAfter);
+    if (r) {
+      c.set('errorCode', r.code);
+      if (r.headers) for (const [k, v] of Object.entries(r.headers)) c.header(k, v);
+      return c.json(r.body, r.status);
     }
     if (err instanceof HTTPException && err.res) {
       // a middleware's own answer (bearerAuth's 401 with WWW-Authenticate); its code was noted by the guard
@@ -163,7 +178,9 @@ export function createApp(deps: AppDeps): Hono {
     // the route pattern, never the raw path: no client-chosen string in the log
     log(`api: unexpected error on ${c.req.method} ${routeLabel(c)}: ${err instanceof Error ? err.stack : String(err)}`, { req_id: c.get('requestId') });
     c.set('errorCode', 'internal');
-    return c.json({ error: { code: 'internal', message: 'internal server error' } }, 500);
+    return c.json(INTERNAL_ERROR, 500);
   });
-  return app;
+  // POST /v1/emoji past Hono: the same handlers, headers, refusals, metrics and access log (src/api/fast-emoji.ts)
+  const fast = emoji ? emojiFastPath({ config, handlers: emoji, limits: limits.enabled ? limits : null, logger, log, instanceId }) : null;
+  return { app, fast };
 }

@@ -110,19 +110,59 @@ async function readWeb(body: ReadableStream<Uint8Array> | null, max: number, tim
  * that says why not.
  */
 export async function readJson(c: Context, maxBytes: number, timeoutMs = 10_000): Promise<unknown> {
-  const type = c.req.header('content-type');
-  if (!type || !JSON_TYPE.test(type)) {
-    throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`, 'content-type');
-  }
-  const declared = c.req.header('content-length');
-  if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-
+  requireJsonHead(c.req.header('content-type'), c.req.header('content-length'), maxBytes);
   // On @hono/node-server read the Node stream itself (no web-stream wrapping); elsewhere (app.request in
   // tests) the standard Request body.
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming || typeof incoming.on !== 'function') return parseJsonBody(await readWeb(c.req.raw.body, maxBytes, timeoutMs));
+  return readNodeJson(incoming, maxBytes, timeoutMs);
+}
+
+/** The checks made before a body is read: its Content-Type (415) and declared Content-Length (413). */
+export function requireJsonHead(type: string | undefined | null, declared: string | undefined | null, maxBytes: number): void {
+  if (!type || !JSON_TYPE.test(type)) {
+    throw new ApiError(415, 'unsupported_media_type', `Content-Type must be application/json, got ${type ? JSON.stringify(type) : 'none'}`, 'content-type');
+  }
+  if (declared != null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+}
+
+/** A node:http request's body parsed as JSON (after requireJsonHead). */
+export async function readNodeJson(incoming: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<unknown> {
   await null; // see the top of this file
   return parseJsonBody(readArrived(incoming, maxBytes) ?? (await readIncoming(incoming, maxBytes, timeoutMs)));
+}
+
+const DRAIN_TIMEOUT_MS = 500;
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A request body nobody read, once its answer is written: read and dropped for at most 500 ms and 64 MiB,
+ * then the connection is closed (what @hono/node-server does for the routes it serves; the POST /v1/emoji
+ * fast path does the same for the requests it refuses before reading them).
+ */
+export function drainUnread(req: IncomingMessage): void {
+  if (req.destroyed || req.readableEnded) return;
+  let bytes = 0;
+  const cleanup = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', cleanup);
+    req.off('error', cleanup);
+  };
+  const close = () => {
+    cleanup();
+    if (req.socket && !req.socket.destroyed) req.socket.destroySoon();
+  };
+  const timer = setTimeout(close, DRAIN_TIMEOUT_MS);
+  timer.unref();
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > DRAIN_MAX_BYTES) close();
+  };
+  req.on('data', onData);
+  req.on('end', cleanup);
+  req.on('error', cleanup);
+  req.resume();
 }
 
 /** UTF-8 (a leading byte-order mark dropped, as TextDecoder does) parsed as JSON, or the 400 that says why not. */

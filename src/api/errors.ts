@@ -2,6 +2,7 @@
 // `{"error":{"code","message","field"?,"details"?,"details_total"?}}` with the right status, and notes the
 // code on the context (`c.get('errorCode')`), where the request metrics read it instead of parsing the body.
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { UnavailableError } from '../ports/ingest.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -44,3 +45,31 @@ export class ApiError extends Error {
     };
   }
 }
+
+/** A refusal as it is answered: status, JSON body, the headers it adds, and its code (metrics, access log). */
+export interface Refusal {
+  status: ContentfulStatusCode;
+  code: string;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/**
+ * How an ApiError or the write path's UnavailableError is answered (the app's onError, and the POST
+ * /v1/emoji fast path); null for any other error. `retryAfter`: INGEST_RETRY_AFTER_S, as a string.
+ */
+export function refusalOf(err: unknown, retryAfter: string): Refusal | null {
+  if (err instanceof ApiError) return { status: err.status, code: err.code, body: err.toJSON(), headers: err.headers };
+  if (err instanceof UnavailableError) {
+    const code = err.reason === 'buffer_full' ? 'overloaded' : 'unavailable';
+    // `outcome`: not_written (refused before sending) or unknown (sent, unconfirmed: it may be in Kafka).
+    // Either way the safe answer is the same: retry with the same event_id, which is counted once.
+    const hint = err.outcome === 'unknown' ? 'the event may have been written; retry with the same event_id' : 'nothing was written';
+    const body = { error: { code, message: `${err.message}; ${hint}; retry after ${retryAfter} s`, outcome: err.outcome } };
+    return { status: 503, code, body, headers: { 'Retry-After': retryAfter } };
+  }
+  return null;
+}
+
+/** The answer to an unexpected error (logged by the caller, never shown). */
+export const INTERNAL_ERROR = { error: { code: 'internal', message: 'internal server error' } };

@@ -40,8 +40,18 @@ export class LimitError extends ApiError {
  */
 export function clientAddress(c: Context, trust: TrustProxy = TRUST_NONE): string {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const peer = incoming?.socket?.remoteAddress;
-  return addressKey('hops' in trust && trust.hops === 0 ? peer : clientAddressOf(peer, c.req.header('x-forwarded-for'), trust));
+  return nodeClientAddress(incoming?.socket?.remoteAddress, trust, () => c.req.header('x-forwarded-for'));
+}
+
+/** clientAddress from the socket's peer and (behind trusted proxies only) X-Forwarded-For. */
+export function nodeClientAddress(peer: string | undefined, trust: TrustProxy, forwardedFor: () => string | undefined): string {
+  return addressKey('hops' in trust && trust.hops === 0 ? peer : clientAddressOf(peer, forwardedFor(), trust));
+}
+
+/** X-Forwarded-For as Hono's c.req.header gives it (several header lines joined with ', '). */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const v = req.headers['x-forwarded-for'];
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 /** The server's connection caps from the limits config and this process's open-files limit. */
@@ -49,13 +59,23 @@ export const connectionBudgetOf = (l: Config['limits'], fdLimit = openFilesLimit
   connectionBudget({ fdLimit, reserve: l.fdReserve, ingestHeadroom: l.sseIngestHeadroom, maxConnections: l.maxConnections, maxStreams: l.maxSseStreams });
 
 export interface ApiLimits {
+  /** RATE_LIMITS: false leaves ingest, subscriptions and stream connects uncharged (the stream caps hold). */
+  readonly enabled: boolean;
+  /** The address key a request is limited under (clientAddress with TRUST_PROXY). */
+  addressOf(c: Context): string;
+  /** The same from node:http (the POST /v1/emoji fast path, src/api/fast-emoji.ts). */
+  addressOfNode(req: IncomingMessage): string;
   /** Before reading an ingest body: refuses an address that has no event left. */
   ingestEarly(c: Context): void;
+  /** ingestEarly for an address key (call only when `enabled`). */
+  ingestEarlyAt(key: string): void;
   /**
    * After validation: charge `events` to their users and the address and count them in the address's buffer
    * share, or throw the refusal (nothing charged). Call the returned function once the write settled.
    */
   ingest(c: Context, events: readonly { user_id: string }[]): () => void;
+  /** ingest for an address key (call only when `enabled`). */
+  ingestAt(key: string, events: readonly { user_id: string }[]): () => void;
   /** POST /v1/subscriptions. */
   subscribe(c: Context): void;
   /** A stream connect: charged, and counted against the address's and the instance's open streams until released. */
@@ -102,17 +122,25 @@ export function createLimits(config: Pick<Config, 'limits' | 'ingest' | 'broadca
     },
     budget,
 
+    enabled: on,
+    addressOf,
+    addressOfNode: (req) => nodeClientAddress(req.socket?.remoteAddress, l.trustProxy, () => forwardedFor(req)),
+
     ingestEarly(c) {
-      if (!on) return;
-      const key = addressOf(c);
+      if (on) this.ingestEarlyAt(addressOf(c));
+    },
+
+    ingestEarlyAt(key) {
       const t = now();
       const wait = addresses.waitMs(key, 1, t);
       if (wait > 0) throw refuse(addresses, key, 1, wait, t, 'this client address');
     },
 
     ingest(c, events) {
-      if (!on) return () => {};
-      const key = addressOf(c);
+      return on ? this.ingestAt(addressOf(c), events) : () => {};
+    },
+
+    ingestAt(key, events) {
       const t = now();
       const n = events.length;
       const wait = addresses.waitMs(key, n, t);

@@ -64,14 +64,22 @@ export function publisherAuth(config: Pick<Config, 'security'>): MiddlewareHandl
 
 /** AUTH=jwt: an event object without user_id takes the token's subject (before validation). */
 export function withSubject(c: Context, body: unknown): unknown {
-  const sub = c.get('publisherSubject');
+  return subjectOf(c.get('publisherSubject'), body);
+}
+
+/** withSubject for a subject already read (undefined: no token, the body as it is). */
+export function subjectOf(sub: string | undefined, body: unknown): unknown {
   if (sub === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) return body;
   return 'user_id' in body ? body : { ...body, user_id: sub };
 }
 
 /** AUTH=jwt: every validated event must be the subject's own; else 403 naming the first foreign one. */
 export function requireSubject(c: Context, events: { user_id: string }[], field: (i: number) => string): void {
-  const sub = c.get('publisherSubject');
+  subjectMust(c.get('publisherSubject'), events, field);
+}
+
+/** requireSubject for a subject already read. */
+export function subjectMust(sub: string | undefined, events: { user_id: string }[], field: (i: number) => string): void {
   if (sub === undefined) return;
   const i = events.findIndex((e) => e.user_id !== sub);
   if (i >= 0) throw new ApiError(403, 'user_id_mismatch', "user_id differs from the token's subject; nothing was written", field(i));

@@ -56,14 +56,18 @@ const REQUEST_ID = /[^\w\-=]/;
 /** X-Request-Id (see the top of this file); `limitLength` as Hono's requestId. */
 export function requestIdHeader(limitLength = 64): MiddlewareHandler {
   return async function requestIdMiddleware(c, next) {
-    let id = c.req.header('x-request-id');
-    if (!id || id.length > limitLength || REQUEST_ID.test(id)) id = crypto.randomUUID();
+    const id = requestIdOf(c.req.header('x-request-id'), limitLength);
     c.set('requestId', id);
     const out = nodeResponse(c);
     if (out) out.setHeader('X-Request-Id', id);
     else c.header('X-Request-Id', id);
     await next();
   };
+}
+
+/** The client's X-Request-Id when well-formed (see the top of this file), else a fresh UUID. */
+export function requestIdOf(id: string | undefined, limitLength = 64): string {
+  return !id || id.length > limitLength || REQUEST_ID.test(id) ? crypto.randomUUID() : id;
 }
 
 /** The [name, value] pairs a secure-headers middleware sets, read by running it once on a recording context. */
@@ -74,18 +78,30 @@ async function headersOf(mw: MiddlewareHandler): Promise<[string, string][]> {
   return set;
 }
 
+const secureHeadersMiddleware = () => secureHeaders({ contentSecurityPolicy: CSP, xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' });
+let fixedList: Promise<[string, string][]> | null = null;
+let readyList: [string, string][] | null = null;
+
+/** The security headers every answer carries, once known (a microtask after the first call), else null. */
+export function securityHeaderList(): [string, string][] | null {
+  if (!fixedList) {
+    fixedList = headersOf(secureHeadersMiddleware());
+    void fixedList.then((l) => (readyList = l));
+  }
+  return readyList;
+}
+
 export function securityHeaders(): MiddlewareHandler {
-  const headers = secureHeaders({ contentSecurityPolicy: CSP, xFrameOptions: 'DENY', referrerPolicy: 'no-referrer' });
-  const fixed = headersOf(headers);
-  let list: [string, string][] | null = null;
-  void fixed.then((l) => (list = l));
+  const headers = secureHeadersMiddleware();
+  securityHeaderList();
+  const fixed = fixedList!;
   // Not on the SSE route: its head is already written when the handler returns, and secure-headers would
   // turn the RESPONSE_ALREADY_SENT marker into a response @hono/node-server then tries to send again.
   return async function securityHeadersMiddleware(c, next) {
     if (RAW_STREAM.test(c.req.path)) return next();
     const out = nodeResponse(c);
     if (!out) return headers(c, next);
-    for (const [k, v] of list ?? (await fixed)) out.setHeader(k, v);
+    for (const [k, v] of readyList ?? (await fixed)) out.setHeader(k, v);
     await next();
   };
 }

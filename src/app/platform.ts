@@ -10,10 +10,10 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { BroadcastFacade } from '../actors/facade.ts';
-import { createApp } from '../api/app.ts';
+import { createApi, serveApi } from '../api/app.ts';
 import { createLimits } from '../api/limits.ts';
 import { applyServerLimits, serverOptions } from '../api/server-limits.ts';
 import { MoodCurves } from '../domain/mood-curve.ts';
@@ -277,13 +277,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       parts.push({ name: 'mood curves', stop: async () => void off() });
     }
 
-    // 6. HTTP: createApp mounts every route; a part left out above (null) leaves its routes out
+    // 6. HTTP: createApi mounts every route; a part left out above (null) leaves its routes out
     const exactCounts = counts;
     const faults = exactCounts ? { failStreamRecords: (n: number) => exactCounts.failNextRecords(n) } : null;
     // the routes ask this instance's stores, or the peer holding the match (interactive queries across instances)
     const routed = exactCounts ? distributedCounts(exactCounts, peerOptions(config)) : null;
     const limits = createLimits(config);
-    const app = createApp({
+    const api = createApi({
       config,
       ingest,
       counts: routed,
@@ -297,12 +297,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       limits,
       log: log.child('api'),
     });
+    const app = api.app;
     if (!(opts.http ?? true)) {
       let stopped: Promise<void> | null = null;
       return { config, url: '', internalUrl, brokers, app, ingest, broadcast: broadcast?.facade ?? null, stop: () => (stopped ??= stopAll()) };
     }
     const server: ServerType = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host, serverOptions: serverOptions(config.limits) }, () => resolve(s));
+      const s = serveApi(api, { port: config.port, hostname: config.host, serverOptions: serverOptions(config.limits) }, () => resolve(s));
       s.once('error', reject);
     });
     log.info(`HTTP limits: ${applyServerLimits(server as Server, config.limits, limits.budget)}`);

@@ -10,7 +10,7 @@ import type { MatchGate } from '../../matches/service.ts';
 import { readJson } from '../body.ts';
 import { ApiError } from '../errors.ts';
 import { requireMatch } from '../match-gate.ts';
-import { requireSubject, withSubject } from '../publisher-auth.ts';
+import { requireSubject, subjectMust, subjectOf, withSubject } from '../publisher-auth.ts';
 import type { ApiLimits } from '../limits.ts';
 
 export interface EmojiHandlerDeps {
@@ -24,6 +24,9 @@ export interface EmojiHandlerDeps {
   /** Rate limits and buffer shares (src/api/limits.ts); absent: none. */
   limits?: ApiLimits | null;
 }
+
+/** POST /v1/emoji's 202 body. */
+export const oneAccepted = (event: ValidEvent) => ({ event_id: event.event_id });
 
 const at = (e: { index?: number }) => (e.index === undefined ? '' : `[${e.index}].`);
 
@@ -48,10 +51,11 @@ function batchRefusal(r: Extract<BatchValidation, { ok: false }>, size: number):
 
 /**
  * Charge the limits (a refusal throws before anything is submitted), then submit to the write path; a reused
- * (user_id, event_id) with another payload becomes a 409 naming the field.
+ * (user_id, event_id) with another payload becomes a 409 naming the field. `address`: the client's address
+ * key when the limits are on, else null.
  */
-async function submit(c: Context, deps: EmojiHandlerDeps, events: ValidEvent[], clientEventIds: boolean[], batch: boolean): Promise<void> {
-  const release = deps.limits?.ingest(c, events);
+async function submit(deps: EmojiHandlerDeps, address: string | null, events: ValidEvent[], clientEventIds: boolean[], batch: boolean): Promise<void> {
+  const release = address === null ? undefined : deps.limits!.ingestAt(address, events);
   try {
     await deps.ingest.submit(events, clientEventIds);
   } catch (err) {
@@ -62,37 +66,63 @@ async function submit(c: Context, deps: EmojiHandlerDeps, events: ValidEvent[], 
   }
 }
 
+/**
+ * What accepting one event needs of its request, whether it came through Hono (a Context) or straight from
+ * node:http (the POST /v1/emoji fast path, src/api/fast-emoji.ts): the one place its steps are written.
+ */
+export interface OneEventRequest {
+  /** The client address key the rate limits charge (asked only when they are on). */
+  address(): string;
+  /** AUTH=jwt: the token's subject (the only user_id it may post as); else undefined. */
+  readonly subject: string | undefined;
+  /** The body, parsed (415/413/408/400 thrown as ApiErrors). */
+  json(maxBytes: number, timeoutMs: number): Promise<unknown>;
+}
+
+const fromContext = (c: Context, limits: ApiLimits | null | undefined): OneEventRequest => ({
+  address: () => limits!.addressOf(c),
+  subject: c.get('publisherSubject'),
+  json: (max, ms) => readJson(c, max, ms),
+});
+
 export function emojiHandlers(deps: EmojiHandlerDeps) {
   const { ingest: rules } = deps.config;
   const now = deps.now ?? Date.now;
   const validate = createEventValidator(rules);
   const prepare = deps.prepare ?? ((body: unknown) => body);
+  const limits = deps.limits?.enabled ? deps.limits : null;
 
   /** Read, validate and submit one event; resolves once the broker acknowledged it. */
-  async function acceptOne(c: Context): Promise<ValidEvent> {
+  async function accept(req: OneEventRequest): Promise<ValidEvent> {
     const t = now();
-    deps.limits?.ingestEarly(c);
-    const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
-    const r = validate(withSubject(c, prepare(body)), { now: t });
+    const address = limits ? req.address() : null;
+    if (address !== null) limits!.ingestEarlyAt(address);
+    const body = await req.json(rules.maxBodyBytes, rules.bodyTimeoutMs);
+    const r = validate(subjectOf(req.subject, prepare(body)), { now: t });
     if (!r.ok) throw refusal(r.errors);
-    requireSubject(c, [r.event], () => 'user_id'); // AUTH=jwt: only as the token's subject
+    subjectMust(req.subject, [r.event], () => 'user_id'); // AUTH=jwt: only as the token's subject
     if (deps.matches) requireMatch(deps.matches.admit([r.event.match_id]), 'match_id', '; nothing was written');
-    await submit(c, deps, [r.event], [r.clientEventId], false);
+    await submit(deps, address, [r.event], [r.clientEventId], false);
     return r.event;
   }
 
+  const acceptOne = (c: Context) => accept(fromContext(c, limits));
+
   return {
     acceptOne,
+    /** POST /v1/emoji's steps for any request (the fast path's entry); the 202 body is `accepted(event)`. */
+    accept,
 
     async postOne(c: Context) {
       const event = await acceptOne(c);
       eventsAccepted.inc({ endpoint: 'single' });
-      return c.json({ event_id: event.event_id }, 202);
+      return c.json(oneAccepted(event), 202);
     },
 
     async postBatch(c: Context) {
       const t = now();
-      deps.limits?.ingestEarly(c);
+      const address = limits ? limits.addressOf(c) : null;
+      if (address !== null) limits!.ingestEarlyAt(address);
       const body = await readJson(c, rules.maxBodyBytes, rules.bodyTimeoutMs);
       if (!Array.isArray(body)) {
         throw new ApiError(400, 'invalid_type', `a batch must be a JSON array of events, got ${body === null ? 'null' : typeof body}`, '');
@@ -108,7 +138,7 @@ export function emojiHandlers(deps: EmojiHandlerDeps) {
         const m = deps.matches.admit(r.events.map((e) => e.match_id));
         if (!m.ok) requireMatch(m, `[${r.events.findIndex((e) => e.match_id === m.matchId)}].match_id`, '; none of the batch was written');
       }
-      await submit(c, deps, r.events, r.clientEventIds, true);
+      await submit(deps, address, r.events, r.clientEventIds, true);
       eventsAccepted.inc({ endpoint: 'batch' }, r.events.length);
       return c.json({ accepted: r.events.length, event_ids: r.events.map((e) => e.event_id) }, 202);
     },

@@ -40,18 +40,21 @@ export function requestMetrics(): MiddlewareHandler {
     try {
       await next();
     } finally {
-      const route = routeLabel(c);
-      const method = c.req.method;
       // c.res is the error response when onError handled a throw; 500 if nothing was produced
-      const status = String(c.res?.status ?? 500);
-      httpRequests.inc({ method, route, status });
-      httpRequestDuration.observe({ method, route }, (performance.now() - t0) / 1000);
-      const endpoint = INGEST_ROUTES[route];
-      if (endpoint && method === 'POST' && c.res && c.res.status >= 400) {
-        // the code of the error this request was refused with, noted by the app's onError (never re-parsed)
-        const code = c.get('errorCode') ?? 'unknown';
-        ingestRefused.inc({ endpoint, status, code });
-      }
+      countRequest(c.req.method, routeLabel(c), c.res?.status, t0, c.get('errorCode'));
     }
   };
+}
+
+/**
+ * One request in the request metrics (requestMetrics, and the POST /v1/emoji fast path): `status` undefined
+ * when nothing was produced (counted as 500), `t0` performance.now() at arrival, `errorCode` the refusal's code.
+ */
+export function countRequest(method: string, route: string, status: number | undefined, t0: number, errorCode: string | undefined): void {
+  const st = String(status ?? 500);
+  httpRequests.inc({ method, route, status: st });
+  httpRequestDuration.observe({ method, route }, (performance.now() - t0) / 1000);
+  const endpoint = INGEST_ROUTES[route];
+  // the code of the error this request was refused with, noted by the app's onError (never re-parsed)
+  if (endpoint && method === 'POST' && status !== undefined && status >= 400) ingestRefused.inc({ endpoint, status: st, code: errorCode ?? 'unknown' });
 }
