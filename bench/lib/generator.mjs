@@ -11,8 +11,9 @@
 // Bodies are built ahead: a ring of 1,024 bodies (64 for batches; users lg-0…, the emoji palette) refreshed
 // every 100 ms so that event timestamps stay current (Spark windows by event time); each request takes the
 // next one, so building bodies costs the generator little. `spec.worker` (0…) keeps user ids apart per process.
-// A spec may set the node:http client's source address (`localAddress`: another client on loopback) and the
-// user_id prefix (`userPrefix`).
+// A spec may set the node:http client's source address (`localAddress`: another client on loopback), the
+// user_id prefix (`userPrefix`), and `ackTimes` (node:http client: the result carries `ack_times`, the epoch ms at
+// which each 2xx answer ended, in the order they came).
 import http from 'node:http';
 import autocannon from 'autocannon';
 
@@ -90,6 +91,7 @@ function nodeClient(spec, durationMs, measured) {
   const u = new URL(spec.path, spec.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const lat = [];
+  const ackTimes = [];
   const statuses = {};
   let errors = 0;
   let skipped = 0;
@@ -109,6 +111,7 @@ function nodeClient(spec, durationMs, measured) {
       else {
         statuses[st] = (statuses[st] ?? 0) + 1;
         lat.push(performance.now() - t);
+        if (spec.ackTimes && st >= 200 && st < 300) ackTimes.push(Date.now());
       }
     };
     const req = http.request(
@@ -165,6 +168,7 @@ function nodeClient(spec, durationMs, measured) {
         errors,
         skipped,
         generator: { tool: open ? 'node:http paced' : 'node:http', cpu_ms: Math.round(cpuMs), cpu_pct: +((cpuMs / wall) * 100).toFixed(1), connections: spec.concurrency },
+        ...(spec.ackTimes ? { ack_times: ackTimes } : {}),
       });
     }, 10);
   });

@@ -40,6 +40,8 @@ export interface LoadSpec {
   userPrefix?: string;
   /** autocannon (closed loop) processes sharing `concurrency`; default GENERATOR_PROCESSES or 2. The node:http client runs in one. */
   processes?: number;
+  /** node:http client: return `ack_times`, the epoch ms of each 2xx answer in arrival order */
+  ackTimes?: boolean;
 }
 
 export interface LoadResult {
@@ -57,6 +59,8 @@ export interface LoadResult {
   /** open loop: requests that could not go out on time because every connection was busy */
   skipped: number;
   generator: GeneratorStats;
+  /** with `ackTimes`: the epoch ms at which each 2xx answer ended, in arrival order */
+  ack_times?: number[];
 }
 
 export interface GeneratorStats {

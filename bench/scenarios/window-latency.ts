@@ -8,6 +8,7 @@ import { createKafka } from '../../src/kafka/client.ts';
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
 import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
 import { fmt, generatorCell } from '../lib/rows.ts';
+import { batchSummary, watchSparkBatches } from '../lib/spark-batches.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForOk } from '../../tests/support/wait.ts';
 
@@ -45,9 +46,10 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
         }
       },
     });
+    const sparkBatches = await watchSparkBatches(config);
     await sleep(1000);
 
-    const phases: { name: string; eps: number; load: LoadResult; latency_ms: ReturnType<typeof quantiles>; spark_ms: ReturnType<typeof quantiles>; windows: number }[] = [];
+    const phases: { name: string; eps: number; load: LoadResult; latency_ms: ReturnType<typeof quantiles>; spark_ms: ReturnType<typeof quantiles>; windows: number; batches: ReturnType<typeof batchSummary> }[] = [];
     for (const ph of PHASES) {
       const match = `lat-${ph.name}-${Date.now().toString(36)}`;
       const arrivals: { start: number; latency: number }[] = [];
@@ -93,11 +95,13 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
       const q = quantiles(steady.map((a) => a.latency));
       const starts = new Set(steady.map((a) => a.start));
       const sq = quantiles([...starts].map((st) => recorded.get(`${match}:${st}`)).filter((v): v is number => v !== undefined));
-      phases.push({ name: ph.name, eps: ph.eps, load, latency_ms: q, spark_ms: sq, windows: starts.size });
-      ctx.log(`  ${ph.name}: ${load.eps} events/s accepted (${load.skipped} skipped), window end → viewer p50 ${q.p50} p99 ${q.p99} max ${q.max} ms over ${q.n} deliveries; window end → emoji-windows record p50 ${sq.p50} p99 ${sq.p99} ms`);
+      const batches = batchSummary(sparkBatches.between(loadStart, loadEnd));
+      phases.push({ name: ph.name, eps: ph.eps, load, latency_ms: q, spark_ms: sq, windows: starts.size, batches });
+      ctx.log(`  ${ph.name}: ${load.eps} events/s accepted (${load.skipped} skipped), window end → viewer p50 ${q.p50} p99 ${q.p99} max ${q.max} ms over ${q.n} deliveries; window end → emoji-windows record p50 ${sq.p50} p99 ${sq.p99} ms; Spark batch p50 ${batches.ms.p50} ms (${batches.n} batches, rows p50 ${batches.rows.p50})`);
     }
     phases.shift(); // the warm-up
     await consumer.disconnect();
+    await sparkBatches.stop();
     const idle = phases[0]!;
     return {
       name: 'window-latency',
@@ -108,7 +112,7 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
         baseline: p === idle ? '' : `near idle: p99 ${fmt(idle.latency_ms.p99)} ms`,
         ratio: p === idle || !(idle.latency_ms.p99 > 0) ? '' : fmt(+(p.latency_ms.p99 / idle.latency_ms.p99).toFixed(2)),
         generator: generatorCell([['load', p.load]]),
-        notes: `of which window end → emoji-windows record (Spark) p50/p99 ${fmt(p.spark_ms.p50)}/${fmt(p.spark_ms.p99)} ms; trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms; ${VIEWERS} viewers`,
+        notes: `of which window end → emoji-windows record (Spark) p50/p99 ${fmt(p.spark_ms.p50)}/${fmt(p.spark_ms.p99)} ms; Spark batch p50 ${fmt(p.batches.ms.p50)} ms (${fmt(p.batches.rows.p50)} rows); trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms; ${VIEWERS} viewers`,
       })),
       details: { phase_ms: PHASE_MS, viewers: VIEWERS, phases, trigger_ms: config.spark.triggerMs, watermark_ms: config.spark.watermarkMs },
       seconds: Math.round((Date.now() - t0) / 1000),
