@@ -27,7 +27,7 @@ import { benchConfig, benchPlatform, dropTopics, isMain, quantiles, runStandalon
 import { fmt, generatorCell } from '../lib/rows.ts';
 import { runLoad, type LoadResult } from '../lib/loadgen.ts';
 import { cmdline, cpuWindow, processTree, type CpuWindow } from '../lib/proc.ts';
-import { batchSummary, watchSparkBatches, type SparkBatch } from '../lib/spark-batches.ts';
+import { batchSummary, splitLive, watchSparkBatches, type Curve } from '../lib/spark-batches.ts';
 
 const PHASE_MS = Number(process.env.BENCH_PHASE_MS ?? 20_000);
 const VIEWERS = 4;
@@ -62,40 +62,6 @@ interface Phase {
   batch_list: number[][];
   /** CPU (% of one core) over the load: this process (the API with its Kafka Streams JVM, the load and the viewers), the Spark job, the broker */
   cpu: Record<string, CpuWindow>;
-}
-
-type Curve = { at: number; visible: number; key: string }[];
-
-/**
- * Per acknowledged request (one viewer's curve): the first micro-batch that started after its 202 (the first whose
- * Kafka offsets can hold it), that batch's duration, its end → the frame that made the count visible, and how many
- * batches after it the batch that wrote that frame's record started (0: that very batch; < 0: an earlier one, which
- * read the events before the 202 reached the bench; a frame not written by Spark, such as the supervisor's live
- * record made from a window, is left out of that count).
- */
-function splitLive(acks: { at: number; upTo: number }[], curve: Curve, batches: SparkBatch[], recorded: Map<string, number>) {
-  const wait: number[] = [], dur: number[] = [], after: number[] = [];
-  const later = { earlier: 0, first: 0, second: 0, more: 0, unknown: 0 };
-  let i = 0;
-  for (const a of acks) {
-    while (i < curve.length && curve[i]!.visible < a.upTo) i++;
-    if (i === curve.length) break;
-    const k = batches.findIndex((b) => b.start >= a.at);
-    if (k < 0) continue;
-    const b = batches[k]!;
-    wait.push(b.start - a.at);
-    dur.push(b.ms);
-    after.push(curve[i]!.at - (b.start + b.ms));
-    const ts = recorded.get(curve[i]!.key);
-    let j = -1; // the batch running when the record was written: the last one started by then
-    for (let x = 0; ts !== undefined && x < batches.length && batches[x]!.start <= ts; x++) j = x;
-    if (j < 0) later.unknown++;
-    else if (j < k) later.earlier++;
-    else if (j === k) later.first++;
-    else if (j === k + 1) later.second++;
-    else later.more++;
-  }
-  return { wait_ms: quantiles(wait), batch_ms: quantiles(dur), after_ms: quantiles(after), written_by: later };
 }
 
 /** "x% counted by the first batch that started after the 202 (or an earlier one), y% by the one after it" */
