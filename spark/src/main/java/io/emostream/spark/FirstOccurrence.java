@@ -90,7 +90,8 @@ final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
         int offsetAt = in.get(0).fieldIndex("offset"), timeAt = in.get(0).fieldIndex("event_time");
         in.sort(Comparator.<Row>comparingLong(r -> r.isNullAt(offsetAt) ? Long.MAX_VALUE : r.getLong(offsetAt))
             .thenComparing(r -> r.getTimestamp(timeAt)));
-        Long before = first.exists() ? first.get() : null;
+        // null when the id has no state: one store read (exists() is a get() of its own)
+        Long before = first.get();
         Long f = before;
         for (Row r : in) {
             Timestamp t = r.getTimestamp(timeAt);
