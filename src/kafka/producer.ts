@@ -79,8 +79,21 @@ export const eventRecord = (e: EmojiEvent): OutRecord => ({ key: e.user_id, valu
  * the last key, and an ISO date needs no JSON escaping.
  */
 export const admittedRecords = (events: ValidEvent[], at: number): OutRecord[] => {
-  const tail = `,"received_at":"${new Date(at).toISOString()}"}`;
+  const tail = receivedTail(at);
+  if (events.length === 1) return [{ key: events[0]!.user_id, value: JSON.stringify(events[0]).slice(0, -1) + tail }];
   return events.map((e) => ({ key: e.user_id, value: JSON.stringify(e).slice(0, -1) + tail }));
+};
+
+// the tail of the last admission time: events admitted in the same millisecond share it (single events at
+// thousands a second: one Date and one toISOString per millisecond instead of per event)
+let lastAt = NaN;
+let lastTail = '';
+const receivedTail = (at: number): string => {
+  if (at !== lastAt) {
+    lastAt = at;
+    lastTail = `,"received_at":"${new Date(at).toISOString()}"}`;
+  }
+  return lastTail;
 };
 
 export interface IngestService extends IngestPort {

@@ -69,7 +69,8 @@ export class MatchRegistry {
    * refused whole). Open policy: admitting marks them live (a new one takes a slot, if there is one).
    */
   admit(matchIds: Iterable<string>, now: number): Admission {
-    const ids = [...new Set(matchIds)];
+    // one event (POST /v1/emoji): its one id as it is, without a Set and a copy per request
+    const ids = Array.isArray(matchIds) && matchIds.length === 1 ? (matchIds as string[]) : [...new Set(matchIds)];
     if (this.rules.policy === 'registered') {
       for (const id of ids) {
         const r = this.state(id, now);
