@@ -3,9 +3,10 @@
 // counters on stderr.
 //   npx tsx bench/components/ingest-server.ts noop            # node:http: read the body, answer 202 {}
 //   npx tsx bench/components/ingest-server.ts platform        # the platform, ingest-only (no Spark, no Kafka Streams)
-//   BENCH_SERVER=app npx tsx bench/components/ingest-server.ts platform   # the API alone (createApp, every
-//       middleware, the body read and validation) over an ingest port that acknowledges at once, no Kafka:
-//       what HTTP and the API cost per request, apart from the write path
+//   BENCH_SERVER=app npx tsx bench/components/ingest-server.ts platform   # the API alone (createApi served as
+//       the platform serves it: POST /v1/emoji on the fast path, or through Hono's middlewares with
+//       API_FAST_PATH=false; the body read and validation) over an ingest port that acknowledges at once, no
+//       Kafka: what HTTP and the API cost per request, apart from the write path
 // `platform` reads the environment like `npm start` (KAFKA_BROKERS, TOPIC_EVENTS, INGEST_* …), with PORT=0,
 // SPARK_ENABLED=false, STREAMS_ENABLED=false unless set. Add `node --cpu-prof` to profile it.
 // BENCH_KAFKAJS_GROUPING=original keeps kafkajs' own per-partition grouping (the A/B of src/kafka/kafkajs-grouping.ts).
