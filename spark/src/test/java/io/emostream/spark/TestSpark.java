@@ -36,6 +36,7 @@ final class TestSpark {
                 .config(Aggregations.CHECK_CORRECTNESS, "false") // as the Job sets it
                 .config(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
                 .config(Aggregations.ROCKSDB_CHANGELOG, "true")
+                .config("spark.sql.codegen.factoryMode", "NO_CODEGEN") // as the Job sets it: expressions outside whole-stage code interpreted
                 .getOrCreate();
         }
         return session;
