@@ -6,7 +6,7 @@
 // loads: this module puts a linear version with the same contract in the require cache first. It must be
 // imported before anything imports 'kafkajs' (src/kafka/client.ts imports it first; nothing else in src/
 // imports kafkajs at run time). `kafkajsGroupingLinear` says whether it took effect in this process.
-import { createRequire, Module } from 'node:module';
+import { holds, isLoaded, kafkajsFile, preload } from './kafkajs-preload.ts';
 
 interface GroupArgs {
   topic: string;
@@ -26,17 +26,10 @@ export function groupMessagesPerPartition({ topic, partitionMetadata, messages, 
   return result;
 }
 
-const require = createRequire(import.meta.url);
-export const KAFKAJS_GROUPING_MODULE = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
+export const KAFKAJS_GROUPING_MODULE = kafkajsFile('src/producer/groupMessagesPerPartition.js');
 // the module that reads it: once loaded, it holds whichever function was in the cache then
-const readerLoadedFirst = Boolean(require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')]);
-if (!require.cache[KAFKAJS_GROUPING_MODULE]) {
-  const m = new Module(KAFKAJS_GROUPING_MODULE);
-  m.filename = KAFKAJS_GROUPING_MODULE;
-  m.loaded = true;
-  m.exports = groupMessagesPerPartition;
-  require.cache[KAFKAJS_GROUPING_MODULE] = m;
-}
+const readerLoadedFirst = isLoaded(kafkajsFile('src/producer/sendMessages.js'));
+preload(KAFKAJS_GROUPING_MODULE, groupMessagesPerPartition);
 
 /** True when kafkajs' producer in this process groups with the linear function above. */
-export const kafkajsGroupingLinear = (): boolean => !readerLoadedFirst && require.cache[KAFKAJS_GROUPING_MODULE]?.exports === groupMessagesPerPartition;
+export const kafkajsGroupingLinear = (): boolean => !readerLoadedFirst && holds(KAFKAJS_GROUPING_MODULE, groupMessagesPerPartition);

@@ -2,7 +2,7 @@
 // (`new Encoder()`), a `Buffer.from([...])` per varint, 64-bit Long arithmetic for the timestamp delta, then
 // copies every record into the batch; and it checksums the batch (CRC-32C) one byte at a time. In a CPU profile
 // of the kafkajs producer alone (bench/components/producers.ts --only kafkajs) those frames were the largest
-// share of the producer's own time. This module puts two replacements with the same results in the require
+// share of the producer's own time. This module puts three replacements with the same results in the require
 // cache before kafkajs loads (as src/kafka/kafkajs-grouping.ts does):
 // - the Record encoder (src/protocol/recordBatch/record/v0): each record written once into a Buffer of its
 //   exact size, varints with plain integer arithmetic; the same bytes (kafkajs-record.test.ts compares them
@@ -15,17 +15,17 @@
 //   user stays on the partition it had.
 // Import before anything imports 'kafkajs' (src/kafka/client.ts does). `kafkajsRecordFast` says whether it took
 // effect in this process.
-import { createRequire, Module } from 'node:module';
+import { holds, isLoaded, kafkajsFile, preload } from './kafkajs-preload.ts';
 
-const require = createRequire(import.meta.url);
-export const KAFKAJS_RECORD_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
-export const KAFKAJS_CRC32C_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/index.js');
-export const KAFKAJS_MURMUR2_MODULE = require.resolve('kafkajs/src/producer/partitioners/default/murmur2.js');
+export const KAFKAJS_RECORD_MODULE = kafkajsFile('src/protocol/recordBatch/record/v0/index.js');
+export const KAFKAJS_CRC32C_MODULE = kafkajsFile('src/protocol/recordBatch/crc32C/index.js');
+export const KAFKAJS_MURMUR2_MODULE = kafkajsFile('src/producer/partitioners/default/murmur2.js');
 // the modules that read them: once loaded, they hold whichever function was in the cache then
-const readersLoadedFirst =
-  Boolean(require.cache[require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js')]) ||
-  Boolean(require.cache[require.resolve('kafkajs/src/protocol/recordBatch/v0/index.js')]) ||
-  Boolean(require.cache[require.resolve('kafkajs/src/producer/partitioners/default/index.js')]);
+const readersLoadedFirst = [
+  'src/protocol/requests/produce/v3/request.js',
+  'src/protocol/recordBatch/v0/index.js',
+  'src/producer/partitioners/default/index.js',
+].some((rel) => isLoaded(kafkajsFile(rel)));
 
 type Bytes = string | Buffer | null | undefined;
 export interface RecordArgs {
@@ -74,26 +74,31 @@ const writeField = (buf: Buffer, at: number, v: Bytes, len: number): number => {
 };
 
 /** kafkajs' Record v0 (Length, Attributes, TimestampDelta, OffsetDelta, Key, Value, Headers), the same bytes. */
-export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordArgs): EncodedRecord {
-  const headerKeys = Object.keys(headers);
-  const pairs: [string, Bytes][] = [];
-  for (const k of headerKeys) {
+const NO_PAIRS: readonly [string, Bytes][] = [];
+const NO_LENS: readonly number[] = [];
+/** A record's headers as kafkajs writes them: one (key, value) per value, an array's values in order. */
+function headerPairs(headers: NonNullable<RecordArgs['headers']>): readonly [string, Bytes][] {
+  let pairs: [string, Bytes][] | null = null;
+  for (const k in headers) {
+    if (!Object.hasOwn(headers, k)) continue; // kafkajs reads Object.keys: own keys only
     const v = headers[k];
+    pairs ??= [];
     if (Array.isArray(v)) for (const x of v) pairs.push([k, x]);
     else pairs.push([k, v]);
   }
+  return pairs ?? NO_PAIRS; // the ingest path's records have none: no arrays per record
+}
+
+export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordArgs): EncodedRecord {
+  const pairs = headerPairs(headers);
   const ts = zigZag64(Number(timestampDelta));
   const od = zigZag32(offsetDelta);
   const keyLen = lengthOf(key);
   const valueLen = lengthOf(value);
   let body = 1 + sizeOfUVarInt(ts) + sizeOfUVarInt(od) + sizeOfField(keyLen) + sizeOfField(valueLen) + sizeOfUVarInt(zigZag32(pairs.length));
-  const pairLens: number[] = [];
-  for (const [k, v] of pairs) {
-    const kl = byteLength(k);
-    const vl = lengthOf(v);
-    pairLens.push(kl, vl);
-    body += sizeOfField(kl) + sizeOfField(vl);
-  }
+  // each header's key and value lengths, in order
+  const pairLens = pairs.length === 0 ? NO_LENS : pairs.flatMap(([k, v]) => [byteLength(k), lengthOf(v)]);
+  for (const len of pairLens) body += sizeOfField(len);
   const total = sizeOfUVarInt(zigZag32(body)) + body;
   const buf = Buffer.allocUnsafe(total);
   let at = writeUVarInt(buf, 0, zigZag32(body));
@@ -177,21 +182,13 @@ export function murmur2(key: string | Buffer): number {
   return h | 0;
 }
 
-function install(path: string, exports: unknown): void {
-  if (require.cache[path]) return;
-  const m = new Module(path);
-  m.filename = path;
-  m.loaded = true;
-  m.exports = exports;
-  require.cache[path] = m;
-}
-install(KAFKAJS_RECORD_MODULE, encodeRecord);
-install(KAFKAJS_CRC32C_MODULE, crc32c);
-install(KAFKAJS_MURMUR2_MODULE, murmur2);
+preload(KAFKAJS_RECORD_MODULE, encodeRecord);
+preload(KAFKAJS_CRC32C_MODULE, crc32c);
+preload(KAFKAJS_MURMUR2_MODULE, murmur2);
 
 /** True when kafkajs' producer in this process encodes, checksums and partitions records with the functions above. */
 export const kafkajsRecordFast = (): boolean =>
   !readersLoadedFirst &&
-  require.cache[KAFKAJS_RECORD_MODULE]?.exports === encodeRecord &&
-  require.cache[KAFKAJS_CRC32C_MODULE]?.exports === crc32c &&
-  require.cache[KAFKAJS_MURMUR2_MODULE]?.exports === murmur2;
+  holds(KAFKAJS_RECORD_MODULE, encodeRecord) &&
+  holds(KAFKAJS_CRC32C_MODULE, crc32c) &&
+  holds(KAFKAJS_MURMUR2_MODULE, murmur2);
