@@ -167,6 +167,7 @@ function nodeClient(spec, durationMs, measured) {
         latency_ms: { p50: q(0.5), p99: q(0.99), max: lat.length ? +lat[lat.length - 1].toFixed(2) : NaN },
         errors,
         skipped,
+        unanswered: 0, // it waits for every answer (up to 15 s after the end)
         generator: { tool: open ? 'node:http paced' : 'node:http', cpu_ms: Math.round(cpuMs), cpu_pct: +((cpuMs / wall) * 100).toFixed(1), connections: spec.concurrency },
         ...(spec.ackTimes ? { ack_times: ackTimes } : {}),
       });

@@ -58,6 +58,12 @@ export interface LoadResult {
   errors: number;
   /** open loop: requests that could not go out on time because every connection was busy */
   skipped: number;
+  /**
+   * Requests sent whose answer never came back to the generator: autocannon stops at the end of its duration
+   * with one request in flight on each connection and drops them (the server may still accept them: they count
+   * on the server's side, not in `ok`). The node:http client waits for its last answers: 0 there.
+   */
+  unanswered: number;
   generator: GeneratorStats;
   /** with `ackTimes`: the epoch ms at which each 2xx answer ended, in arrival order */
   ack_times?: number[];
@@ -173,13 +179,15 @@ function merge(results: ChildResult[], spec: LoadSpec): LoadResult {
     latency_ms: { p50: res.latency.p50, p99: res.latency.p99, max: res.latency.max },
     errors: res.errors + res.timeouts,
     skipped: 0,
+    unanswered: Math.max(0, res.requests.sent - res.requests.total),
     generator,
   };
 }
 
 interface AutocannonResult {
   duration: number;
-  requests: { total: number };
+  /** total: answered (completed) requests; sent: every request written, answered or not */
+  requests: { total: number; sent: number };
   latency: { p50: number; p99: number; max: number };
   statusCodeStats: Record<string, { count: number }>;
   '2xx': number;

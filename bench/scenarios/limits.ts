@@ -46,6 +46,7 @@ function combine(a: LoadResult, b: LoadResult): LoadResult {
     latency_ms: { p50: Math.max(a.latency_ms.p50, b.latency_ms.p50), p99: worse.latency_ms.p99, max: Math.max(a.latency_ms.max, b.latency_ms.max) },
     errors: a.errors + b.errors,
     skipped: a.skipped + b.skipped,
+    unanswered: a.unanswered + b.unanswered,
     generator: { ...worse.generator, cpu_pct: Math.max(a.generator.cpu_pct, b.generator.cpu_pct), saturated: !!(a.generator.saturated || b.generator.saturated) },
   };
 }

@@ -11,7 +11,7 @@ import { BEGIN, END, PLANNED, replaceBetweenMarkers, table, type RunMeta } from 
 const meta: RunMeta = { date: '2026-11-30T17:00:00.000Z', machine: '2 × CPU', seconds: 600, command: 'npm run bench' };
 const result = (name: string, rows: { id: string; title: string; whole?: string; ingestOnly?: string }[]) => ({ name, rows, details: {}, seconds: 1 });
 const load = (cpu: number, saturated: boolean): LoadResult => ({
-  seconds: 10, requests: 1, statuses: {}, ok: 1, events_ok: 1, rps: 1, eps: 1, latency_ms: { p50: 1, p99: 1, max: 1 }, errors: 0, skipped: 0,
+  seconds: 10, requests: 1, statuses: {}, ok: 1, events_ok: 1, rps: 1, eps: 1, latency_ms: { p50: 1, p99: 1, max: 1 }, errors: 0, skipped: 0, unanswered: 0,
   generator: { tool: 'autocannon 9.0.0', cpu_ms: cpu * 100, cpu_pct: cpu, connections: 1, saturated },
 });
 
