@@ -47,6 +47,8 @@ export async function startBroadcast(
   delivers?: DeliversFilter,
   controlSupervision?: SupervisorDeps,
   liveSupervision?: SupervisorDeps,
+  /** This instance's id (EmoStream-Instance; the platform shares it with the ticks); default: a new one. */
+  instanceId?: string,
 ): Promise<BroadcastHandle> {
   let consumer: Supervised<WindowConsumer> | null = null;
   let momentConsumer: Supervised<WindowConsumer> | null = null;
@@ -99,7 +101,7 @@ export async function startBroadcast(
   // the consumers start at once: each is ready after its first fetch, which on a quiet topic waits
   // KAFKA_CONSUMER_MAX_WAIT_MS at the broker
   const [control] = await Promise.all([
-    startControl(config, kafka, facade, { log, supervision: controlSupervision }),
+    startControl(config, kafka, facade, { log, supervision: controlSupervision, instanceId }),
     consumer?.started,
     momentConsumer?.started,
     liveConsumer?.started,

@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import type { Kafka, Producer } from 'kafkajs';
 import type { BroadcastFacade } from '../actors/facade.ts';
 import type { Config } from '../config.ts';
+import { newInstanceId } from '../domain/ids.ts';
 import { startWindowConsumer, windowGroupId, type WindowConsumer } from '../kafka/window-consumer.ts';
 import { signStreamToken, verifyStreamToken } from '../push/stream-token.ts';
 import type { ClusterSummary, DeploymentView, InstanceView, ViewerDirectory } from '../ports/viewers.ts';
@@ -50,7 +51,7 @@ export async function startControl(
   config: Config,
   kafka: Kafka | null,
   facade: BroadcastFacade,
-  o: { log?: (m: string) => void; supervision?: SupervisorDeps; now?: () => number } = {},
+  o: { log?: (m: string) => void; supervision?: SupervisorDeps; now?: () => number; instanceId?: string } = {},
 ): Promise<ControlHandle> {
   const now = o.now ?? Date.now;
   const log = o.log ?? (() => {});
@@ -58,7 +59,7 @@ export async function startControl(
   // a process started without a secret (tests, a library user) signs with one of its own
   const secret = d.streamTokenSecret ?? randomBytes(32).toString('base64url');
   const worker = d.workerIndex;
-  const instanceId = `${worker === null ? 'i' : `w${worker}`}-${randomUUID().slice(0, 8)}`;
+  const instanceId = o.instanceId ?? newInstanceId(worker);
   const revoked = new Map<string, number>(); // id → until (epoch ms)
   const pending = new Map<string, (ok: boolean) => void>();
   const peers = new Map<string, { view: Omit<InstanceView, 'age_ms'>; seenAt: number }>();

@@ -17,6 +17,7 @@ import { createApi, serveApi } from '../api/app.ts';
 import { createLimits } from '../api/limits.ts';
 import { applyServerLimits, serverOptions } from '../api/server-limits.ts';
 import { MoodCurves } from '../domain/mood-curve.ts';
+import { newInstanceId } from '../domain/ids.ts';
 import { bootstrapServers, type Config } from '../config.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../kafka/broker.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, durabilityStatement, ensureTopics } from '../kafka/client.ts';
@@ -195,11 +196,13 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
       });
     }
 
-    // 3. ingest
+    // 3. ingest; its ticks carry this instance's id (EmoStream-Instance)
+    const instanceId = newInstanceId(config.deployment.workerIndex);
     let ingest: IngestService | null = null;
     if (opts.ingest ?? roles.has('ingest')) {
       const ing = await startIngest(config, kafka, {
         wrapSend: instrumentSend, // batch sizes, ack latency, Kafka errors in /metrics
+        instanceId,
         log: (m) => log.child('ingest').info(m),
       });
       ingest = ing;
@@ -257,6 +260,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
         (id, start) => matches.service.delivers(id, start),
         supervisorDeps(config, 'control-consumer', blog),
         supervisorDeps(config, 'live-consumer', blog),
+        instanceId,
       );
       broadcast = b;
       parts.push({ name: 'broadcast (window consumer, actors)', stop: () => b.stop() });

@@ -6,6 +6,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { Config } from '../config.ts';
 import type { EmojiEvent, ValidEvent } from '../domain/event.ts';
+import { newInstanceId } from '../domain/ids.ts';
 import { IdempotencyConflictError, type IngestPort } from '../ports/ingest.ts';
 import type { Readiness } from '../ports/readiness.ts';
 import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batcher.ts';
@@ -112,6 +113,8 @@ export interface IngestOptions {
   partitions?: number;
   /** The admission clock stamping received_at on events and ticks (default: createAdmissionClock()). */
   clock?: () => number;
+  /** The instance id its ticks carry (EmoStream-Instance); default: a new one. */
+  instanceId?: string;
   log?: (msg: string) => void;
 }
 
@@ -191,6 +194,9 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     idleIntervalMs: ing.tickIdleIntervalMs,
     // the last event's window has closed in Spark and Kafka Streams by then (window, watermark/grace, two ticks)
     quietAfterMs: config.windows.windowMs + Math.max(config.spark.watermarkMs, config.streams.graceMs) + 2 * ing.tickIntervalMs + 1000,
+    // a tick at each window boundary while events come: Spark closes a window once every instance is past it
+    boundaryMs: config.windows.windowMs,
+    instance: opts.instanceId ?? newInstanceId(config.deployment.workerIndex),
     partitions: () => partitions,
     submit: (r, at) => batcher.submit(r, at),
     accepting: () => batcher.accepting,

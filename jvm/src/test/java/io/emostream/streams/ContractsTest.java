@@ -32,6 +32,18 @@ public class ContractsTest {
     }
 
     @Test
+    public void ticksWithAndWithoutAnInstanceAreTicks() throws Exception {
+        JsonNode c = contract("ticks.json");
+        assertEquals(c.get("key").asText(), Topics.TICK_KEY);
+        for (JsonNode t : c.get("ticks")) {
+            Event e = EventSerde.parse(t.get("value").asText());
+            assertEquals(t.toString(), Event.Kind.TICK, e.kind());
+            assertEquals(t.get("received_at_ms").asLong(), e.receivedAtMs());
+        }
+        for (JsonNode bad : c.get("invalid")) assertEquals(bad.asText(), Event.Kind.INVALID, EventSerde.parse(bad.asText()).kind());
+    }
+
+    @Test
     public void scaleRuleMatchesTheContract() throws Exception {
         JsonNode examples = contract("scale-rule.json").get("examples");
         assertEquals(true, examples.size() > 5);

@@ -19,6 +19,21 @@ public class ContractsTest {
     }
 
     @Test
+    public void ticksWithAndWithoutAnInstanceAreTicks() throws Exception {
+        JsonNode c = TestSpark.contract("ticks.json");
+        java.util.List<String> values = new java.util.ArrayList<>();
+        for (JsonNode t : c.get("ticks")) values.add(t.get("value").asText());
+        for (JsonNode bad : c.get("invalid")) values.add(bad.asText());
+        java.util.List<org.apache.spark.sql.Row> rows = Aggregations.classify(TestSpark.raw(values)).orderBy("offset").collectAsList();
+        for (int i = 0; i < values.size(); i++) {
+            org.apache.spark.sql.Row r = rows.get(i);
+            JsonNode t = i < c.get("ticks").size() ? c.get("ticks").get(i) : null;
+            assertEquals(values.get(i), t == null ? Schemas.KIND_INVALID : Schemas.KIND_TICK, r.getAs("kind"));
+            if (t != null) assertEquals(t.get("received_at_ms").asLong(), r.<java.sql.Timestamp>getAs("event_time").getTime());
+        }
+    }
+
+    @Test
     public void scaleRuleMatchesTheSharedExamples() throws Exception {
         JsonNode ex = TestSpark.contract("scale-rule.json").get("examples");
         assertEquals(true, ex.size() >= 10);
