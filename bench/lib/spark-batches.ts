@@ -56,10 +56,12 @@ export type Curve = { at: number; visible: number; key: string }[];
 export function splitLive(acks: { at: number; upTo: number }[], curve: Curve, batches: SparkBatch[], recorded: Map<string, number>) {
   const wait: number[] = [], dur: number[] = [], after: number[] = [];
   const later = { earlier: 0, first: 0, second: 0, more: 0, unknown: 0 };
+  const each: { at: number; ms: number; batch: SparkBatch | null }[] = [];
   let i = 0;
   for (const a of acks) {
     while (i < curve.length && curve[i]!.visible < a.upTo) i++;
     if (i === curve.length) break;
+    each.push({ at: a.at, ms: curve[i]!.at - a.at, batch: batches.find((b) => b.start >= a.at) ?? null });
     const k = batches.findIndex((b) => b.start >= a.at);
     if (k < 0) continue;
     const b = batches[k]!;
@@ -75,5 +77,25 @@ export function splitLive(acks: { at: number; upTo: number }[], curve: Curve, ba
     else if (j === k + 1) later.second++;
     else later.more++;
   }
-  return { wait_ms: quantiles(wait), batch_ms: quantiles(dur), after_ms: quantiles(after), written_by: later };
+  return { wait_ms: quantiles(wait), batch_ms: quantiles(dur), after_ms: quantiles(after), written_by: later, slowest: slowest(each, acks) };
+}
+
+/**
+ * Where the slowest 1% of requests (202 → visible, this viewer) sit: when their 202s came, in ms from the phase's
+ * first 202 (quantiles; a tail made at the start or the end of the load shows up here), and the batches that came
+ * next after them, [id, start − first 202, duration ms, rows] (at most 5, the longest first).
+ */
+function slowest(each: { at: number; ms: number; batch: SparkBatch | null }[], acks: { at: number }[]) {
+  if (!each.length) return { n: 0, from_first_202_ms: quantiles([]), earliest_ms: NaN, load_ms: 0, next_batches: [] as number[][] };
+  const cut = [...each].sort((a, b) => b.ms - a.ms).slice(0, Math.max(1, Math.ceil(each.length / 100)));
+  const t0 = acks[0]!.at;
+  const seen = new Map<number, SparkBatch>();
+  for (const c of cut) if (c.batch) seen.set(c.batch.id, c.batch);
+  return {
+    n: cut.length,
+    from_first_202_ms: quantiles(cut.map((c) => c.at - t0)),
+    earliest_ms: Math.min(...cut.map((c) => c.at - t0)),
+    load_ms: acks.at(-1)!.at - t0,
+    next_batches: [...seen.values()].sort((a, b) => b.ms - a.ms).slice(0, 5).map((b) => [b.id, b.start - t0, b.ms, b.rows]),
+  };
 }

@@ -41,4 +41,15 @@ describe('splitLive', () => {
     expect(s.wait_ms.n).toBe(1);
     expect(splitLive([{ at: 3500, upTo: 1 }], [{ at: 4100, visible: 1, key: 'a' }], batches, new Map()).wait_ms.n).toBe(0);
   });
+
+  it('says where the slowest 1% sit: their 202s from the first, and the batches that came next after them', () => {
+    // 200 requests, one every 10 ms from t = 0; all visible 100 ms after their 202 but the last two (1,500 ms)
+    const acks = Array.from({ length: 200 }, (_, k) => ({ at: k * 10, upTo: k + 1 }));
+    const curve = acks.map((a, k) => ({ at: a.at + (k >= 198 ? 1500 : 100), visible: k + 1, key: `k${k}` }));
+    const many = [batch(0, 0, 500), batch(1, 500, 500), batch(2, 1000, 500), batch(3, 1500, 500), batch(4, 2000, 1400)];
+    const s = splitLive(acks, curve, many, new Map()).slowest;
+    expect(s.n).toBe(2);
+    expect([s.earliest_ms, s.from_first_202_ms.max, s.load_ms]).toEqual([1980, 1990, 1990]);
+    expect(s.next_batches).toEqual([[4, 2000, 1400, 0]]);
+  });
 });
