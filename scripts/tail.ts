@@ -3,10 +3,13 @@
 // commits nothing. Kafka comes from the same configuration as `npm start` (KAFKA_BROKERS, KAFKA_PORT).
 //   npm run tail -- emoji-events --from-beginning --max 5     # events the API accepted
 //   npm run tail -- emoji-windows --match ind-aus             # windows from the Spark job, as they come
+// A packed record of emoji-events (contracts/event-records.json) prints as its events, one line each, with
+// their position in the record.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { createKafka } from '../src/kafka/client.ts';
+import { isPacked } from '../src/kafka/packed.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,8 +41,15 @@ await consumer.run({
     const value = message.value?.toString('utf8') ?? '';
     if (!values.ticks && value.includes('"type":"tick"')) return;
     if (values.match && !value.includes(`"match_id":${JSON.stringify(values.match)}`)) return;
-    process.stdout.write(JSON.stringify({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: tryJson(value) }) + '\n');
-    if (++seen >= max) void stop();
+    const key = message.key?.toString('utf8') ?? null;
+    const parsed = tryJson(value);
+    const lines = isPacked(parsed) ? parsed.events.map((v, position) => ({ value: v, position })) : [{ value: parsed }];
+    for (const line of lines) {
+      const v = line.value as { match_id?: unknown };
+      if (values.match && v?.match_id !== values.match) continue;
+      process.stdout.write(JSON.stringify({ partition, offset: message.offset, key, ...line }) + '\n');
+      if (++seen >= max) return void stop();
+    }
   },
 });
 function tryJson(s: string): unknown {

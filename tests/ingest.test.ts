@@ -12,6 +12,7 @@ import { createApp } from '../src/api/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import type { EmojiEvent } from '../src/domain/event.ts';
 import { actualTopicDurability, clusterTopicDurability, createKafka, ensureTopics } from '../src/kafka/client.ts';
+import { partitionOfKey } from '../src/kafka/packed.ts';
 import { startIngest, type IngestService } from '../src/kafka/producer.ts';
 import { readTopicFromNow } from './support/topic-reader.ts';
 import { readReply, type Reply } from './support/http-reply.ts';
@@ -28,7 +29,15 @@ let server: ServerType;
 let port: number;
 let consumer: Consumer;
 /** Every record of this run seen on emoji-events, in arrival order. */
-const seen: { partition: number; offset: string; key: string; value: EmojiEvent }[] = [];
+const seen: { partition: number; offset: string; key: string; position: number; value: EmojiEvent }[] = [];
+
+/** Keyed by user_id: on its user's partition, under its own key or (packed) the key of an event of that partition. */
+const expectKeyedBy = (rec: (typeof seen)[number], userId: string) => {
+  const partitions = config.topics.eventsPartitions;
+  expect(rec.partition).toBe(partitionOfKey(userId, partitions));
+  if (rec.position === 0) expect(rec.key).toBe(userId);
+  else expect(partitionOfKey(rec.key, partitions)).toBe(rec.partition);
+};
 
 function post(path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }, chunked = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -102,7 +111,7 @@ describe('ingest → emoji-events', () => {
     expect(r.status).toBe(202);
     const id: string = r.json.event_id;
     const rec = await waitFor('the event', () => seen.find((s) => s.value.event_id === id));
-    expect(rec.key).toBe('u-17');
+    expectKeyedBy(rec, 'u-17');
     expect(rec.value).toEqual({
       event_id: id,
       user_id: 'u-17',
@@ -126,7 +135,7 @@ describe('ingest → emoji-events', () => {
       return got.every(Boolean) ? (got as (typeof seen)[number][]) : undefined;
     });
     recs.forEach((rec, i) => {
-      expect(rec.key).toBe(`u-${i}`);
+      expectKeyedBy(rec, `u-${i}`);
       expect(rec.value).toMatchObject({ user_id: `u-${i}`, emoji_type: items[i]!.emoji_type, match_id: match, timestamp: items[i]!.timestamp });
     });
     expect(new Set(recs.map((x) => x.value.received_at)).size).toBe(1);

@@ -1,12 +1,18 @@
 // A test's view of a platform topic: a consumer that starts where the topic ends NOW (everything the test
 // writes comes later, whatever earlier tests left on a shared broker) and hands every record's JSON value
-// to `onRecord`. The caller filters (by its match id) and collects.
+// to `onRecord`. The caller filters (by its match id) and collects. A packed record of emoji-events
+// (contracts/event-records.json) is handed over as its events, in order, each with the record's partition,
+// offset and key and its position in the record.
 import type { Consumer, Kafka } from 'kafkajs';
+import { recordValues } from '../../src/kafka/packed.ts';
 
 export interface TopicRecord {
   partition: number;
   offset: string;
+  /** The Kafka record's key: a packed record's is its first event's user_id. */
   key: string | null;
+  /** Position in a packed record; 0 otherwise. */
+  position: number;
   value: any; // parsed JSON: the caller knows its shape
 }
 
@@ -23,7 +29,8 @@ export async function readTopicFromNow(kafka: Kafka, topic: string, groupId: str
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ partition, message }) => {
-      onRecord({ partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: JSON.parse(message.value!.toString('utf8')) });
+      const key = message.key?.toString('utf8') ?? null;
+      for (const { value, position } of recordValues(JSON.parse(message.value!.toString('utf8')))) onRecord({ partition, offset: message.offset, key, position, value });
     },
   });
   await joined;

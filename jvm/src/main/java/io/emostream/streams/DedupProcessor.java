@@ -2,6 +2,7 @@ package io.emostream.streams;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -9,7 +10,7 @@ import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 
 /**
- * First stage, on the source partitions (key = user_id): drops invalid records (counted), drops an event
+ * First stage, on the source partitions (key = user_id; a packed record's events, in order): drops invalid records (counted), drops an event
  * whose (user_id, event_id) was seen within the retention period (counted), and re-keys what remains for the
  * aggregation: events → (match_id, "p|emoji_type"), ticks → (__tick__, "p|"), where p is the source
  * partition. The multicast partitioner sends every tick to every partition of the repartition topic, and p
@@ -21,7 +22,7 @@ import org.apache.kafka.streams.state.WindowStoreIterator;
  * holds the user because an event_id is the client's idempotency key, unique only per user: another user
  * sending the same id sends another event (the API's idempotency cache and the Spark job key it the same way).
  */
-final class DedupProcessor implements Processor<String, Event, String, String> {
+final class DedupProcessor implements Processor<String, List<Event>, String, String> {
     private final String storeName;
     private final long retentionMs;
     private final TopologyCounters counters;
@@ -40,19 +41,32 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
         this.seen = context.getStateStore(storeName);
     }
 
+    /**
+     * One record of the events topic: its events in order (one unless packed, see EventSerde), each forwarded
+     * with its own received_at as its timestamp. Under exactly-once a record's events are processed, and their
+     * results committed, together.
+     */
     @Override
-    public void process(Record<String, Event> record) {
+    public void process(Record<String, List<Event>> record) {
         counters.maybeFail(); // fault injection only (the fault suite); a no-op otherwise
-        Event e = record.value();
+        List<Event> events = record.value();
+        if (events == null || events.isEmpty()) {
+            counters.invalid.incrementAndGet();
+            return;
+        }
+        for (Event e : events) process(record, e);
+    }
+
+    private void process(Record<String, List<Event>> record, Event e) {
         if (e == null || e.kind() == Event.Kind.INVALID) {
             counters.invalid.incrementAndGet();
             return;
         }
-        long ts = record.timestamp();
+        long ts = e.receivedAtMs();
         counters.observe(ts);
         if (e.isTick()) {
             counters.ticks.incrementAndGet();
-            context.forward(record.withKey(Topics.TICK_KEY).withValue(encode(sourcePartition(), "")));
+            context.forward(record.withKey(Topics.TICK_KEY).withValue(encode(sourcePartition(), "")).withTimestamp(ts));
             return;
         }
         String key = dedupKey(e);
@@ -62,7 +76,7 @@ final class DedupProcessor implements Processor<String, Event, String, String> {
         }
         seen.put(key, ts, ts);
         counters.events.incrementAndGet();
-        context.forward(record.withKey(e.matchId()).withValue(encode(sourcePartition(), e.emojiType())));
+        context.forward(record.withKey(e.matchId()).withValue(encode(sourcePartition(), e.emojiType())).withTimestamp(ts));
     }
 
     private int sourcePartition() {

@@ -181,6 +181,29 @@ public class ExactCountsTopologyTest {
         assertEquals(6, windows("m2", T0, T0 + 10_000).size());
     }
 
+    /**
+     * A packed record (contracts/event-records.json) is read as its events, each at its own received_at: its events
+     * fall in two windows, a repeat of one of them (packed or not) is a duplicate, an invalid element is counted.
+     */
+    @Test
+    public void aPackedRecordCountsAsItsEventsEachAtItsOwnTime() throws Exception {
+        String a = event("p-1", "m1", "🔥", T0 + 100), b = event("p-2", "m1", "😀", T0 + 1999), c = event("p-3", "m1", "🔥", T0 + 2100);
+        events.pipeInput("u-1", "{\"type\":\"events\",\"events\":[" + a + "," + b + ",{\"event_id\":\"x\"}," + c + "]}", 0L);
+        events.pipeInput("u-1", a, 0L); // the first event again, one-event record: a duplicate
+        events.pipeInput("u-1", "{\"type\":\"events\",\"events\":[" + b + "]}", 0L); // packed again: a duplicate
+        assertEquals(List.of(
+                KeyValue.pair(T0, Map.of("🔥", 1L, "😀", 1L)),
+                KeyValue.pair(T0 + 2000, Map.of("🔥", 1L))), windows("m1", T0, T0 + 2000));
+        assertEquals(3, counters.events.get());
+        assertEquals(2, counters.duplicates.get());
+        assertEquals(1, counters.invalid.get());
+        tick(T0 + 2000 + GRACE); // stream time past the first window end + grace: it closes with both events
+        List<JsonNode> recs = exactRecords();
+        assertEquals(1, recs.size());
+        assertEquals(2, recs.get(0).get("total").asLong());
+        assertEquals(Map.of("🔥", 2L, "😀", 1L), totals("m1"));
+    }
+
     @Test
     public void ticksCloseWindowsAndAreNotCounted() throws Exception {
         send("m1", "🔥", T0 + 100);

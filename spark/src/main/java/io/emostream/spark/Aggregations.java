@@ -29,7 +29,7 @@ import org.apache.spark.sql.types.StructType;
  *
  * <pre>
  *   raw (value, [partition, offset])
- *     → classify             kind = event | tick | invalid, event_time = received_at
+ *     → classify             kind = event | tick | invalid, event_time = received_at; a packed record → its events
  *     → firstOccurrences     watermark on event_time; a retried (user_id, event_id) once; late events marked
  *                            (transformWithState, RocksDB state: an expiring id costs a timer, not a scan)
  *     → liveAndClosedWindows per (match_id, window): a live row (running counts, seq) in every micro-batch that
@@ -89,22 +89,31 @@ public final class Aggregations {
 
     /**
      * Parse and classify raw records. Input: {@code value} (binary or string) and optionally {@code partition},
-     * {@code offset} (kept to report invalid records). Output columns: kind, event_time (timestamp = received_at;
-     * null for invalid), match_id, emoji_type, user_id, event_id (null unless kind = event), partition, offset, raw
-     * (the value as text).
-     * Never throws on a bad value.
+     * {@code offset} (kept to report invalid records). A packed record (contracts/event-records.json) becomes one
+     * row per element, in order: {@code position} is the element's index (0 for a record that is not packed), so
+     * (offset, position) orders the events of a partition as they were written. Output columns: kind, event_time
+     * (timestamp = received_at; null for invalid), match_id, emoji_type, user_id, event_id (null unless kind =
+     * event), partition, offset, position, raw (the value as text; for an invalid element of a packed record, its
+     * index and the fields read from it).
+     * Never throws on a bad value: a packed record without events is one invalid row, an element that is not a
+     * valid event (a tick included) one invalid row.
      */
     public static Dataset<Row> classify(Dataset<Row> raw) {
         List<String> cols = Arrays.asList(raw.columns());
         Column partition = cols.contains("partition") ? col("partition").cast("int") : lit(null).cast("int");
         Column offset = cols.contains("offset") ? col("offset").cast("long") : lit(null).cast("long");
+        Column r = col("r");
+        Column packed = coalesce(r.getField("type").equalTo(lit(Schemas.TYPE_PACKED)).and(size(r.getField("events")).gt(0)), lit(false));
+        // the elements: a packed record's events, or the record itself as the one element
+        Column[] fields = Arrays.stream(Schemas.EVENT.fieldNames()).map(f -> r.getField(f).as(f)).toArray(Column[]::new);
+        Column elements = when(col("packed"), r.getField("events")).otherwise(array(struct(fields)));
         Column e = col("e");
         // try_to_timestamp without a format follows the cast rules: ISO-8601 with 'Z' or an offset; null if bad.
         // An ISO-8601 instant (the API always writes UTC with milliseconds); the regex keeps the cast from reading
         // "12" as the year 12.
         Column receivedAtText = e.getField("received_at");
         Column receivedAt = when(receivedAtText.rlike(ISO_INSTANT), try_to_timestamp(receivedAtText));
-        Column isTick = coalesce(e.getField("type").equalTo(lit(Schemas.KIND_TICK)), lit(false)).and(receivedAt.isNotNull());
+        Column isTick = not(col("packed")).and(coalesce(e.getField("type").equalTo(lit(Schemas.KIND_TICK)), lit(false))).and(receivedAt.isNotNull());
         Column isEvent = e.isNotNull()
             .and(e.getField("type").isNull())
             .and(nonBlank(e.getField("event_id"), Schemas.MAX_ID_CHARS))
@@ -114,9 +123,14 @@ public final class Aggregations {
             .and(nonBlank(e.getField("timestamp"), Schemas.MAX_ID_CHARS))
             .and(receivedAt.isNotNull());
         Column kind = when(isEvent, lit(Schemas.KIND_EVENT)).when(isTick, lit(Schemas.KIND_TICK)).otherwise(lit(Schemas.KIND_INVALID));
+        Column rawOut = when(col("packed").and(col("kind").equalTo(lit(Schemas.KIND_INVALID))),
+                concat(lit("events["), col("position").cast("string"), lit("]: "), coalesce(to_json(e), lit("null"))))
+            .otherwise(col("raw"));
         return raw
             .select(col("value").cast("string").as("raw"), partition.as("partition"), offset.as("offset"))
-            .withColumn("e", from_json(col("raw"), Schemas.EVENT))
+            .withColumn("r", from_json(col("raw"), Schemas.RECORD))
+            .withColumn("packed", packed)
+            .select(col("raw"), col("partition"), col("offset"), col("packed"), posexplode(elements).as(new String[] {"position", "e"}))
             .withColumn("kind", kind)
             .select(
                 col("kind"),
@@ -127,7 +141,8 @@ public final class Aggregations {
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("event_id")).as("event_id"),
                 col("partition"),
                 col("offset"),
-                col("raw"));
+                col("position"),
+                rawOut.as("raw"));
     }
 
     /**
@@ -174,7 +189,7 @@ public final class Aggregations {
         Dataset<Row> in = classified
             .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
             .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"),
-                timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
+                col("position"), timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
             .withWatermark("dedup_guard", (DEDUP_GUARD_MS + s.watermarkMs()) + " milliseconds");
         KeyValueGroupedDataset<String, Row> byId = onePartition(in).groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING());
         if (!classified.isStreaming()) {

@@ -22,7 +22,7 @@ import scala.jdk.javaapi.CollectionConverters;
  * the first occurrence of an event and marks its repeats within the retention period as duplicates; marks an event
  * whose window had already closed when it arrived as late. Ticks (one group, key {@link #TICK_KEY}) pass through.
  *
- * <p>"First" is the smallest Kafka offset (then the earliest received_at): the API writes a retry under the same
+ * <p>"First" is the smallest Kafka offset, then the smallest position in a packed record (then the earliest received_at): the API writes a retry under the same
  * key (user_id) as the original, so both copies are in one partition, in the order Kafka Streams sees and counts
  * them. A retry is stamped with a new received_at when the API admits it again, seconds or minutes later, so the
  * repeat test is on the first occurrence's event time: a repeat within {@code retentionMs} of it (either way) is a
@@ -87,8 +87,10 @@ final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
             for (Row r : in) out.add(RowFactory.create(Schemas.KIND_TICK, r.getTimestamp(r.fieldIndex("event_time")), null, null, notBehind));
             return CollectionConverters.asScala(out.iterator());
         }
-        int offsetAt = in.get(0).fieldIndex("offset"), timeAt = in.get(0).fieldIndex("event_time");
+        int offsetAt = in.get(0).fieldIndex("offset"), timeAt = in.get(0).fieldIndex("event_time"), positionAt = in.get(0).fieldIndex("position");
+        // (offset, position in a packed record): the order written; then received_at (no offset: a static frame)
         in.sort(Comparator.<Row>comparingLong(r -> r.isNullAt(offsetAt) ? Long.MAX_VALUE : r.getLong(offsetAt))
+            .thenComparingInt(r -> r.getInt(positionAt))
             .thenComparing(r -> r.getTimestamp(timeAt)));
         // null when the id has no state: one store read (exists() is a get() of its own)
         Long before = first.get();

@@ -11,7 +11,7 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class Schemas {
     /**
-     * A value on emoji-events: an event
+     * An event on emoji-events (alone, or an element of a packed record): an event
      * {@code {"event_id","user_id","emoji_type","timestamp","match_id","received_at"}} or a tick
      * {@code {"type":"tick","received_at"}}.
      */
@@ -24,6 +24,15 @@ public final class Schemas {
         DataTypes.createStructField("received_at", DataTypes.StringType, true),
         DataTypes.createStructField("type", DataTypes.StringType, true),
     });
+
+    /** The {@code type} of a packed record (contracts/event-records.json). */
+    public static final String TYPE_PACKED = "events";
+
+    /**
+     * A value on emoji-events as read: an event or a tick ({@link #EVENT}'s fields), or a packed record
+     * {@code {"type":"events","events":[event, ...]}} (contracts/event-records.json).
+     */
+    public static final StructType RECORD = EVENT.add("events", DataTypes.createArrayType(EVENT, true), true);
 
     /** Values of the {@code kind} column that {@link Aggregations#classify} adds. */
     public static final String KIND_EVENT = "event";

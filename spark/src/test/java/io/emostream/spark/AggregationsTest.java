@@ -310,6 +310,54 @@ public class AggregationsTest {
         classified.unpersist();
     }
 
+    /** contracts/event-records.json: each record's events in order with their positions, ticks and invalid rows. */
+    @Test
+    public void classifiesTheRecordsOfTheContract() throws Exception {
+        JsonNode c = TestSpark.contract("event-records.json");
+        assertEquals(c.get("type").asText(), Schemas.TYPE_PACKED);
+        List<String> values = new ArrayList<>();
+        for (JsonNode r : c.get("records")) values.add(r.get("value").asText());
+        List<Row> rows = Aggregations.classify(TestSpark.raw(values)).orderBy("offset", "position").collectAsList();
+        for (int i = 0; i < values.size(); i++) {
+            JsonNode r = c.get("records").get(i);
+            String name = r.get("name").asText();
+            final long offset = i;
+            List<Row> mine = rows.stream().filter(x -> x.<Long>getAs("offset") == offset).toList();
+            List<Row> events = mine.stream().filter(x -> Schemas.KIND_EVENT.equals(x.getAs("kind"))).toList();
+            assertEquals(name, r.get("ticks").asLong(), mine.stream().filter(x -> Schemas.KIND_TICK.equals(x.getAs("kind"))).count());
+            assertEquals(name, r.get("invalid").asLong(), mine.stream().filter(x -> Schemas.KIND_INVALID.equals(x.getAs("kind"))).count());
+            assertEquals(name, r.get("events").size(), events.size());
+            for (int j = 0; j < events.size(); j++) {
+                JsonNode want = r.get("events").get(j);
+                Row got = events.get(j);
+                assertEquals(name, want.get("event_id").asText(), got.getAs("event_id"));
+                assertEquals(name, want.get("user_id").asText(), got.getAs("user_id"));
+                assertEquals(name, want.get("emoji_type").asText(), got.getAs("emoji_type"));
+                assertEquals(name, want.get("match_id").asText(), got.getAs("match_id"));
+                assertEquals(name, WindowFormat.parseIso(want.get("received_at").asText()), got.<java.sql.Timestamp>getAs("event_time").getTime());
+                assertEquals(name, want.get("position").asInt(), got.<Integer>getAs("position").intValue());
+                assertEquals(name, i % 6, got.<Integer>getAs("partition").intValue());
+            }
+        }
+    }
+
+    /** The same events packed or one per record: the same windows; a repeat inside and across packed records counted once. */
+    @Test
+    public void packedRecordsCountAsTheirEvents() throws Exception {
+        List<String> one = new ArrayList<>();
+        for (int i = 0; i < 30; i++) one.add(event("m", i % 3 == 0 ? "😀" : "🔥", T0 + i * 137L, "u-" + (i % 4), "e-" + i));
+        List<String> packed = new ArrayList<>();
+        for (int i = 0; i < one.size(); i += 7) packed.add("{\"type\":\"events\",\"events\":[" + String.join(",", one.subList(i, Math.min(one.size(), i + 7))) + "]}");
+        // a retry of e-3 in a later packed record, and e-5 twice in one packed record: duplicates
+        packed.add("{\"type\":\"events\",\"events\":[" + one.get(3) + "," + one.get(5) + "," + one.get(5) + "]}");
+        Map<String, JsonNode> fromOne = windows(Aggregations.aggregate(TestSpark.raw(one), S));
+        Map<String, JsonNode> fromPacked = windows(Aggregations.aggregate(TestSpark.raw(packed), S));
+        assertTrue(fromOne.size() >= 2);
+        assertEquals(fromOne, fromPacked);
+        // the window counter (what the Job writes) agrees
+        assertEquals(counterRecords(TestSpark.raw(one), S).get(WindowCounter.KIND_CLOSED), counterRecords(TestSpark.raw(packed), S).get(WindowCounter.KIND_CLOSED));
+    }
+
     @Test
     public void ticksAloneProduceNoWindows() throws Exception {
         List<String> values = new ArrayList<>();
