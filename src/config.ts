@@ -96,6 +96,9 @@ const EnvSchema = z.object({
   // the producer behind the batcher: kafkajs (in Node), or java (a Java KafkaProducer in the in-process JVM,
   // java-bridge; pipelined, encoding off the event loop; see README "Ingest path")
   INGEST_PRODUCER: z.enum(['kafkajs', 'java']).default('kafkajs'),
+  // events per Kafka record on emoji-events: a flush packs each partition's events into records of up to this
+  // many ({"type":"events","events":[...]}, contracts/event-records.json); 1 = one record per event
+  INGEST_PACK_EVENTS: int(1, 1, 1000),
   RETRY_AFTER_S: int(2, 1),
   TICK_INTERVAL_MS: int(250, 0),
   // on a quiet stream the tick interval doubles up to this (and is back at TICK_INTERVAL_MS on the first event);
@@ -345,6 +348,8 @@ export interface Config {
     bufferMaxEvents: number;
     produceTimeoutMs: number;
     producer: 'kafkajs' | 'java';
+    /** Events per record on emoji-events (packed records); 1 = one record per event. */
+    packEvents: number;
     retryAfterS: number;
     tickIntervalMs: number;
     tickIdleIntervalMs: number;
@@ -670,6 +675,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       bufferMaxEvents: e.BUFFER_MAX_EVENTS,
       produceTimeoutMs: e.PRODUCE_TIMEOUT_MS,
       producer: e.INGEST_PRODUCER,
+      packEvents: e.INGEST_PACK_EVENTS,
       retryAfterS: e.RETRY_AFTER_S,
       tickIntervalMs: e.TICK_INTERVAL_MS,
       tickIdleIntervalMs: e.TICK_IDLE_INTERVAL_MS,

@@ -4,6 +4,7 @@ import { loadConfig } from '../config.ts';
 import type { ValidEvent } from '../domain/event.ts';
 import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import type { OutRecord } from './batcher.ts';
+import { partitionOfKey, recordValues } from './packed.ts';
 import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { admittedRecords, eventRecord, startIngest } from './producer.ts';
 import { createEventValidator } from '../domain/event.ts';
@@ -206,5 +207,43 @@ describe('IdempotencyCache', () => {
     expect(payloadHash(ev('a', 'u-1'))).toBe(payloadHash(ev('b', 'u-2')));
     expect(payloadHash(ev('a'))).not.toBe(payloadHash({ ...ev('a'), match_id: 'other' }));
     expect(idempotencyKey({ user_id: 'u-1', event_id: 'x' })).not.toBe(idempotencyKey({ user_id: 'u-2', event_id: 'x' }));
+  });
+});
+
+describe('startIngest with INGEST_PACK_EVENTS (fake producer)', () => {
+  it("packs a flush's events per partition, acknowledges every request once its records are, and needs the partition count", async () => {
+    const packedConfig = loadConfig({ KAFKA_BROKERS: '127.0.0.1:1', TICK_INTERVAL_MS: '0', INGEST_PACK_EVENTS: '4' });
+    const f = fakeSend();
+    const ingest = await startIngest(packedConfig, {} as Kafka, { send: f.send, partitions: 3 });
+    // one turn of the event loop: a batch of 10 and three single events join one flush
+    const batch = ingest.submit(Array.from({ length: 10 }, (_, i) => ev(`b${i}`, `u-${i % 5}`)));
+    const singles = [0, 1, 2].map((i) => ingest.submit([ev(`s${i}`, `u-${i}`)]));
+    await tick();
+    expect(f.sends).toHaveLength(1);
+    const records = f.sends[0]!.records;
+    const events = records.flatMap((r) => recordValues(JSON.parse(r.value)).map(({ value }) => ({ r, e: value as ValidEvent })));
+    expect(events.map(({ e }) => e.event_id).sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `b${i}`), 's0', 's1', 's2'].sort());
+    expect(records.length).toBeLessThan(events.length); // packed
+    for (const { r, e } of events) {
+      expect(r.partition).toBe(partitionOfKey(e.user_id, 3));
+      expect(recordValues(JSON.parse(r.value)).length).toBeLessThanOrEqual(4);
+    }
+    let settled = 0;
+    for (const p of [batch, ...singles]) void p.then(() => settled++);
+    await tick();
+    expect(settled).toBe(0); // no 202 before the broker's ack
+    f.sends[0]!.ack();
+    await Promise.all([batch, ...singles]);
+    await ingest.stop();
+
+    // without the partition count from the broker (or the caller): one record per event
+    const g = fakeSend();
+    const unknown = await startIngest(packedConfig, {} as Kafka, { send: g.send });
+    const p = unknown.submit([ev('x1', 'u-1'), ev('x2', 'u-1')]);
+    await tick();
+    expect(g.sends[0]!.records.map((r) => JSON.parse(r.value).event_id)).toEqual(['x1', 'x2']);
+    g.sends[0]!.ack();
+    await p;
+    await unknown.stop();
   });
 });

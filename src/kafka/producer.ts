@@ -1,5 +1,6 @@
 // The ingest write path: validated events → idempotency cache → batcher (group commit) → producer
-// (idempotent, acks = all, key = user_id) on emoji-events, plus the tick writer on the same path. The producer
+// (idempotent, acks = all, key = user_id) on emoji-events, plus the tick writer on the same path. With
+// INGEST_PACK_EVENTS > 1 each flush packs a partition's events into records of many (src/kafka/packed.ts). The producer
 // is kafkajs (below) or, with INGEST_PRODUCER=java, a Java KafkaProducer in the in-process JVM (java-sender.ts).
 // `startIngest(config, kafka)` returns the handle the API and the platform use; `stop()` flushes what is
 // buffered, waits for the acks and disconnects.
@@ -13,6 +14,7 @@ import { Batcher, type BatcherStatus, type OutRecord, type SendFn } from './batc
 import { topicsPresent } from './client.ts';
 import { createAdmissionClock } from './admission-clock.ts';
 import { createJavaSender } from './java-sender.ts';
+import { packRecords } from './packed.ts';
 import { IdempotencyCache, idempotencyKey, payloadHash } from './producer.dedup.ts';
 import { startTickWriter, type TickWriter } from './ticks.ts';
 
@@ -136,11 +138,17 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
     : java
       ? await createJavaSender(config, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs })
       : createKafkaSender(kafka, config.topics.events, { produceTimeoutMs: ing.produceTimeoutMs });
+  // Packed records (INGEST_PACK_EVENTS > 1): each flush's events of one partition go in records of up to that many
+  // events (src/kafka/packed.ts), after the wrapper (it counts events). Only with the partition count read from the
+  // broker: a pack is one partition's events, and the wrong count would mix partitions.
+  let packing = false;
+  const write = opts.send ?? sender!.send;
+  const packed: SendFn = (records) => write(packing ? packRecords(records, partitions, ing.packEvents) : records);
   const batcher = new Batcher({
     // the Java producer keeps five requests in flight, in order: the batcher hands it a batch every turn
     pipeline: java,
     maxInFlightBatches: java ? 5 : 4,
-    send: (opts.wrapSend ?? ((f: SendFn) => f))(opts.send ?? sender!.send),
+    send: (opts.wrapSend ?? ((f: SendFn) => f))(packed),
     flushIntervalMs: ing.flushIntervalMs,
     batchMaxEvents: ing.batchMaxEvents,
     bufferMaxEvents: ing.bufferMaxEvents,
@@ -176,15 +184,19 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   };
 
   let partitions = opts.partitions ?? config.topics.eventsPartitions;
+  let partitionsKnown = opts.partitions !== undefined;
   if (opts.partitions === undefined && !opts.send) {
     try {
       const a = await withTimeout(getAdmin(), 5000, 'connecting to Kafka');
       const md = await withTimeout(a.fetchTopicMetadata({ topics: [config.topics.events] }), 5000, 'reading topic metadata');
-      partitions = md.topics[0]?.partitions.length || partitions;
+      const n = md.topics[0]?.partitions.length ?? 0;
+      if (n > 0) (partitions = n), (partitionsKnown = true);
     } catch (err) {
       log(`ingest: could not read the partitions of ${config.topics.events} (${String(err)}); ticking ${partitions}`);
     }
   }
+  packing = ing.packEvents > 1 && partitionsKnown;
+  if (ing.packEvents > 1 && !partitionsKnown) log(`ingest: the partitions of ${config.topics.events} are not known: one record per event (INGEST_PACK_EVENTS ignored)`);
 
   // received_at is stamped from this clock in the same synchronous step that queues the records in the
   // batcher, so queue order (hence Kafka order per partition) is time order, for events and ticks alike.
