@@ -13,6 +13,8 @@
 // A variant is `name=KEY=VALUE,KEY=VALUE` (environment for that server; BENCH_ROOT=<dir> runs the server of
 // another checkout, e.g. a `git worktree` of main, for a before/after in one run). --prof DIR runs each variant's server
 // under `node --cpu-prof` (profiles in DIR/<name>/); print their top frames with bench/components/top-frames.ts.
+// --broker-pid PID (the broker's JVM, e.g. started by scripts/dev/start-broker.ts): also the broker's CPU per
+// 1,000 events, for changes that move work to or from the broker (packed records: INGEST_PACK_EVENTS).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     rounds: { type: 'string', default: '1' },
     rate: { type: 'string', default: '0' },
+    'broker-pid': { type: 'string' },
   },
 });
 const mode = values.mode === 'batch' ? 'batch' : 'single';
@@ -79,8 +82,11 @@ interface Row {
   /** server CPU per 1,000 answered events: the whole process, and its main thread (the event loop) */
   cpuMsPerK: number;
   loopMsPerK: number;
+  /** the broker's CPU per 1,000 events (with --broker-pid) */
+  brokerMsPerK: number;
   generator: string;
 }
+const brokerPid = values['broker-pid'] ? Number(values['broker-pid']) : 0;
 
 async function measure(name: string, kind: 'noop' | 'platform', env: Record<string, string>): Promise<Row> {
   const prof = values.prof && kind === 'platform' ? join(values.prof, name) : undefined;
@@ -97,11 +103,13 @@ async function measure(name: string, kind: 'noop' | 'platform', env: Record<stri
     await runLoad({ url: `http://127.0.0.1:${s.port}`, path, ...spec, durationMs: 2000, warmupMs: 0, matchId: `ab-${run}` });
     const c0 = cpuTicks(pid);
     const l0 = cpuTicks(pid, true);
+    const b0 = brokerPid ? cpuTicks(brokerPid) : NaN;
     const t0 = performance.now();
     const r = await runLoad({ url: `http://127.0.0.1:${s.port}`, path, ...spec, durationMs: seconds * 1000, warmupMs: 0, matchId: `ab-${run}` });
     const wall = (performance.now() - t0) / 1000;
     const cpu = (cpuTicks(pid) - c0) * 10;
     const loop = (cpuTicks(pid, true) - l0) * 10;
+    const broker = brokerPid ? (cpuTicks(brokerPid) - b0) * 10 : NaN;
     // answered requests for the no-op server (its answers are all 202), durable events for the platform
     const events = Math.max(1, kind === 'noop' ? r.ok : r.events_ok);
     const non2xx = r.requests - r.ok;
@@ -114,6 +122,7 @@ async function measure(name: string, kind: 'noop' | 'platform', env: Record<stri
       serverCpuPct: Math.round(cpu / wall / 10),
       cpuMsPerK: +((cpu / events) * 1000).toFixed(1),
       loopMsPerK: +((loop / events) * 1000).toFixed(1),
+      brokerMsPerK: +((broker / events) * 1000).toFixed(1),
       generator: generatorNote(r.generator),
     };
   } finally {
@@ -148,8 +157,10 @@ const load =
       : `autocannon c=${values.connections ?? 100} in ${defaultProcesses()} processes`
     : `loadgen c=${values.connections ?? 8} × ${values.batch} events`;
 console.log(`\n${mode} ingest, ${seconds} s each, load ${load}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k | generator |${base ? ' ÷ no-op |' : ''}`);
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |${base ? ' --- |' : ''}`);
+const bh = brokerPid ? ' broker CPU ms / 1k |' : '';
+console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k |${bh} generator |${base ? ' ÷ no-op |' : ''}`);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |${bh ? ' --- |' : ''} --- |${base ? ' --- |' : ''}`);
 for (const r of rows) {
-  console.log(`| ${r.name} | ${r.value} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.serverCpuPct} | ${r.cpuMsPerK} | ${r.loopMsPerK} | ${r.generator} |${base ? ` ${(r.value / base.value).toFixed(2)} |` : ''}`);
+  const b = brokerPid ? ` ${r.brokerMsPerK} |` : '';
+  console.log(`| ${r.name} | ${r.value} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.serverCpuPct} | ${r.cpuMsPerK} | ${r.loopMsPerK} |${b} ${r.generator} |${base ? ` ${(r.value / base.value).toFixed(2)} |` : ''}`);
 }

@@ -5,8 +5,11 @@
 // that read the last record, per batch and per 1,000 events; batch durations and Spark's per-phase durations.
 // CPU time is the work done, so two builds measured on a loaded machine still compare (wall times do not).
 //
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-batch-cost.ts [--events 60000] [--per-batch 3000] [--skip 5] [--lib-dir DIR]
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-batch-cost.ts [--events 60000] [--per-batch 3000] [--skip 5] [--lib-dir DIR] [--pack N]
 //
+// --pack N writes the input as the ingest path does with INGEST_PACK_EVENTS=N (src/kafka/packed.ts: each send's
+// events of one partition in records of up to N); --per-batch still means the records of the unpacked input, so a
+// micro-batch holds about as many events either way (the job reads fewer, larger records).
 // --lib-dir runs another build of the job (a copy of spark/build/runtime-libs), e.g. to compare before and after.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.ts';
 import { createKafka } from '../../src/kafka/client.ts';
+import type { OutRecord } from '../../src/kafka/batcher.ts';
+import { packRecords } from '../../src/kafka/packed.ts';
 import { tickRecords } from '../../src/kafka/ticks.ts';
 import { startSparkJob, type SparkProgressLine } from '../../src/spark/job.ts';
 import { procSample } from '../lib/proc.ts';
@@ -26,10 +31,12 @@ const { values: a } = parseArgs({
     matches: { type: 'string', default: '4' },
     skip: { type: 'string', default: '5' },
     'lib-dir': { type: 'string' },
+    pack: { type: 'string', default: '1' },
   },
 });
 const total = Number(a.events);
-const perBatch = Number(a['per-batch']);
+const pack = Number(a.pack);
+let perBatch = Number(a['per-batch']);
 const skip = Number(a.skip);
 const runId = Math.random().toString(36).slice(2, 8);
 const dataDir = mkdtempSync(join(tmpdir(), 'emostream-spark-cost-'));
@@ -48,21 +55,26 @@ const t0 = Date.now() - total - 60_000;
 const matches = Array.from({ length: Number(a.matches) }, (_, i) => `m-cost-${runId}-${i}`);
 const palette = config.ingest.palette;
 let records = 0;
+let unpacked = 0;
 for (let i = 0; i < total; i += 1000) {
-  const messages = [];
+  let messages: OutRecord[] = [];
   for (let j = i; j < Math.min(total, i + 1000); j++) {
     if (j % 250 === 0) messages.push(...tickRecords(partitions, t0 + j).map((r) => ({ key: r.key, value: r.value, partition: r.partition })));
     messages.push(eventMessage(matches[j % matches.length]!, palette[(j * 7) % palette.length]!, t0 + j));
   }
+  unpacked += messages.length;
+  messages = packRecords(messages, partitions, pack);
   records += messages.length;
   await producer.send({ topic, acks: -1, messages });
 }
+// the same events per micro-batch as the unpacked input
+if (pack > 1) perBatch = Math.max(1, Math.round((perBatch * records) / unpacked));
 // a last tick past the end: the windows of the input all close
 const last = tickRecords(partitions, t0 + total + 5000).map((r) => ({ key: r.key, value: r.value, partition: r.partition }));
 await producer.send({ topic, acks: -1, messages: last });
 records += last.length;
 await producer.disconnect();
-console.error(`${records} records (${total} events) on ${topic}; starting the job, ${perBatch} records per batch`);
+console.error(`${records} records (${total} events${pack > 1 ? `, up to ${pack} a record` : ''}) on ${topic}; starting the job, ${perBatch} records per batch`);
 
 process.env.JAVA_TOOL_OPTIONS = `${process.env.JAVA_TOOL_OPTIONS ?? ''} -Demostream.spark.max-offsets-per-trigger=${perBatch}`.trim();
 const job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m), libDir: a['lib-dir'], startingOffsets: 'earliest', readyTimeoutMs: 600_000 });
@@ -97,6 +109,7 @@ console.log(
   JSON.stringify(
     {
       events_total: total,
+      pack,
       records_per_batch: perBatch,
       read_all: read >= records,
       startup_ms: startupMs,

@@ -1,8 +1,8 @@
 // Kafka producers from Node on the SAME records, SAME broker, SAME run: how many events per second the broker
 // acknowledges (acks=all, key = user_id), no HTTP in front. Used by bench/components/producers.ts (a table on
 // the console) and bench/scenarios/producers.ts (the `ingest/alternatives` row of the README table).
-// Variants (`contract`: whether the row keeps the ingest contract: idempotent producer, acks=all, one event
-// per record keyed by user_id, per-partition order):
+// Variants (`contract`: whether the row keeps the ingest contract: idempotent producer, acks=all, every event
+// on its user_id's partition (keyed by it, or packed with that partition's events), per-partition order):
 //   kafkajs              the ingest path's kafkajs producer today (createKafkaSender), `batch` records a send
 //   kafkajs-10k          the same, 10,000 records a send (larger requests)
 //   kafkajs-inflight5    idempotent with maxInFlightRequests 5: kafkajs still holds one request per broker
@@ -10,13 +10,13 @@
 //   kafkajs-gzip         the same with GZIP (kafkajs ships no other codec; lz4/snappy/zstd need packages)
 //   kafkajs-plain        NOT idempotent (no producer id, no sequence numbers), maxInFlightRequests 5: what the
 //                        broker lock costs; breaks the contract (a retried request can write twice)
-//   kafkajs-packed-100   100 events in ONE Kafka record (a JSON array, key = the first user_id): a wire-format
-//                        change (Spark's parser, Kafka Streams' dedup and the faults ledger read one event per
-//                        record, and a record's key no longer names every event's user); events/s counts events
+//   kafkajs-packed-100   the ingest path's packing (src/kafka/packed.ts, INGEST_PACK_EVENTS=100): each send's events
+//                        of one partition in records of up to 100 ({"type":"events","events":[...]}, key = the first
+//                        event's user_id, every event on its own user's partition); events/s counts events
 //   java                 io.emostream.ingest.EventProducer through java-bridge (createJavaSender): the Java
 //                        KafkaProducer in this process's JVM, five requests in flight, encoding off the event loop
 //   java-lz4             the same with lz4 compression
-//   java-packed-100      the Java producer with 100 events a record (the same wire-format change)
+//   java-packed-100      the Java producer with the same packing
 // Each variant sends from `concurrency` loops, each awaiting its own send, for `seconds` after a warm-up send,
 // into a topic of its own (6 partitions, as emoji-events); the topics are deleted at the end.
 // first: client.ts replaces parts of kafkajs (per-partition grouping, record encoding) before kafkajs loads; importing
@@ -31,6 +31,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import type { OutRecord, SendFn } from '../../src/kafka/batcher.ts';
 import { createKafka } from '../../src/kafka/client.ts';
 import { createJavaSender } from '../../src/kafka/java-sender.ts';
+import { packRecords } from '../../src/kafka/packed.ts';
 import { createKafkaSender, type KafkaSender } from '../../src/kafka/producer.ts';
 
 export interface ProducerRow {
@@ -85,12 +86,11 @@ export async function measureProducers(o: ProducerBenchOptions): Promise<Produce
       const e = event();
       return { key: e.user_id, value: JSON.stringify(e) };
     });
-  /** `per` events in one record: a JSON array (what a packed wire format would carry). */
-  const packed = (count: number, per: number): OutRecord[] =>
-    Array.from({ length: Math.ceil(count / per) }, () => {
-      const evs = Array.from({ length: per }, event);
-      return { key: evs[0]!.user_id, value: JSON.stringify(evs) };
-    });
+  /** The ingest path's packing (INGEST_PACK_EVENTS=100) in front of a sender, inside the timed send as in the batcher. */
+  const packing = (open: (t: string) => Promise<KafkaSender> | KafkaSender) => async (t: string): Promise<KafkaSender> => {
+    const s = await open(t);
+    return { ...s, send: (rs) => s.send(packRecords(rs, 6, 100)) };
+  };
 
   const topic = async (name: string) => {
     const t = `${run}-${name}`;
@@ -150,10 +150,10 @@ export async function measureProducers(o: ProducerBenchOptions): Promise<Produce
     'kafkajs-inflight5': [true, kafkajsWith({ idempotent: true, maxInFlightRequests: 5 }), () => records(B), B],
     'kafkajs-gzip': [true, kafkajsWith({ idempotent: true, maxInFlightRequests: 1, compression: CompressionTypes.GZIP }), () => records(B), B],
     'kafkajs-plain': [false, kafkajsWith({ idempotent: false, maxInFlightRequests: 5 }), () => records(B), B],
-    'kafkajs-packed-100': [false, ingestKafkajs, () => packed(B, 100), B],
+    'kafkajs-packed-100': [true, packing(ingestKafkajs), () => records(B), B],
     java: [true, java(), () => records(B), B],
     'java-lz4': [true, java({ 'compression.type': 'lz4' }), () => records(B), B],
-    'java-packed-100': [false, java(), () => packed(B, 100), B],
+    'java-packed-100': [true, packing(java()), () => records(B), B],
   };
 
   const rows: ProducerRow[] = [];

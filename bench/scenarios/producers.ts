@@ -32,7 +32,7 @@ export async function producers(ctx: BenchContext): Promise<ScenarioResult> {
         notes: `breaking the contract: ${rows
           .filter((r) => !r.contract)
           .map(cell)
-          .join('; ')} (packed = 100 events a Kafka record, a wire-format change; plain = kafkajs without idempotence). Node CPU: ${rows.map((r) => `${r.name} ${r.cpuPct}%`).join(', ')}`,
+          .join('; ')} (plain = kafkajs without idempotence; packed = INGEST_PACK_EVENTS=100, up to 100 events of one partition a Kafka record). Node CPU: ${rows.map((r) => `${r.name} ${r.cpuPct}%`).join(', ')}`,
       },
     ],
     details: { duration_ms: DURATION_MS, batch: BATCH, concurrency: CONCURRENCY, rows },
