@@ -14,6 +14,7 @@ import { loadConfig } from '../config.ts';
 import type { ValidEvent } from '../domain/event.ts';
 import { IdempotencyConflictError, UnavailableError } from '../ports/ingest.ts';
 import type { OutRecord } from './batcher.ts';
+import { recordValues } from './packed.ts';
 import { startIngest } from './producer.ts';
 
 const config = loadConfig({
@@ -64,7 +65,8 @@ async function runHistory(ops: Op[]): Promise<void> {
     partitions: 1,
     clock: () => Date.now(),
     send: (records: OutRecord[]) => {
-      const s = { events: records.map((r) => JSON.parse(r.value) as ValidEvent), stored: false };
+      // packed or not (INGEST_PACK_EVENTS): the events the send carries
+      const s = { events: records.flatMap((r) => recordValues(JSON.parse(r.value)).map(({ value }) => value as ValidEvent)), stored: false };
       sends.push(s);
       const m = mode;
       return new Promise<void>((resolve, reject) => {

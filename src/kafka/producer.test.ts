@@ -150,10 +150,11 @@ describe('startIngest idempotency (fake producer)', () => {
     await Promise.all([ingest.submit([ev('x1'), ev('x2')]), ingest.submit([ev('x3')])]);
     await sleep(60);
     await ingest.stop();
-    const records = f.sends.flatMap((s) => s.records);
-    const stamps = records.map((r) => (JSON.parse(r.value) as { received_at: string }).received_at);
+    // each event (a packed record's in order) and tick, with its record's key
+    const records = f.sends.flatMap((s) => s.records.flatMap((r) => recordValues(JSON.parse(r.value)).map(({ value }) => ({ key: r.key, value: value as { received_at: string } }))));
+    const stamps = records.map((r) => r.value.received_at);
     expect(records[0]!.key).toBe('__tick__'); // the first tick, written at start before any event
-    const events = records.filter((r) => r.key !== '__tick__').map((r) => (JSON.parse(r.value) as { received_at: string }).received_at);
+    const events = records.filter((r) => r.key !== '__tick__').map((r) => r.value.received_at);
     expect(events).toHaveLength(3);
     expect(events[0]).toBe(events[1]); // one request, one stamp
     expect(Date.parse(events[2]!) - Date.parse(events[0]!)).toBe(7); // the next admission
