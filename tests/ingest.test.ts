@@ -123,6 +123,27 @@ describe('ingest → emoji-events', () => {
     expect(Math.abs(Date.parse(rec.value.received_at) - t0)).toBeLessThan(5000);
   });
 
+  it('a batch is written packed (INGEST_PACK_EVENTS): one record per partition, its events in order', async () => {
+    expect(config.ingest.packEvents).toBeGreaterThan(20);
+    const match = `${RUN}-packed`;
+    const items = Array.from({ length: 20 }, (_, i) => ev(match, i % 2 ? 'u-1' : 'u-2'));
+    const r = await postJson('/v1/emoji/batch', items);
+    expect(r.status).toBe(202);
+    const ids: string[] = r.json.event_ids;
+    const recs = await waitFor('the batch', () => {
+      const got = ids.map((id) => seen.find((s) => s.value.event_id === id));
+      return got.every(Boolean) ? (got as (typeof seen)[number][]) : undefined;
+    });
+    // u-1 and u-2 are on two partitions (contracts/event-records.json): two records, ten events each, in order
+    const records = new Map<string, number[]>();
+    recs.forEach((rec, i) => {
+      expectKeyedBy(rec, items[i]!.user_id);
+      const at = `${rec.partition}/${rec.offset}`;
+      records.set(at, [...(records.get(at) ?? []), rec.position]);
+    });
+    expect([...records.values()]).toEqual([Array.from({ length: 10 }, (_, i) => i), Array.from({ length: 10 }, (_, i) => i)]);
+  });
+
   it('a batch appears whole, with the ids the API returned and one received_at', async () => {
     const match = `${RUN}-batch`;
     const items = ['🔥', '👍🏽', '🧑‍🤝‍🧑', '😀', '🏏'].map((e, i) => ev(match, `u-${i}`, { emoji_type: e }));
