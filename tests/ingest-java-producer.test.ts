@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import type { OutRecord } from '../src/kafka/batcher.ts';
 import { createKafka } from '../src/kafka/client.ts';
 import { createJavaSender } from '../src/kafka/java-sender.ts';
+import { partitionOfKey, recordValues } from '../src/kafka/packed.ts';
 import { createKafkaSender, startIngest } from '../src/kafka/producer.ts';
 import { createEventValidator } from '../src/domain/event.ts';
 import { waitFor } from './support/wait.ts';
@@ -28,19 +29,22 @@ interface Raw {
   value: string;
 }
 
-/** Every record of `topic`, raw, once `count` have arrived. */
-async function readAll(topic: string, count: number): Promise<Raw[]> {
+/** Every record of `topic`, raw, once `count` have arrived (`size`: what one record counts for). */
+async function readAll(topic: string, count: number, size: (r: Raw) => number = () => 1): Promise<Raw[]> {
+  let n = 0;
   const out: Raw[] = [];
   const consumer = kafka.consumer({ groupId: `${topic}-reader`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
-      out.push({ partition, key: message.key!.toString('utf8'), value: message.value!.toString('utf8') });
+      const r = { partition, key: message.key!.toString('utf8'), value: message.value!.toString('utf8') };
+      out.push(r);
+      n += size(r);
     },
   });
   try {
-    await waitFor(() => `${count} records on ${topic} (${out.length} so far)`, () => out.length >= count, 60_000);
+    await waitFor(() => `${count} on ${topic} (${n} so far)`, () => n >= count, 60_000);
     return out;
   } finally {
     await consumer.disconnect();
@@ -117,10 +121,17 @@ describe('the Java producer (INGEST_PRODUCER=java)', () => {
     } finally {
       await ingest.stop();
     }
-    const seen = await readAll(t, 300);
-    expect(new Set(seen.map((r) => JSON.parse(r.value).event_id)).size).toBe(300);
+    // packed (INGEST_PACK_EVENTS): each record's events, on their users' partition, keyed by the first one
+    const eventsOf = (r: Raw) => recordValues(JSON.parse(r.value)).map(({ value }) => value as { event_id: string; user_id: string });
+    const seen = await readAll(t, 300, (r) => eventsOf(r).length);
+    const all = seen.flatMap(eventsOf);
+    expect(new Set(all.map((e) => e.event_id)).size).toBe(300);
     await new Promise((r) => setTimeout(r, 500));
-    expect(seen).toHaveLength(300); // nothing written twice
-    for (const r of seen) expect(r.key).toBe(JSON.parse(r.value).user_id);
+    expect(all).toHaveLength(300); // nothing written twice
+    expect(seen.length).toBeLessThan(300); // packed
+    for (const r of seen) {
+      expect(r.key).toBe(eventsOf(r)[0]!.user_id);
+      for (const e of eventsOf(r)) expect(partitionOfKey(e.user_id, 6)).toBe(r.partition);
+    }
   });
 });
