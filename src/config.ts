@@ -119,6 +119,8 @@ const EnvSchema = z.object({
   SPARK_HEAP: heap('1g'),
   SPARK_TRIGGER_MS: int(250, 0), // = the tick interval: each trigger sees fresh ticks; see README "Spark job"
   SPARK_WATERMARK_MS: int(500, 0),
+  // an instance whose ticks lag the newest time Spark has seen by more than this stops holding windows (dead); 0 = ticks close no window early
+  SPARK_TICK_LIVENESS_MS: int(5000, 0),
   SPARK_DEDUP_RETENTION_MS: int(600_000, 0), // keep equal to STREAMS_DEDUP_RETENTION_MS: both count a retried id once
   SPARK_SHUFFLE_PARTITIONS: int(1, 1), // frozen into the checkpoint at its first run; see README "Spark job"
   SPARK_UI_PORT: int(4040, 0, 65535),
@@ -369,6 +371,8 @@ export interface Config {
     heap: string;
     triggerMs: number;
     watermarkMs: number;
+    /** How long an instance's ticks may lag and still hold windows in the Spark driver (README "Spark job"); 0 = off. */
+    tickLivenessMs: number;
     dedupRetentionMs: number;
     shufflePartitions: number;
     uiPort: number;
@@ -690,6 +694,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       heap: e.SPARK_HEAP,
       triggerMs: e.SPARK_TRIGGER_MS,
       watermarkMs: e.SPARK_WATERMARK_MS,
+      tickLivenessMs: e.SPARK_TICK_LIVENESS_MS,
       dedupRetentionMs: e.SPARK_DEDUP_RETENTION_MS,
       shufflePartitions: e.SPARK_SHUFFLE_PARTITIONS,
       uiPort: e.SPARK_UI_PORT,

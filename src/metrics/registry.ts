@@ -205,6 +205,11 @@ export const sparkLateEvents = new Gauge({
   help: "Spark job's latest progress: events that reached it after their window had closed, counted as `late` in their match's next window (since the job started)",
   registers,
 });
+export const sparkWindowsCorrected = new Gauge({
+  name: 'emostream_spark_windows_corrected',
+  help: "Spark job's latest progress: windows its driver closed early (on the instances' ticks) whose counts then changed, so Spark's closed record was written as a correction (since the job started; 0 unless an instance the ticks did not cover wrote into a closed window)",
+  registers,
+});
 export const sparkDuplicates = new Gauge({
   name: 'emostream_spark_duplicate_events',
   help: "Spark job's latest progress: repeats of a (user_id, event_id) within SPARK_DEDUP_RETENTION_MS, not counted (since the job started)",

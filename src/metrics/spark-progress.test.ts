@@ -27,6 +27,7 @@ const REPORT = {
   duplicates_total: 9,
   windows: 2,
   windows_total: 40,
+  windows_corrected_total: 1,
 };
 
 describe('Spark progress from emoji-metrics', () => {
@@ -52,6 +53,7 @@ describe('Spark progress from emoji-metrics', () => {
     expect(text).toMatch(/^emostream_spark_invalid_records 3$/m);
     expect(text).toMatch(/^emostream_spark_late_events 5$/m);
     expect(text).toMatch(/^emostream_spark_duplicate_events 9$/m);
+    expect(text).toMatch(/^emostream_spark_windows_corrected 1$/m);
     expect(text).toMatch(new RegExp(`^emostream_spark_watermark_seconds ${Date.parse(REPORT.watermark) / 1000}$`, 'm'));
   });
 });

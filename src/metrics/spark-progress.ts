@@ -16,6 +16,7 @@ import {
   sparkInvalidRecords,
   sparkLateEvents,
   sparkDuplicates,
+  sparkWindowsCorrected,
   sparkLastProgress,
   sparkLateRows,
   sparkProcessedRate,
@@ -47,6 +48,8 @@ export interface SparkProgress {
   duplicates_total: number;
   windows: number;
   windows_total: number;
+  /** Windows closed early by the driver whose counts then changed, rewritten from Spark's closed row (0 normally). */
+  windows_corrected_total: number;
   [k: string]: unknown;
 }
 
@@ -78,6 +81,7 @@ export function parseSparkProgress(text: string): SparkProgress | null {
     duplicates_total: num(o.duplicates_total),
     windows: num(o.windows),
     windows_total: num(o.windows_total),
+    windows_corrected_total: num(o.windows_corrected_total),
   };
 }
 
@@ -94,6 +98,7 @@ export function recordSparkProgress(p: SparkProgress): void {
   sparkInvalidRecords.set(p.invalid_total);
   sparkLateEvents.set(p.late_total);
   sparkDuplicates.set(p.duplicates_total);
+  sparkWindowsCorrected.set(p.windows_corrected_total);
   sparkStateRows.set(p.state_rows);
   const ts = Date.parse(p.timestamp);
   sparkLastProgress.set(Number.isFinite(ts) ? ts / 1000 : Date.now() / 1000);

@@ -86,6 +86,7 @@ export function sparkJobArgs(config: Config, o: Pick<SparkJobOptions, 'brokers' 
     'window-ms': config.windows.windowMs,
     'scale-factor': config.windows.scaleFactor,
     'watermark-ms': s.watermarkMs,
+    'tick-liveness-ms': s.tickLivenessMs,
     'dedup-retention-ms': s.dedupRetentionMs,
     mood: moodTableSpec(config.windows.mood),
     'trigger-ms': s.triggerMs,

@@ -93,7 +93,7 @@ public final class Aggregations {
      * row per element, in order: {@code position} is the element's index (0 for a record that is not packed), so
      * (offset, position) orders the events of a partition as they were written. Output columns: kind, event_time
      * (timestamp = received_at; null for invalid), match_id, emoji_type, user_id, event_id (null unless kind =
-     * event), partition, offset, position, raw (the value as text; for an invalid element of a packed record, its
+     * event), instance (a tick's writer, null unless kind = tick and set), partition, offset, position, raw (the value as text; for an invalid element of a packed record, its
      * index and the fields read from it).
      * Never throws on a bad value: a packed record without events is one invalid row, an element that is not a
      * valid event (a tick included) one invalid row.
@@ -139,6 +139,7 @@ public final class Aggregations {
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("emoji_type")).as("emoji_type"),
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("user_id")).as("user_id"),
                 when(col("kind").equalTo(lit(Schemas.KIND_EVENT)), e.getField("event_id")).as("event_id"),
+                when(col("kind").equalTo(lit(Schemas.KIND_TICK)).and(nonBlank(e.getField("instance"), Schemas.MAX_ID_CHARS)), e.getField("instance")).as("instance"),
                 col("partition"),
                 col("offset"),
                 col("position"),
@@ -172,14 +173,17 @@ public final class Aggregations {
         .add("event_time", DataTypes.TimestampType, true)
         .add("match_id", DataTypes.StringType, true)
         .add("emoji_type", DataTypes.StringType, true)
-        .add(FIRST_OCCURRENCES_CLOCK, DataTypes.TimestampType, false);
+        .add(FIRST_OCCURRENCES_CLOCK, DataTypes.TimestampType, false)
+        // a tick's writer and partition (null otherwise): WindowCounter's clock rows, per (instance, partition)
+        .add("instance", DataTypes.StringType, true)
+        .add("partition", DataTypes.IntegerType, true);
 
     /**
      * The first occurrence of each (user_id, event_id) within the retention period, late events marked (see
      * {@link FirstOccurrence}); on a streaming frame with a watermark on event_time (the same delay as the windows).
      * Invalid rows are dropped first. Output columns: kind (event | tick | late | duplicate),
      * event_time, match_id, emoji_type (null unless kind = event), window_end (on a stream, the event-time column the
-     * window counts' watermark follows).
+     * window counts' watermark follows), instance and partition (a tick's; null otherwise).
      */
     public static Dataset<Row> firstOccurrences(Dataset<Row> classified, Settings s) {
         // The query's watermark: max(received_at) − delay. It is defined on a guard column a day ahead of event_time,
@@ -188,8 +192,8 @@ public final class Aggregations {
         // (no row is a day late). Spark refuses a second watermark on event_time before this step.
         Dataset<Row> in = classified
             .filter(col("kind").notEqual(lit(Schemas.KIND_INVALID)))
-            .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("partition"), col("offset"),
-                col("position"), timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
+            .select(col("kind"), col("event_time"), col("match_id"), col("emoji_type"), col("user_id"), col("event_id"), col("instance"), col("partition"),
+                col("offset"), col("position"), timestamp_millis(unix_millis(col("event_time")).plus(lit(DEDUP_GUARD_MS))).as("dedup_guard"))
             .withWatermark("dedup_guard", (DEDUP_GUARD_MS + s.watermarkMs()) + " milliseconds");
         KeyValueGroupedDataset<String, Row> byId = onePartition(in).groupByKey((MapFunction<Row, String>) FirstOccurrence::keyOf, Encoders.STRING());
         if (!classified.isStreaming()) {
@@ -234,7 +238,8 @@ public final class Aggregations {
      * rows: every micro-batch, a {@code live} row (the window's running counts, with a sequence number) for each
      * window that got events in it; once the watermark passes a window's end, its {@code closed} row (the window
      * record, exactly as {@link #toWindowRecords} makes it). On a static frame every window comes out live then
-     * closed. Ticks come out as one {@code clock} row per micro-batch (the latest tick's time, see {@link WindowCounter}).
+     * closed. Ticks come out as {@code clock} rows, one per (instance, partition) per micro-batch (the latest tick's
+     * time, see {@link WindowCounter}).
      * Output columns: kind, match_id, window_start_ms, window_end_ms, seq, value (JSON), record, max_event_ms.
      */
     public static Dataset<Row> liveAndClosedWindows(Dataset<Row> firstOccurrences, Settings s) {

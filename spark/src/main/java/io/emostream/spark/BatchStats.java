@@ -13,10 +13,17 @@ final class BatchStats {
     }
 
     private static final ConcurrentHashMap<Long, Written> WINDOWS = new ConcurrentHashMap<>();
+    private static volatile long corrections;
 
     private BatchStats() {}
 
-    static void windows(long batchId, int n, long latestEndMs) {
+    /** Windows the driver closed early whose counts then changed (WindowCloser#corrections), so far. */
+    static long corrections() {
+        return corrections;
+    }
+
+    static void windows(long batchId, int n, long latestEndMs, long correctionsSoFar) {
+        corrections = correctionsSoFar;
         WINDOWS.merge(batchId, new Written(n, latestEndMs), (a, b) -> new Written(a.windows() + b.windows(), Math.max(a.latestEndMs(), b.latestEndMs())));
     }
 

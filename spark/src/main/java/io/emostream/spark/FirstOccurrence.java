@@ -44,7 +44,7 @@ import scala.jdk.javaapi.CollectionConverters;
  *
  * <p>Output rows: kind (event | tick | late | duplicate), event_time, match_id, emoji_type (null unless event), window_end
  * (the output's event-time column, {@link Aggregations#FIRST_OCCURRENCES_CLOCK}: an event's window end, otherwise just
- * past the watermark; Spark refuses a row behind it).
+ * past the watermark; Spark refuses a row behind it), instance and partition (a tick's, for the clock rows; else null).
  */
 final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
     static final String TICK_KEY = "";
@@ -84,7 +84,10 @@ final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
         // the next step's event time (clock): never behind the watermark (Spark refuses a row that is)
         Timestamp notBehind = new Timestamp(streaming ? watermark + 1 : 0);
         if (TICK_KEY.equals(key)) {
-            for (Row r : in) out.add(RowFactory.create(Schemas.KIND_TICK, r.getTimestamp(r.fieldIndex("event_time")), null, null, notBehind));
+            int instanceAt = in.get(0).fieldIndex("instance"), partitionAt = in.get(0).fieldIndex("partition");
+            for (Row r : in) {
+                out.add(RowFactory.create(Schemas.KIND_TICK, r.getTimestamp(r.fieldIndex("event_time")), null, null, notBehind, r.get(instanceAt), r.get(partitionAt)));
+            }
             return CollectionConverters.asScala(out.iterator());
         }
         int offsetAt = in.get(0).fieldIndex("offset"), timeAt = in.get(0).fieldIndex("event_time"), positionAt = in.get(0).fieldIndex("position");
@@ -99,17 +102,17 @@ final class FirstOccurrence extends StatefulProcessor<String, Row, Row> {
             Timestamp t = r.getTimestamp(timeAt);
             String matchId = r.getString(r.fieldIndex("match_id"));
             if (f != null && Math.abs(t.getTime() - f) <= retentionMs) {
-                out.add(RowFactory.create(KIND_DUPLICATE, t, matchId, null, notBehind));
+                out.add(RowFactory.create(KIND_DUPLICATE, t, matchId, null, notBehind, null, null));
                 continue;
             }
             f = t.getTime();
             if (streaming && WindowFormat.windowStart(t.getTime(), windowMs) + windowMs <= watermark) {
                 SetAside.late(matchId, t.getTime(), watermark, r.isNullAt(r.fieldIndex("partition")) ? null : r.getInt(r.fieldIndex("partition")),
                     r.isNullAt(offsetAt) ? null : r.getLong(offsetAt));
-                out.add(RowFactory.create(KIND_LATE, new Timestamp(watermark + 1), matchId, null, notBehind));
+                out.add(RowFactory.create(KIND_LATE, new Timestamp(watermark + 1), matchId, null, notBehind, null, null));
             } else {
                 long windowEnd = WindowFormat.windowStart(t.getTime(), windowMs) + windowMs;
-                out.add(RowFactory.create(Schemas.KIND_EVENT, t, matchId, r.getString(r.fieldIndex("emoji_type")), new Timestamp(windowEnd)));
+                out.add(RowFactory.create(Schemas.KIND_EVENT, t, matchId, r.getString(r.fieldIndex("emoji_type")), new Timestamp(windowEnd), null, null));
             }
         }
         if (!f.equals(before)) {

@@ -232,17 +232,17 @@ public final class Job {
         // closed row of every window whose timeout fired in it: a few rows, collected on the driver. The closer
         // writes a window's record in the batch that moved the watermark past it (one batch before Spark's timeout)
         // and drops Spark's identical closed row when it comes; live records are sent first.
-        WindowCloser closer = new WindowCloser(s.watermarkMs());
+        WindowCloser closer = new WindowCloser(s.watermarkMs(), c.tickLivenessMs());
         VoidFunction2<Dataset<Row>, Long> writeWindows = (batch, batchId) -> {
             List<Row> rows = batch.select(WindowCloser.COLUMNS[0], java.util.Arrays.copyOfRange(WindowCloser.COLUMNS, 1, WindowCloser.COLUMNS.length)).collectAsList();
             if (rows.isEmpty()) return;
             WindowCloser.Out out = closer.batch(batchId, rows);
             if (out.live().isEmpty() && out.closed().isEmpty()) return;
             windows.send(out.live(), out.closed());
-            BatchStats.windows(batchId, out.closed().size(), out.latestClosedEndMs());
+            BatchStats.windows(batchId, out.closed().size(), out.latestClosedEndMs(), closer.corrections());
             if (!out.closed().isEmpty()) {
-                LOG.info("batch {}: wrote {} window(s) ({} closed on the driver's watermark), {} ms after the latest window's end",
-                    batchId, out.closed().size(), out.closedEarly(), System.currentTimeMillis() - out.latestClosedEndMs());
+                LOG.info("batch {}: wrote {} window(s) ({} closed on the driver's watermark, {} of them on the instances' ticks), {} ms after the latest window's end",
+                    batchId, out.closed().size(), out.closedEarly(), out.closedOnTicks(), System.currentTimeMillis() - out.latestClosedEndMs());
             }
         };
 

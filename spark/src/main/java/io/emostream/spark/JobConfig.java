@@ -37,12 +37,15 @@ public record JobConfig(
         long maxOffsetsPerTrigger,
         String appName,
         /** > 0 → exit when that process is gone (the Node parent that spawned this JVM died without stopping it). */
-        long parentPid) {
+        long parentPid,
+        /** How long an instance's ticks may lag the newest time seen and still hold windows ({@link WindowCloser}); 0 → ticks close no window early. */
+        long tickLivenessMs) {
 
     public static final String DEFAULT_MASTER = "local[2]";
     /** See README "Spark job": trigger + watermark + ~2 batch durations ≈ window end → record latency. */
     public static final long DEFAULT_TRIGGER_MS = 250;
     public static final long DEFAULT_WATERMARK_MS = 500;
+    public static final long DEFAULT_TICK_LIVENESS_MS = 5000;
 
     public Aggregations.Settings settings() {
         return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor, dedupRetentionMs, mood);
@@ -91,7 +94,8 @@ public record JobConfig(
             startingOffsets(get.apply("starting-offsets", "earliest")),
             num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
             get.apply("app-name", "emostream-spark"),
-            num(get.apply("parent-pid", "0"), "parent-pid", 0));
+            num(get.apply("parent-pid", "0"), "parent-pid", 0),
+            num(get.apply("tick-liveness-ms", String.valueOf(DEFAULT_TICK_LIVENESS_MS)), "tick-liveness-ms", 0));
         if (!m.isEmpty()) throw new IllegalArgumentException("unknown option(s): " + m.keySet() + "; known: " + known.keySet());
         return c;
     }

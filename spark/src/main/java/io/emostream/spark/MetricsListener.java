@@ -160,6 +160,7 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         BatchStats.Written written = BatchStats.take(p.batchId());
         o.put("windows", written.windows());
         o.put("windows_total", windowsTotal.addAndGet(written.windows()));
+        o.put("windows_corrected_total", BatchStats.corrections());
         o.put("live_records", longOf(out, "live"));
         if (written.windows() > 0) o.put("last_window_end_ms", written.latestEndMs());
         static_.forEach((k, v) -> o.putPOJO(k, v));

@@ -13,7 +13,7 @@ public final class Schemas {
     /**
      * An event on emoji-events (alone, or an element of a packed record): an event
      * {@code {"event_id","user_id","emoji_type","timestamp","match_id","received_at"}} or a tick
-     * {@code {"type":"tick","received_at"}}.
+     * {@code {"type":"tick","received_at","instance"}} (instance optional; contracts/ticks.json).
      */
     public static final StructType EVENT = new StructType(new StructField[] {
         DataTypes.createStructField("event_id", DataTypes.StringType, true),
@@ -23,6 +23,7 @@ public final class Schemas {
         DataTypes.createStructField("match_id", DataTypes.StringType, true),
         DataTypes.createStructField("received_at", DataTypes.StringType, true),
         DataTypes.createStructField("type", DataTypes.StringType, true),
+        DataTypes.createStructField("instance", DataTypes.StringType, true),
     });
 
     /** The {@code type} of a packed record (contracts/event-records.json). */

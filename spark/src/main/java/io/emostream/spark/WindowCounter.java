@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -36,8 +38,10 @@ import org.apache.spark.sql.streaming.GroupState;
  * live record is the window record plus {@code seq}), record, max_event_ms. So that the driver can close a window in
  * the micro-batch that moves the watermark past it ({@link WindowCloser}) rather than in the next one, where the
  * timeout fires: a live row also carries its window's record as it would close now ({@code record}) and the latest
- * event time of the window's input rows in this batch ({@code max_event_ms}); the ticks' group emits one {@code clock}
- * row (match_id "", value "") with the latest tick's time. Closed rows have neither (null).
+ * event time of the window's input rows in this batch ({@code max_event_ms}); the ticks' group emits a {@code clock}
+ * row per (instance, partition) of its ticks: match_id = the instance ("" for ticks without one), window_start_ms =
+ * the partition (−1 without an instance), value "", max_event_ms = the latest tick's time. Closed rows have neither
+ * record nor max_event_ms (null).
  */
 final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row, String, Row> {
     static final String TICK_KEY = "";
@@ -97,13 +101,20 @@ final class WindowCounter implements FlatMapGroupsWithStateFunction<String, Row,
     @Override
     public Iterator<Row> call(String key, Iterator<Row> rows, GroupState<String> state) {
         if (TICK_KEY.equals(key)) {
-            long maxTick = Long.MIN_VALUE;
+            // the latest tick per (instance, partition); ticks without an instance under ("", -1)
+            Map<String, Long> latest = new HashMap<>();
             while (rows.hasNext()) {
                 Row r = rows.next();
-                maxTick = Math.max(maxTick, r.getTimestamp(r.fieldIndex("event_time")).getTime());
+                int i = r.fieldIndex("instance"), p = r.fieldIndex("partition");
+                String source = (r.isNullAt(i) ? "" : r.getString(i)) + '\0' + (r.isNullAt(i) || r.isNullAt(p) ? -1 : r.getInt(p));
+                latest.merge(source, r.getTimestamp(r.fieldIndex("event_time")).getTime(), Math::max);
             }
-            if (maxTick == Long.MIN_VALUE) return Collections.emptyIterator();
-            return List.of(RowFactory.create(KIND_CLOCK, "", 0L, 0L, 0L, "", null, maxTick)).iterator();
+            List<Row> clock = new ArrayList<>(latest.size());
+            latest.forEach((source, t) -> {
+                int sep = source.lastIndexOf('\0');
+                clock.add(RowFactory.create(KIND_CLOCK, source.substring(0, sep), Long.parseLong(source.substring(sep + 1)), 0L, 0L, "", null, t));
+            });
+            return clock.iterator();
         }
         int sep = key.lastIndexOf('\0');
         String matchId = key.substring(0, sep);

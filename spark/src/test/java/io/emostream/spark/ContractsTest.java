@@ -30,6 +30,7 @@ public class ContractsTest {
             JsonNode t = i < c.get("ticks").size() ? c.get("ticks").get(i) : null;
             assertEquals(values.get(i), t == null ? Schemas.KIND_INVALID : Schemas.KIND_TICK, r.getAs("kind"));
             if (t != null) assertEquals(t.get("received_at_ms").asLong(), r.<java.sql.Timestamp>getAs("event_time").getTime());
+            if (t != null) assertEquals(t.get("instance").isNull() ? null : t.get("instance").asText(), r.getAs("instance"));
         }
     }
 

@@ -193,7 +193,8 @@ public class StreamingQueryTest {
             .withColumn("partition", functions.lit(0))
             .withColumn("offset", functions.lit(-1L));
         // what the Job runs: the live and closed rows of the window counter, through a closer in foreachBatch
-        WindowCloser closer = new WindowCloser(AggregationsTest.S.watermarkMs());
+        // (ticks without an instance, steps 1–5: max − delay alone; with one, step 6: the instance's ticks)
+        WindowCloser closer = new WindowCloser(AggregationsTest.S.watermarkMs(), 1000);
         VoidFunction2<Dataset<Row>, Long> sink = (batch, batchId) -> {
             List<Row> all = batch.collectAsList();
             List<Row> selected = new ArrayList<>(all.size());
@@ -311,6 +312,39 @@ public class StreamingQueryTest {
             settle(q);
             JsonNode again = emitted(spark).get("m-1:" + WindowFormat.windowStart(past + 100, AggregationsTest.S.windowMs()));
             assertEquals(1, again.get("counts").get("😀").asLong());
+
+            // 6. an instance's ticks (on the source's one partition) close a window as soon as one is at its end,
+            //    before max − delay would (it is at end − 500 then); Spark's closed row, later, is the same record
+            long base = WindowFormat.windowStart(past + 2600, AggregationsTest.S.windowMs()) + 4000;
+            List<String> sixth = new ArrayList<>();
+            sixth.add(tick(base - 10, "i-test"));
+            for (int i = 0; i < 10; i++) sixth.add(event("m-6", "🔥", base + 100 + i * 180));
+            sixth.add(tick(base + 1950, "i-test"));
+            append(sixth);
+            settle(q);
+            String w6 = "m-6:" + base;
+            assertEquals(null, emitted(spark).get(w6));
+            long before = written.size();
+            append(Arrays.asList(tick(base + 2000, "i-test")));
+            settle(q);
+            Object[] byTicks = null;
+            synchronized (rows) {
+                for (Object[] w : written.subList((int) before, written.size())) if (w6.equals(w[1])) byTicks = w;
+            }
+            assertTrue("closed by the driver on the instance's tick", byTicks != null);
+            long tickBatch = (long) byTicks[0];
+            boolean fromThatTick = false;
+            for (Object[] c : rowsOf(WindowCounter.KIND_CLOCK)) {
+                Row r = (Row) c[1];
+                if ((long) c[0] == tickBatch && "i-test".equals(r.getAs("match_id")) && r.<Long>getAs("max_event_ms") == base + 2000) fromThatTick = true;
+            }
+            assertTrue("in the batch of the instance's tick at the window's end", fromThatTick);
+            assertEquals("Spark has not closed it yet (its watermark is at end − 500)", null, emitted(spark).get(w6));
+            append(Arrays.asList(tick(base + 2600, "i-test")));
+            settle(q);
+            assertEquals("Spark's closed row is the same record", emitted(spark).get(w6), TestSpark.JSON.readTree((String) byTicks[2]));
+            assertEquals(10, emitted(spark).get(w6).get("total").asLong());
+            assertEquals("no early close was wrong", 0, closer.corrections());
             assertTrue(q.exception().isEmpty());
         } finally {
             q.stop();

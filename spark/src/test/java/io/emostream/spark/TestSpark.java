@@ -75,4 +75,9 @@ final class TestSpark {
     static String tick(long receivedAtMs) {
         return "{\"type\":\"tick\",\"received_at\":\"" + WindowFormat.iso(receivedAtMs) + "\"}";
     }
+
+    /** A tick written by an API instance (contracts/ticks.json). */
+    static String tick(long receivedAtMs, String instance) {
+        return "{\"type\":\"tick\",\"received_at\":\"" + WindowFormat.iso(receivedAtMs) + "\",\"instance\":\"" + instance + "\"}";
+    }
 }

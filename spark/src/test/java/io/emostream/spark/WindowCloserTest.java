@@ -26,6 +26,25 @@ public class WindowCloserTest {
         return RowFactory.create(WindowCounter.KIND_CLOCK, "", 0L, 0L, "", null, t);
     }
 
+    /** The latest tick of an instance on a partition in this batch. */
+    static Row tick(String instance, long partition, long t) {
+        return RowFactory.create(WindowCounter.KIND_CLOCK, instance, partition, 0L, "", null, t);
+    }
+
+    /** Ticks of an instance at t on partitions 0..n-1. */
+    static List<Row> ticks(String instance, int n, long t) {
+        List<Row> out = new ArrayList<>();
+        for (int p = 0; p < n; p++) out.add(tick(instance, p, t));
+        return out;
+    }
+
+    @SafeVarargs
+    static List<Row> rows(List<Row>... parts) {
+        List<Row> out = new ArrayList<>();
+        for (List<Row> p : parts) out.addAll(p);
+        return out;
+    }
+
     static List<String> values(List<String[]> kvs) {
         List<String> out = new ArrayList<>();
         for (String[] kv : kvs) out.add(kv[0] + "=" + kv[1]);
@@ -89,5 +108,91 @@ public class WindowCloserTest {
         WindowCloser.Out o = c.batch(100, many);
         assertEquals(WindowCloser.MAX_REMEMBERED + 5, o.closed().size());
         assertEquals(WindowCloser.MAX_REMEMBERED, c.remembered());
+    }
+
+    @Test
+    public void closesOnTicksOnceEveryPairOfEveryLiveInstanceIsPastTheEnd() {
+        WindowCloser c = new WindowCloser(500, 1000);
+        c.batch(1, rows(ticks("A", 2, 0), ticks("B", 2, 0)));
+        // warmed up (1 s of ticks seen), a window with events; A is past its end on one partition only
+        c.batch(2, rows(ticks("A", 2, 1000), ticks("B", 2, 1000), List.of(live("a", 0, 1500, "{a1}"))));
+        WindowCloser.Out o = c.batch(3, rows(List.of(tick("A", 0, 2000), tick("A", 1, 1990)), ticks("B", 2, 2001)));
+        assertEquals("A's partition 1 holds it", List.of(), o.closed());
+        o = c.batch(4, List.of(tick("A", 1, 2000), live("a", 2000, 2000, "{a2}")));
+        assertEquals(List.of("a={a1}"), values(o.closed()));
+        assertEquals(1, o.closedOnTicks());
+        assertEquals("max − delay alone would not have closed it", 1501, c.watermark());
+        assertEquals(2000, c.effectiveWatermark());
+        // Spark's closed row later is the same record: dropped, nothing corrected
+        o = c.batch(5, List.of(closed("a", 0, "{a1}")));
+        assertEquals(List.of(), o.closed());
+        assertEquals(0, c.corrections());
+    }
+
+    @Test
+    public void aPairNotSeenYetHoldsEveryWindowAndADeadInstanceStopsHoldingAfterTheLiveness() {
+        WindowCloser c = new WindowCloser(500, 1000);
+        c.batch(1, rows(ticks("A", 3, 0), List.of(tick("B", 0, 0))));
+        WindowCloser.Out o = c.batch(2, rows(ticks("A", 3, 2100), List.of(tick("B", 0, 2100), tick("B", 1, 2100)), List.of(live("a", 0, 1900, "{a}"))));
+        assertEquals("B on partition 2 not seen: held", List.of(), o.closed());
+        assertEquals("max − delay", 1600, c.effectiveWatermark());
+        // B dies: its last ticks at 2100; A goes on. Until B lags by more than the liveness, it holds
+        o = c.batch(3, ticks("A", 3, 2400));
+        assertEquals(List.of(), o.closed());
+        assertEquals(java.util.Set.of("A", "B"), c.liveInstances());
+        o = c.batch(4, ticks("A", 3, 3101));
+        assertEquals(List.of("a={a}"), values(o.closed()));
+        assertEquals(java.util.Set.of("A"), c.liveInstances());
+        // a stalled instance (ticks lag, within the liveness) holds windows through its oldest partition
+        c.batch(5, rows(ticks("B", 3, 3000), List.of(live("b", 2000, 3900, "{b}"))));
+        o = c.batch(6, rows(ticks("A", 3, 4001), List.of(tick("B", 0, 4001), tick("B", 2, 4001))));
+        assertEquals("B's partition 1 is at 3000", List.of(), o.closed());
+        o = c.batch(7, List.of(tick("B", 1, 4000)));
+        assertEquals(List.of("b={b}"), values(o.closed()));
+        assertEquals(1, o.closedOnTicks());
+    }
+
+    @Test
+    public void afterARestartMaxMinusDelayAloneUntilItHasSeenTheLivenessOfTicks() {
+        WindowCloser c = new WindowCloser(500, 1000);
+        // the first batch after a start: every pair it sees is past the end, but an instance may not have ticked yet
+        WindowCloser.Out o = c.batch(1, rows(ticks("A", 2, 2100), List.of(live("a", 0, 1900, "{a}"))));
+        assertEquals(List.of(), o.closed());
+        o = c.batch(2, ticks("A", 2, 2600));
+        assertEquals("max − delay", List.of("a={a}"), values(o.closed()));
+        assertEquals(0, o.closedOnTicks());
+        c.batch(3, rows(ticks("A", 2, 3100), List.of(live("a", 2000, 3050, "{a2}"))));
+        o = c.batch(4, ticks("A", 2, 4000));
+        assertEquals("warmed up: on ticks", List.of("a={a2}"), values(o.closed()));
+        assertEquals(1, o.closedOnTicks());
+    }
+
+    @Test
+    public void ticksWithoutAnInstanceOrALivenessOfZeroCloseOnMaxMinusDelayOnly() {
+        WindowCloser anon = new WindowCloser(500, 1000);
+        anon.batch(1, List.of(clock(0)));
+        anon.batch(2, List.of(clock(1000), live("a", 0, 1500, "{a}")));
+        assertEquals(List.of(), anon.batch(3, List.of(clock(2400))).closed());
+        assertEquals(List.of("a={a}"), values(anon.batch(4, List.of(clock(2500))).closed()));
+        WindowCloser off = new WindowCloser(500, 0);
+        off.batch(1, ticks("A", 1, 0));
+        off.batch(2, rows(ticks("A", 1, 1000), List.of(live("a", 0, 1500, "{a}"))));
+        assertEquals(List.of(), off.batch(3, ticks("A", 1, 2400)).closed());
+    }
+
+    @Test
+    public void eventsAfterAnEarlyCloseAreCountedAsACorrectionAndSparksRowIsWritten() {
+        WindowCloser c = new WindowCloser(500, 1000);
+        c.batch(1, ticks("A", 1, 0));
+        c.batch(2, rows(ticks("A", 1, 1000), List.of(live("a", 0, 1500, "{a1}"))));
+        assertEquals(List.of("a={a1}"), values(c.batch(3, ticks("A", 1, 2000)).closed()));
+        // an instance the ticks did not cover (new, not yet seen) had an event of that window
+        WindowCloser.Out o = c.batch(4, List.of(live("a", 0, 1999, "{a2}")));
+        assertEquals(List.of("a={a2,seq}"), values(o.live()));
+        assertEquals("not closed early again", List.of(), o.closed());
+        assertEquals(1, c.corrections());
+        o = c.batch(5, List.of(closed("a", 0, "{a2}")));
+        assertEquals("Spark's row is the correction", List.of("a={a2}"), values(o.closed()));
+        assertEquals(1, c.corrections());
     }
 }
