@@ -15,6 +15,11 @@ export interface SparkBatch {
   ms: number;
   rows: number;
   durations: Record<string, number>;
+  /** windows it wrote, and how many of them the instances' ticks closed (before the watermark) */
+  windows: number;
+  onTicks: number;
+  /** the job's windows_corrected_total after it (0 unless an early close was wrong) */
+  corrected: number;
 }
 
 export async function watchSparkBatches(config: Config) {
@@ -27,7 +32,16 @@ export async function watchSparkBatches(config: Config) {
       const p = message.value ? parseSparkProgress(message.value.toString()) : null;
       if (!p) return;
       const d = (p.durations_ms ?? {}) as Record<string, number>;
-      batches.push({ id: p.batch_id, start: Date.parse(p.timestamp), ms: p.batch_duration_ms, rows: p.input_rows, durations: d });
+      batches.push({
+        id: p.batch_id,
+        start: Date.parse(p.timestamp),
+        ms: p.batch_duration_ms,
+        rows: p.input_rows,
+        durations: d,
+        windows: p.windows,
+        onTicks: typeof p.windows_on_ticks === 'number' ? p.windows_on_ticks : 0,
+        corrected: p.windows_corrected_total,
+      });
     },
   });
   return {

@@ -24,7 +24,9 @@ const PHASES = [
 
 export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> {
   const t0 = Date.now();
-  const config = benchConfig(ctx, 'window-latency');
+  // BENCH_SPARK_TICK_LIVENESS_MS=0: windows close on watermark − delay only (the A/B of the instances' ticks)
+  const liveness = process.env.BENCH_SPARK_TICK_LIVENESS_MS;
+  const config = benchConfig(ctx, 'window-latency', liveness === undefined ? {} : { SPARK_TICK_LIVENESS_MS: liveness });
   const platform = await benchPlatform(config, { spark: true, streams: true, broadcast: true });
   try {
     const ready0 = Date.now();
@@ -49,7 +51,17 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
     const sparkBatches = await watchSparkBatches(config);
     await sleep(1000);
 
-    const phases: { name: string; eps: number; load: LoadResult; latency_ms: ReturnType<typeof quantiles>; spark_ms: ReturnType<typeof quantiles>; windows: number; batches: ReturnType<typeof batchSummary> }[] = [];
+    const phases: {
+      name: string;
+      eps: number;
+      load: LoadResult;
+      latency_ms: ReturnType<typeof quantiles>;
+      spark_ms: ReturnType<typeof quantiles>;
+      windows: number;
+      batches: ReturnType<typeof batchSummary>;
+      /** windows Spark wrote during the phase (every match), those closed on the instances' ticks, corrections so far */
+      closed: { windows: number; on_ticks: number; corrected: number };
+    }[] = [];
     for (const ph of PHASES) {
       const match = `lat-${ph.name}-${Date.now().toString(36)}`;
       const arrivals: { start: number; latency: number }[] = [];
@@ -95,9 +107,15 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
       const q = quantiles(steady.map((a) => a.latency));
       const starts = new Set(steady.map((a) => a.start));
       const sq = quantiles([...starts].map((st) => recorded.get(`${match}:${st}`)).filter((v): v is number => v !== undefined));
-      const batches = batchSummary(sparkBatches.between(loadStart, loadEnd));
-      phases.push({ name: ph.name, eps: ph.eps, load, latency_ms: q, spark_ms: sq, windows: starts.size, batches });
-      ctx.log(`  ${ph.name}: ${load.eps} events/s accepted (${load.skipped} skipped), window end → viewer p50 ${q.p50} p99 ${q.p99} max ${q.max} ms over ${q.n} deliveries; window end → emoji-windows record p50 ${sq.p50} p99 ${sq.p99} ms; Spark batch p50 ${batches.ms.p50} ms (${batches.n} batches, rows p50 ${batches.rows.p50})`);
+      const inPhase = sparkBatches.between(loadStart, loadEnd);
+      const batches = batchSummary(inPhase);
+      const closed = {
+        windows: inPhase.reduce((n, b) => n + b.windows, 0),
+        on_ticks: inPhase.reduce((n, b) => n + b.onTicks, 0),
+        corrected: Math.max(0, ...sparkBatches.all().map((b) => b.corrected)),
+      };
+      phases.push({ name: ph.name, eps: ph.eps, load, latency_ms: q, spark_ms: sq, windows: starts.size, batches, closed });
+      ctx.log(`  ${ph.name}: ${load.eps} events/s accepted (${load.skipped} skipped), window end → viewer p50 ${q.p50} p99 ${q.p99} max ${q.max} ms over ${q.n} deliveries; window end → emoji-windows record p50 ${sq.p50} p99 ${sq.p99} ms; Spark batch p50 ${batches.ms.p50} ms (${batches.n} batches, rows p50 ${batches.rows.p50}); windows written ${closed.windows}, ${closed.on_ticks} closed on the instances' ticks, ${closed.corrected} corrected`);
     }
     phases.shift(); // the warm-up
     await consumer.disconnect();
@@ -112,7 +130,7 @@ export async function windowLatency(ctx: BenchContext): Promise<ScenarioResult> 
         baseline: p === idle ? '' : `near idle: p99 ${fmt(idle.latency_ms.p99)} ms`,
         ratio: p === idle || !(idle.latency_ms.p99 > 0) ? '' : fmt(+(p.latency_ms.p99 / idle.latency_ms.p99).toFixed(2)),
         generator: generatorCell([['load', p.load]]),
-        notes: `of which window end → emoji-windows record (Spark) p50/p99 ${fmt(p.spark_ms.p50)}/${fmt(p.spark_ms.p99)} ms; Spark batch p50 ${fmt(p.batches.ms.p50)} ms (${fmt(p.batches.rows.p50)} rows); trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms; ${VIEWERS} viewers`,
+        notes: `of which window end → emoji-windows record (Spark) p50/p99 ${fmt(p.spark_ms.p50)}/${fmt(p.spark_ms.p99)} ms; Spark batch p50 ${fmt(p.batches.ms.p50)} ms (${fmt(p.batches.rows.p50)} rows); ${p.closed.on_ticks} of ${p.closed.windows} windows closed on the instances' ticks, ${p.closed.corrected} corrected; trigger ${config.spark.triggerMs} ms, watermark ${config.spark.watermarkMs} ms; ${VIEWERS} viewers`,
       })),
       details: { phase_ms: PHASE_MS, viewers: VIEWERS, phases, trigger_ms: config.spark.triggerMs, watermark_ms: config.spark.watermarkMs },
       seconds: Math.round((Date.now() - t0) / 1000),

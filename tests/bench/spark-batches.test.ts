@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { splitLive, type SparkBatch } from '../../bench/lib/spark-batches.ts';
 
-const batch = (id: number, start: number, ms: number): SparkBatch => ({ id, start, ms, rows: 0, durations: {} });
+const batch = (id: number, start: number, ms: number): SparkBatch => ({ id, start, ms, rows: 0, durations: {}, windows: 0, onTicks: 0, corrected: 0 });
 // back to back, 1 s each, from t = 0
 const batches = [batch(0, 0, 1000), batch(1, 1000, 1000), batch(2, 2000, 1000), batch(3, 3000, 1000)];
 

@@ -7,9 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (same driver JVM).
  */
 final class BatchStats {
-    /** Windows written by one batch, and the latest end among them (Long.MIN_VALUE if none). */
-    record Written(int windows, long latestEndMs) {
-        static final Written NONE = new Written(0, Long.MIN_VALUE);
+    /** Windows written by one batch, the latest end among them (Long.MIN_VALUE if none), how many the ticks closed. */
+    record Written(int windows, long latestEndMs, int onTicks) {
+        static final Written NONE = new Written(0, Long.MIN_VALUE, 0);
     }
 
     private static final ConcurrentHashMap<Long, Written> WINDOWS = new ConcurrentHashMap<>();
@@ -22,9 +22,10 @@ final class BatchStats {
         return corrections;
     }
 
-    static void windows(long batchId, int n, long latestEndMs, long correctionsSoFar) {
+    static void windows(long batchId, int n, long latestEndMs, int onTicks, long correctionsSoFar) {
         corrections = correctionsSoFar;
-        WINDOWS.merge(batchId, new Written(n, latestEndMs), (a, b) -> new Written(a.windows() + b.windows(), Math.max(a.latestEndMs(), b.latestEndMs())));
+        WINDOWS.merge(batchId, new Written(n, latestEndMs, onTicks),
+            (a, b) -> new Written(a.windows() + b.windows(), Math.max(a.latestEndMs(), b.latestEndMs()), a.onTicks() + b.onTicks()));
     }
 
     /** What {@code batchId} wrote (NONE if nothing), forgetting it and anything older. */

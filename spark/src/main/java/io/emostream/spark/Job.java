@@ -239,7 +239,7 @@ public final class Job {
             WindowCloser.Out out = closer.batch(batchId, rows);
             if (out.live().isEmpty() && out.closed().isEmpty()) return;
             windows.send(out.live(), out.closed());
-            BatchStats.windows(batchId, out.closed().size(), out.latestClosedEndMs(), closer.corrections());
+            BatchStats.windows(batchId, out.closed().size(), out.latestClosedEndMs(), out.closedOnTicks(), closer.corrections());
             if (!out.closed().isEmpty()) {
                 LOG.info("batch {}: wrote {} window(s) ({} closed on the driver's watermark, {} of them on the instances' ticks), {} ms after the latest window's end",
                     batchId, out.closed().size(), out.closedEarly(), out.closedOnTicks(), System.currentTimeMillis() - out.latestClosedEndMs());

@@ -160,6 +160,8 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         BatchStats.Written written = BatchStats.take(p.batchId());
         o.put("windows", written.windows());
         o.put("windows_total", windowsTotal.addAndGet(written.windows()));
+        // of them closed on the API instances' ticks before the watermark reached their end (WindowCloser)
+        o.put("windows_on_ticks", written.onTicks());
         o.put("windows_corrected_total", BatchStats.corrections());
         o.put("live_records", longOf(out, "live"));
         if (written.windows() > 0) o.put("last_window_end_ms", written.latestEndMs());
