@@ -2,7 +2,10 @@
 // `--events` events (1,000 events/s of event time over `--matches` matches, ticks to every partition every 250 ms of
 // event time), then read by a job started on it from the beginning with `--per-batch` records per micro-batch. The
 // job's CPU (utime + stime) from the end of the `--skip`-th batch (start-up and JIT warm-up left out) to the batch
-// that read the last record, per batch and per 1,000 events; batch durations and Spark's per-phase durations.
+// that read the last record, per batch and per 1,000 events; the same for the executor's task threads alone (the
+// per-row work, without the driver, JIT compiler and garbage collector threads: less noisy on a shared machine)
+// and the job's CPU per batch by thread (task, driver, jit, gc, other);
+// batch durations and Spark's per-phase durations.
 // CPU time is the work done, so two builds measured on a loaded machine still compare (wall times do not).
 //
 //   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-batch-cost.ts [--events 60000] [--per-batch 3000] [--skip 5] [--lib-dir DIR] [--pack N]
@@ -21,7 +24,7 @@ import type { OutRecord } from '../../src/kafka/batcher.ts';
 import { packRecords } from '../../src/kafka/packed.ts';
 import { tickRecords } from '../../src/kafka/ticks.ts';
 import { startSparkJob, type SparkProgressLine } from '../../src/spark/job.ts';
-import { procSample } from '../lib/proc.ts';
+import { procSample, threadCpuMs } from '../lib/proc.ts';
 import { eventMessage } from '../../tests/support/spark.ts';
 
 const { values: a } = parseArgs({
@@ -78,12 +81,15 @@ console.error(`${records} records (${total} events${pack > 1 ? `, up to ${pack} 
 
 process.env.JAVA_TOOL_OPTIONS = `${process.env.JAVA_TOOL_OPTIONS ?? ''} -Demostream.spark.max-offsets-per-trigger=${perBatch}`.trim();
 const job = startSparkJob(config, { brokers: config.kafka.brokers!, log: (m) => console.error(m), libDir: a['lib-dir'], startingOffsets: 'earliest', readyTimeoutMs: 600_000 });
-const batches: (SparkProgressLine & { cpuMs: number })[] = [];
+const batches: (SparkProgressLine & { cpuMs: number; threadsMs: Map<string, number> })[] = [];
 let read = 0;
+const threadsSeen = new Map<string, number>();
+const threadsMs = new Map<string, number>(); // CPU by thread name since the job started
 const done = new Promise<void>((resolve) => {
   job.onProgress((p) => {
     const s = procSample(job.process.child.pid!);
-    batches.push({ ...p, cpuMs: s?.cpuMs ?? NaN });
+    for (const [name, ms] of threadCpuMs(job.process.child.pid!, threadsSeen)) threadsMs.set(name, (threadsMs.get(name) ?? 0) + ms);
+    batches.push({ ...p, cpuMs: s?.cpuMs ?? NaN, threadsMs: new Map(threadsMs) });
     read += Number(p.input_rows);
     if (read >= records) resolve();
   });
@@ -100,6 +106,15 @@ const pct = (xs: number[], p: number) => {
 };
 const measured = batches.slice(skip);
 const cpuMs = measured.length > 1 ? measured.at(-1)!.cpuMs - batches[skip - 1]!.cpuMs : NaN;
+// the job's CPU by thread over the same batches: the executor's task (the per-row work), the driver's stream
+// thread (planning, scheduling, the foreachBatch sink), the JIT compilers, the garbage collector, the rest
+const groupOf = (name: string) =>
+  name.startsWith('Executor task') ? 'task' : name.startsWith('stream executio') ? 'driver' : /^C[12] Compiler/.test(name) ? 'jit' : /^(GC|G1)/.test(name) ? 'gc' : 'other';
+const byThread: Record<string, number> = { task: 0, driver: 0, jit: 0, gc: 0, other: 0 };
+if (measured.length > 1) {
+  for (const [name, ms] of measured.at(-1)!.threadsMs) byThread[groupOf(name)]! += ms - (batches[skip - 1]!.threadsMs.get(name) ?? 0);
+}
+const tasksMs = byThread.task!;
 const events = measured.reduce((n, b) => n + Number(b.events ?? 0), 0);
 const parts: Record<string, number> = {};
 for (const k of new Set(measured.flatMap((b) => Object.keys((b.durations_ms ?? {}) as object)))) {
@@ -119,6 +134,9 @@ console.log(
       late: measured.reduce((n, b) => n + Number(b.late ?? 0), 0),
       job_cpu_ms_per_batch: Math.round(cpuMs / measured.length),
       job_cpu_ms_per_1k_events: Math.round((1000 * cpuMs) / Math.max(1, events)),
+      task_cpu_ms_per_batch: Math.round(tasksMs / measured.length),
+      task_cpu_ms_per_1k_events: Math.round((1000 * tasksMs) / Math.max(1, events)),
+      cpu_ms_per_batch_by_thread: Object.fromEntries(Object.entries(byThread).map(([k, v]) => [k, Math.round(v / measured.length)])),
       batch_duration_ms: { p50: pct(measured.map((b) => b.batch_duration_ms), 50), p90: pct(measured.map((b) => b.batch_duration_ms), 90), parts_p50: parts },
     },
     null,

@@ -19,6 +19,34 @@ export function procSample(pid: number): { cpuMs: number; rssMiB: number } | nul
   }
 }
 
+/**
+ * CPU (utime + stime, ms) of a process's threads since the last call, by thread name (Linux truncates it to 15
+ * characters; a trailing number or "#n" is dropped, so a pool's threads add up), accumulated in `seen` (thread id →
+ * last CPU): a thread that ends between two calls keeps what it had counted, one born since counts from zero.
+ */
+export function threadCpuMs(pid: number, seen: Map<string, number>): Map<string, number> {
+  const added = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return added;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[-#\d\s]+$/, '');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks();
+      added.set(name, (added.get(name) ?? 0) + ms - (seen.get(tid) ?? 0));
+      seen.set(tid, ms);
+    } catch {
+      /* gone */
+    }
+  }
+  return added;
+}
+
 /** The process and all its descendants. */
 export function processTree(root: number): number[] {
   const parent = new Map<number, number>();
