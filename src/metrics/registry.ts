@@ -222,7 +222,7 @@ export const sparkInvalidRecords = new Gauge({
 });
 export const sparkStateRows = new Gauge({
   name: 'emostream_spark_state_rows',
-  help: "Spark job's latest progress: rows held in the windowing state",
+  help: "Spark job's latest progress: rows held in its state stores (only when it counts them: spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows=true; it does not by default)",
   registers,
 });
 export const sparkLastProgress = new Gauge({

@@ -56,4 +56,14 @@ describe('Spark progress from emoji-metrics', () => {
     expect(text).toMatch(/^emostream_spark_windows_corrected 1$/m);
     expect(text).toMatch(new RegExp(`^emostream_spark_watermark_seconds ${Date.parse(REPORT.watermark) / 1000}$`, 'm'));
   });
+
+  it('keeps an uncounted state row count unknown: null, and the gauge keeps what it had', async () => {
+    recordSparkProgress(parseSparkProgress(JSON.stringify(REPORT))!);
+    const p = parseSparkProgress(JSON.stringify({ ...REPORT, batch_id: 42, state_rows: null }))!;
+    expect(p.state_rows).toBeNull();
+    recordSparkProgress(p);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^emostream_spark_batch_id 42$/m);
+    expect(text).toMatch(/^emostream_spark_state_rows 12$/m);
+  });
 });

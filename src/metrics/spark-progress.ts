@@ -37,7 +37,8 @@ export interface SparkProgress {
   watermark: string | null;
   rows_dropped_by_watermark: number;
   rows_dropped_by_watermark_total: number;
-  state_rows: number;
+  /** null when the job's state store does not count its rows (the Spark job's default, see README). */
+  state_rows: number | null;
   invalid: number;
   invalid_total: number;
   /** Events behind the watermark, counted as `late` in their match's next window (this batch / since the job started). */
@@ -72,7 +73,7 @@ export function parseSparkProgress(text: string): SparkProgress | null {
     watermark: typeof o.watermark === 'string' ? o.watermark : null,
     rows_dropped_by_watermark: num(o.rows_dropped_by_watermark),
     rows_dropped_by_watermark_total: num(o.rows_dropped_by_watermark_total),
-    state_rows: num(o.state_rows),
+    state_rows: o.state_rows === null ? null : num(o.state_rows),
     invalid: num(o.invalid),
     invalid_total: num(o.invalid_total),
     late: num(o.late),
@@ -99,7 +100,7 @@ export function recordSparkProgress(p: SparkProgress): void {
   sparkLateEvents.set(p.late_total);
   sparkDuplicates.set(p.duplicates_total);
   sparkWindowsCorrected.set(p.windows_corrected_total);
-  sparkStateRows.set(p.state_rows);
+  if (p.state_rows !== null) sparkStateRows.set(p.state_rows);
   const ts = Date.parse(p.timestamp);
   sparkLastProgress.set(Number.isFinite(ts) ? ts / 1000 : Date.now() / 1000);
 }

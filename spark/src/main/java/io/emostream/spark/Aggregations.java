@@ -157,6 +157,8 @@ public final class Aggregations {
     public static final String STATE_STORE_PROVIDER = "spark.sql.streaming.stateStore.providerClass";
     public static final String ROCKSDB_PROVIDER = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider";
     public static final String ROCKSDB_CHANGELOG = "spark.sql.streaming.stateStore.rocksdb.changelogCheckpointing.enabled";
+    /** Whether RocksDB counts the state's rows (a read before every write): off in the Job (see Job.session). */
+    public static final String ROCKSDB_TRACK_ROWS = "spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows";
 
     /** How far the dedup step's input watermark column runs ahead of event_time (see firstOccurrences). */
     static final long DEDUP_GUARD_MS = 86_400_000L;

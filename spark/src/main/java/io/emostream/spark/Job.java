@@ -57,6 +57,7 @@ public final class Job {
         staticFields.put("trigger_ms", c.triggerMs());
         staticFields.put("dedup_retention_ms", c.dedupRetentionMs());
         MetricsListener metrics = MetricsListener.toKafka(c.brokers(), c.metricsTopic(), staticFields);
+        metrics.countsStateRows(Boolean.parseBoolean(spark.conf().get(Aggregations.ROCKSDB_TRACK_ROWS, "true")));
         spark.streams().addListener(metrics);
         WindowProducer windows = new WindowProducer(c.brokers(), c.liveTopic(), c.windowsTopic());
 
@@ -144,16 +145,23 @@ public final class Job {
             // checkpointing a commit writes only the changed keys
             .set(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
             .set(Aggregations.ROCKSDB_CHANGELOG, "true")
+            // RocksDB does not count the state's rows: counting reads every key before each put and delete (whether
+            // it is new), and the dedup step writes three keys per new id (its first occurrence, its timer in two
+            // indexes). At 20,000 records a batch the task's CPU per batch fell 20% without it (see README). The
+            // progress reports then carry no state row count (state_rows null); -Dspark.sql.streaming.stateStore.
+            // rocksdb.trackTotalNumberOfRows=true brings it back (Spark counts the keys once when it is switched on).
+            .setIfMissing(Aggregations.ROCKSDB_TRACK_ROWS, "false")
             // Spark refuses a stateful operator (the window counts) after an arbitrary stateful one (the dedup) unless
             // told the first never emits rows older than the watermark: FirstOccurrence re-times late rows past it.
             .set(Aggregations.CHECK_CORRECTNESS, "false")
             // every task may run anywhere at once (one machine); waiting for a "local" slot only adds latency
             .set("spark.locality.wait", "0s")
             .set("spark.ui.showConsoleProgress", "false")
-            // Whole-stage code generation stays on (the per-row pipelines: interpreted, a batch at 10,000 events/s took
-            // 2.6x longer). The single expressions compiled outside it (projections, the stateful steps' watermark
-            // predicates, which embed the batch's watermark, so their code is new and compiled again every batch)
-            // are interpreted: at ~1,000 rows a batch compiling them cost more than running them (see README).
+            // Expressions are interpreted, not compiled: the stateful steps' watermark predicates embed the batch's
+            // watermark, so their code is new and compiled again every batch, and at ~1,000 rows a batch compiling
+            // cost more than running (see README). NO_CODEGEN also turns whole-stage code generation off (Spark's
+            // CollapseCodegenStages plans none under it), so the per-row pipelines are interpreted too; at 20,000
+            // rows a batch the default (FALLBACK: compiled, whole-stage code on) was not cheaper either (see README).
             .setIfMissing("spark.sql.codegen.factoryMode", "NO_CODEGEN")
             // every micro-batch is a SQL execution whose plan description is built for the listener bus, UI or not;
             // the simple form is the cheapest (the UI's SQL tab then shows the physical plan tree, without the

@@ -36,6 +36,13 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
     private final AtomicLong lateTotal = new AtomicLong();
     private final AtomicLong windowsTotal = new AtomicLong();
 
+    /** Whether the state stores count their rows (RocksDB's trackTotalNumberOfRows): if not, reports carry no counts. */
+    private volatile boolean countsStateRows = true;
+
+    void countsStateRows(boolean counts) {
+        countsStateRows = counts;
+    }
+
     /** @param sink receives each JSON report (besides the log); {@code staticFields} are added to every report. */
     public MetricsListener(Consumer<String> sink, AutoCloseable closer, Map<String, Object> staticFields) {
         this.sink = sink;
@@ -123,6 +130,8 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         o.put("watermark", et.getOrDefault("watermark", null));
         o.put("max_event_time", et.getOrDefault("max", null));
         long dropped = 0, stateRows = 0, stateBytes = 0;
+        // a state store that does not count its rows (Job.session) reports 0: unknown, not none
+        boolean rowsKnown = countsStateRows;
         // per stateful step (dedup, window counts), where a batch's state time goes
         ArrayNode ops = JSON.createArrayNode();
         for (StateOperatorProgress s : p.stateOperators()) {
@@ -131,7 +140,8 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
             stateBytes += s.memoryUsedBytes();
             ObjectNode op = ops.addObject();
             op.put("op", s.operatorName());
-            op.put("rows", s.numRowsTotal());
+            if (rowsKnown) op.put("rows", s.numRowsTotal());
+            else op.putNull("rows");
             op.put("updated", s.numRowsUpdated());
             op.put("removed", s.numRowsRemoved());
             op.put("update_ms", s.allUpdatesTimeMs());
@@ -140,7 +150,8 @@ public final class MetricsListener extends StreamingQueryListener implements Aut
         }
         o.put("rows_dropped_by_watermark", dropped);
         o.put("rows_dropped_by_watermark_total", droppedTotal.addAndGet(dropped));
-        o.put("state_rows", stateRows);
+        if (rowsKnown) o.put("state_rows", stateRows);
+        else o.putNull("state_rows");
         o.put("state_memory_bytes", stateBytes);
         o.set("state_ops", ops);
         Row in = p.observedMetrics().get(Job.OBSERVED_INPUT);

@@ -36,7 +36,7 @@ final class TestSpark {
                 .config(Aggregations.CHECK_CORRECTNESS, "false") // as the Job sets it
                 .config(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
                 .config(Aggregations.ROCKSDB_CHANGELOG, "true")
-                .config("spark.sql.codegen.factoryMode", "NO_CODEGEN") // as the Job sets it: expressions outside whole-stage code interpreted
+                .config("spark.sql.codegen.factoryMode", "NO_CODEGEN") // as the Job sets it: expressions interpreted (no whole-stage code either)
                 .getOrCreate();
         }
         return session;
