@@ -40,7 +40,7 @@ export const ingestRefused = new Counter({
 });
 export const producerBatchSize = new Histogram({
   name: 'emostream_producer_batch_records',
-  help: 'Records per batch sent to Kafka by the group-commit batcher (ticks included)',
+  help: 'Records per batch sent to Kafka by the group-commit batcher, counted before packing (events and ticks; INGEST_PACK_EVENTS packs the events in fewer Kafka records)',
   buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 20000],
   registers,
 });
@@ -159,7 +159,7 @@ export const restartsTotal = new Counter({
 // ---------- consumers ----------
 export const consumerLag = new Gauge({
   name: 'emostream_consumer_lag_records',
-  help: 'Records behind the end of the input topic, by consumer (main-publisher | kafka-streams)',
+  help: 'Records behind the end of the input topic, by consumer (main-publisher | kafka-streams); on emoji-events a packed record carries many events',
   labelNames: ['consumer'] as const,
   registers,
 });

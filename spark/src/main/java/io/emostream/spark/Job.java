@@ -219,7 +219,8 @@ public final class Job {
 
         Dataset<Row> classified = Aggregations.classify(kafka)
             .observe(OBSERVED_INPUT,
-                count(lit(1)).as("records"),
+                // Kafka records: a packed record's events are rows of their own, its first at position 0
+                count(when(col("position").equalTo(0), 1)).as("records"),
                 count(when(col("kind").equalTo(Schemas.KIND_EVENT), 1)).as("events"),
                 count(when(col("kind").equalTo(Schemas.KIND_TICK), 1)).as("ticks"),
                 count(when(col("kind").equalTo(Schemas.KIND_INVALID), 1)).as("invalid"))
