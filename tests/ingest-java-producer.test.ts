@@ -106,7 +106,7 @@ describe('the Java producer (INGEST_PRODUCER=java)', () => {
 
   it('behind the batcher: every accepted event is on the topic once, with its key', async () => {
     const t = await topic('ingest');
-    const cfg = loadConfig({ KAFKA_BROKERS: BROKERS, DATA_DIR: dataDir, STREAMS_HEAP: '256m', TOPIC_EVENTS: t, INGEST_PRODUCER: 'java', TICK_INTERVAL_MS: '0' });
+    const cfg = loadConfig({ KAFKA_BROKERS: BROKERS, DATA_DIR: dataDir, STREAMS_HEAP: '256m', TOPIC_EVENTS: t, INGEST_PRODUCER: 'java', TICK_INTERVAL_MS: '0', INGEST_PACK_EVENTS: '100' });
     const ingest = await startIngest(cfg, kafka);
     const validate = createEventValidator(cfg.ingest);
     const now = Date.now();

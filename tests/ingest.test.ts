@@ -76,7 +76,7 @@ async function barrier(match: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', BODY_TIMEOUT_MS: '1500' });
+  config = loadConfig({ KAFKA_BROKERS: BROKERS, LOG_LEVEL: 'warn', BODY_TIMEOUT_MS: '1500', INGEST_PACK_EVENTS: '100' });
   kafka = createKafka(config, 'test-ingest');
   // Start reading where the topic ends now: this file's records all come later.
   consumer = await readTopicFromNow(kafka, config.topics.events, `${RUN}-reader`, (r) => {
