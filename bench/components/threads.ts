@@ -4,29 +4,14 @@
 // Spark job or the API (with its in-process Kafka Streams JVM) spends the platform's CPU at rest.
 //   npx tsx bench/components/threads.ts --seconds 60 broker=<pid> spark=<pid> api=<pid>
 // Prints, per process, its total as % of one core and each thread group's share; the load average before and after.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { threadCpu } from '../lib/proc.ts';
 
-const CLK_TCK = 100; // USER_HZ on Linux
-
-function snapshot(pid: number): Map<string, { name: string; ticks: number }> {
-  const out = new Map<string, { name: string; ticks: number }>();
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out; // gone
-  }
-  for (const tid of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
-      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim().replace(/\d+/g, '#');
-      out.set(tid, { name, ticks: Number(f[11]) + Number(f[12]) }); // utime, stime
-    } catch {
-      /* the thread ended meanwhile */
-    }
-  }
+/** thread id → its name with the digits folded, and its CPU (ms) */
+function snapshot(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  for (const [tid, t] of threadCpu(pid)) out.set(tid, { name: t.name.replace(/\d+/g, '#'), ms: t.ms });
   return out;
 }
 
@@ -49,20 +34,20 @@ await sleep(seconds * 1000);
 const after = procs.map((p) => snapshot(p.pid));
 const dt = (performance.now() - t0) / 1000;
 console.log(`window ${dt.toFixed(1)} s, load average ${load0} -> ${load()}`);
-const pct = (ticks: number) => (100 * ticks) / CLK_TCK / dt;
+const pct = (ms: number) => (100 * ms) / 1000 / dt;
 procs.forEach((p, i) => {
-  const groups = new Map<string, { ticks: number; threads: number }>();
+  const groups = new Map<string, { ms: number; threads: number }>();
   let total = 0;
   for (const [tid, t] of after[i]!) {
-    const d = t.ticks - (before[i]!.get(tid)?.ticks ?? 0);
-    const g = groups.get(t.name) ?? { ticks: 0, threads: 0 };
-    g.ticks += d;
+    const d = t.ms - (before[i]!.get(tid)?.ms ?? 0);
+    const g = groups.get(t.name) ?? { ms: 0, threads: 0 };
+    g.ms += d;
     g.threads++;
     groups.set(t.name, g);
     total += d;
   }
   console.log(`== ${p.label} (pid ${p.pid}): ${pct(total).toFixed(2)}% of a core, ${after[i]!.size} threads`);
-  for (const [name, g] of [...groups].sort((a, b) => b[1].ticks - a[1].ticks)) {
-    if (g.ticks > 0) console.log(`  ${pct(g.ticks).toFixed(2).padStart(6)}%  ${name} (×${g.threads})`);
+  for (const [name, g] of [...groups].sort((a, b) => b[1].ms - a[1].ms)) {
+    if (g.ms > 0) console.log(`  ${pct(g.ms).toFixed(2).padStart(6)}%  ${name} (×${g.threads})`);
   }
 });

@@ -19,30 +19,38 @@ export function procSample(pid: number): { cpuMs: number; rssMiB: number } | nul
   }
 }
 
-/**
- * CPU (utime + stime, ms) of a process's threads since the last call, by thread name (Linux truncates it to 15
- * characters; a trailing number or "#n" is dropped, so a pool's threads add up), accumulated in `seen` (thread id →
- * last CPU): a thread that ends between two calls keeps what it had counted, one born since counts from zero.
- */
-export function threadCpuMs(pid: number, seen: Map<string, number>): Map<string, number> {
-  const added = new Map<string, number>();
+/** Each thread of a process by thread id: its name (comm, truncated by Linux to 15 characters) and its CPU (utime + stime, ms); empty once the process is gone. */
+export function threadCpu(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return added;
+    return out;
   }
   for (const tid of tids) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[-#\d\s]+$/, '');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ms = ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks();
-      added.set(name, (added.get(name) ?? 0) + ms - (seen.get(tid) ?? 0));
-      seen.set(tid, ms);
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "tid (comm) "
+      out.set(tid, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks() });
     } catch {
-      /* gone */
+      /* the thread ended meanwhile */
     }
+  }
+  return out;
+}
+
+/**
+ * CPU (utime + stime, ms) of a process's threads since the last call, by thread name (a trailing number or "#n" is
+ * dropped, so a pool's threads add up), accumulated in `seen` (thread id → last CPU): a thread that ends between
+ * two calls keeps what it had counted, one born since counts from zero.
+ */
+export function threadCpuMs(pid: number, seen: Map<string, number>): Map<string, number> {
+  const added = new Map<string, number>();
+  for (const [tid, t] of threadCpu(pid)) {
+    const name = t.name.replace(/[-#\d\s]+$/, '');
+    added.set(name, (added.get(name) ?? 0) + t.ms - (seen.get(tid) ?? 0));
+    seen.set(tid, t.ms);
   }
   return added;
 }
