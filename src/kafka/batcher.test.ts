@@ -231,6 +231,26 @@ describe('Batcher', () => {
     await expect(b.submit([rec('d')])).rejects.toMatchObject({ reason: 'stopped' });
   });
 
+  it('stop() keeps to maxInFlightBatches: a batch in flight, the queue goes out after its ack', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const send = async (r: OutRecord[]) => {
+      most = Math.max(most, ++inFlight);
+      await sleep(10);
+      sent.push(...r.map((x) => x.key));
+      inFlight--;
+    };
+    const b = new Batcher(opts(send, { batchMaxEvents: 1, maxInFlightBatches: 1 }));
+    const ps = [b.submit([rec('a')])];
+    await sleep(1); // 'a' in flight
+    ps.push(b.submit([rec('b')]), b.submit([rec('c')]));
+    await b.stop();
+    await Promise.all(ps);
+    expect(sent).toEqual(['a', 'b', 'c']);
+    expect(most).toBe(1);
+  });
+
   // Regression (issue 10, "ingest can wedge for good"): a request whose client event_ids were all acknowledged
   // before an outage submits no records. While `down` that empty submission used to switch the batcher to
   // `probing` with no trial batch to end it, so every later submission was refused for good.

@@ -3,9 +3,9 @@
 // one send, so an HTTP batch is written entirely or not at all.
 //
 // When a batch goes out: at once if nothing is in flight (a request waits about one broker round trip at
-// low load); otherwise when the previous batch is acknowledged, or as soon as `batchMaxEvents` are queued,
-// or when the oldest queued event has waited `flushIntervalMs` (then batches overlap, up to
-// `maxInFlightBatches`; kafkajs serializes idempotent sends per broker, so order is kept). With `pipeline`
+// low load); otherwise when the previous batch is acknowledged, or, with `maxInFlightBatches` > 1, as soon as
+// `batchMaxEvents` are queued or when the oldest queued event has waited `flushIntervalMs` (then batches overlap,
+// up to `maxInFlightBatches`; the ingest path keeps kafkajs at one, see producer.ts). With `pipeline`
 // (a producer that keeps several requests in flight in order, the Java one), what is queued goes out at
 // the end of each event-loop turn while fewer than `maxInFlightBatches` are in flight.
 //
@@ -161,9 +161,10 @@ export class Batcher {
       const wasUp = this.state === 'up' || this.state === 'probing';
       this.state = 'stopped';
       if (!wasUp) this.failQueue(new UnavailableError('stopped', 'ingest is shutting down'));
+      // within maxInFlightBatches, as pump: the ingest path keeps kafkajs at one send in flight (producer.ts)
       while (this.queue.length > 0) {
-        this.sendNext();
-        if (this.queue.length > 0) await this.waitIdle();
+        if (this.inFlightBatches >= this.o.maxInFlightBatches) await this.waitIdle();
+        else this.sendNext();
       }
     }
     this.clearTimers();

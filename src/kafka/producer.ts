@@ -145,9 +145,15 @@ export async function startIngest(config: Config, kafka: Kafka, opts: IngestOpti
   const write = opts.send ?? sender!.send;
   const packed: SendFn = (records) => write(packing ? packRecords(records, partitions, ing.packEvents) : records);
   const batcher = new Batcher({
-    // the Java producer keeps five requests in flight, in order: the batcher hands it a batch every turn
+    // the Java producer keeps five requests in flight, in order: the batcher hands it a batch every turn.
+    // kafkajs: one send at a time. kafkajs 2.2.4 takes a partition's sequence numbers under its broker lock and gives
+    // them back when a produce request fails, also when the broker wrote the batch (its answer lost, or another
+    // partition of the request failed). A second send waiting for that lock would take the same sequence; with the
+    // same record count on a partition (always, with packed records) the broker takes it for a retry of the written
+    // batch, answers success and drops it: events answered 202 and never written (producer.sequence.test.ts). With
+    // one send in flight only the failed request's own retry, carrying the same batches, reuses the sequence.
     pipeline: java,
-    maxInFlightBatches: java ? 5 : 4,
+    maxInFlightBatches: java ? 5 : 1,
     send: (opts.wrapSend ?? ((f: SendFn) => f))(packed),
     flushIntervalMs: ing.flushIntervalMs,
     batchMaxEvents: ing.batchMaxEvents,
