@@ -7,6 +7,7 @@
 // from the beginning in a fresh group (window ids are kept once, so a re-read changes nothing that was seen).
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { idOfRecord, parseWindowRecord } from '../../src/domain/window.ts';
+import { recordValues } from '../../src/kafka/packed.ts';
 import type { Counts } from './check.ts';
 
 export interface WindowCollector {
@@ -98,4 +99,47 @@ export async function exactCounts(url: string, match: string): Promise<Counts | 
   } catch {
     return null;
   }
+}
+
+/**
+ * The event_ids of `match` on emoji-events (packed records read as their events), read from the beginning to the
+ * end the topic has now, in a consumer group of its own. The suite reads it only when a 202 is missing from the
+ * counts: an id missing here never reached the topic; one found here was dropped by the readers.
+ */
+export async function eventIdsOnTopic(brokers: string, match: string, topic = 'emoji-events', timeoutMs = 60_000): Promise<Set<string>> {
+  const kafka = new Kafka({ clientId: 'faults-topic-check', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  await admin.disconnect();
+  const ids = new Set<string>();
+  const pending = new Set([...ends].filter(([, high]) => high > 0).map(([p]) => p));
+  const consumer = kafka.consumer({ groupId: `faults-topic-check-${process.pid}-${Date.now().toString(36)}`, maxWaitTimeInMs: 250 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((r) => (done = r));
+    if (pending.size === 0) done();
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(message.value?.toString('utf8') ?? '');
+        } catch {
+          value = null;
+        }
+        for (const { value: v } of recordValues(value)) {
+          const e = v as { match_id?: unknown; event_id?: unknown } | null;
+          if (e && e.match_id === match && typeof e.event_id === 'string') ids.add(e.event_id);
+        }
+        if (Number(message.offset) + 1 >= (ends.get(partition) ?? 0) && pending.delete(partition) && pending.size === 0) done();
+      },
+    });
+    await Promise.race([finished, new Promise((_, rej) => setTimeout(() => rej(new Error(`${topic} not read to its end within ${timeoutMs} ms`)), timeoutMs).unref())]);
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  return ids;
 }

@@ -3,6 +3,7 @@
 //   npm run faults                              every scenario
 //   npm run faults -- --scenario spark-kill     one (or a comma-separated list)
 //   npm run faults -- --list
+//   npm run faults -- --scenario wedge --repeat 10    each scenario 10 times, each time on a match of its own
 // Writes build/faults.json. Exit code 1 when a scenario lost or doubled a 202, or a part did not heal.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,7 @@ import { PlatformProcess } from './platform.ts';
 import { runScenario, SCENARIOS, table, type ScenarioResult } from './scenarios.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const { values } = parseArgs({ options: { scenario: { type: 'string' }, list: { type: 'boolean' }, rate: { type: 'string' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string' }, list: { type: 'boolean' }, rate: { type: 'string' }, keep: { type: 'boolean' }, repeat: { type: 'string' } } });
 if (values.list) {
   for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(16)} ${s.fast ? '(fast) ' : ''}${s.what}\n`);
   process.exit(0);
@@ -40,9 +41,11 @@ try {
   const ms = await p.start();
   log(`platform ready in ${(ms / 1000).toFixed(1)} s`);
   const collector = await startWindowCollector(`127.0.0.1:${p.env.KAFKA_PORT}`);
-  for (const name of wanted) {
+  const repeat = Math.max(1, Number(values.repeat ?? 1));
+  for (let i = 0; i < repeat * wanted.length; i++) {
+    const name = wanted[i % wanted.length]!;
     const sc = SCENARIOS.find((s) => s.name === name)!;
-    const r = await runScenario({ p, collector, run, log }, sc, { ratePerS: values.rate ? Number(values.rate) : undefined });
+    const r = await runScenario({ p, collector, run: repeat > 1 ? `${run}r${Math.floor(i / wanted.length)}` : run, log }, sc, { ratePerS: values.rate ? Number(values.rate) : undefined });
     results.push(r);
     log(`${name}: ${JSON.stringify(r)}`);
     // the next scenario needs a whole platform: if this one did not heal, start it again

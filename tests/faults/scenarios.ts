@@ -4,7 +4,7 @@
 // reports ready in GET /status and a probe event (on another match) is answered 202.
 import { request } from 'node:http';
 import { verdict, type Counts, type Verdict } from './check.ts';
-import { exactCounts, type WindowCollector } from './counts.ts';
+import { eventIdsOnTopic, exactCounts, type WindowCollector } from './counts.ts';
 import { accepted, postEvent, startLoad, type LoadClient } from './ledger.ts';
 import type { PlatformProcess } from './platform.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -225,6 +225,16 @@ export async function runScenario(ctx: Ctx, sc: Scenario, o: { ratePerS?: number
   const sparkConflicts = ctx.collector.conflicts(match);
   if (sparkConflicts) notes.push(`${sparkConflicts} Spark windows written twice with different counts`);
   if (healMs === null) notes.push('not healed within 240 s');
+  if (v.lost.exact + v.lost.spark > 0) {
+    // where the missing 202s are: never written (the write path) or written and dropped (the readers)
+    try {
+      const onTopic = await eventIdsOnTopic(`127.0.0.1:${ctx.p.env.KAFKA_PORT}`, match);
+      const missing = [...load.ledger.values()].filter((e) => accepted(e) && !onTopic.has(e.id)).map((e) => e.id);
+      notes.push(missing.length ? `${missing.length} event(s) answered 202 are not on emoji-events: ${missing.slice(0, 10).join(', ')}` : 'every event answered 202 is on emoji-events: the readers dropped some');
+    } catch (err) {
+      notes.push(`emoji-events not checked: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   return { scenario: sc.name, ...v, healMs, sparkConflicts, notes, ok: v.ok && healMs !== null };
 }
 
