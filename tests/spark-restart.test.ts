@@ -4,7 +4,8 @@
 //   A  a window closed and emitted before the stop: if it comes again, it is byte-for-byte the same record
 //   F  steady events around the stop (the batch the stop interrupts holds some): every one is counted exactly once
 //   C  a window written while the job is down: counted in full after the restart
-//   B  a window written after the restart: arrives with its counts
+//   B  a window written after the restart: arrives with its counts, without a retry of one of A's events written
+//      with it (the dedup state, one timer per shard of ids, is resumed from the checkpoint, not started anew)
 // Whether Spark 4.1.1's SPARK-55271 hit (Job starts the query again when it does) depends on timing; the test
 // logs it and does not assert on it.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -50,13 +51,13 @@ describe('Spark job restart from its checkpoint', () => {
   }, 60_000);
 
   /** Events with received_at early in a fresh window (room before the watermark passes its end); its start. */
-  async function writeWindow(matchId: string, dist: Counts): Promise<number> {
+  async function writeWindow(matchId: string, dist: Counts, extra: (start: number) => ReturnType<typeof eventMessage>[] = () => []): Promise<number> {
     const windowMs = config.windows.windowMs;
     while (Date.now() - windowStartOf(Date.now(), windowMs) > 200) await sleep(20);
     const start = windowStartOf(Date.now(), windowMs);
     const messages = Object.entries(dist).flatMap(([emoji, n]) =>
       Array.from({ length: n }, (_, i) => eventMessage(matchId, emoji, start + ((i * 37) % 300), `u-${i % 300}`)),
-    );
+    ).concat(extra(start));
     await producer.send({ topic: config.topics.events, acks: -1, messages });
     expect(Date.now()).toBeLessThan(start + windowMs + config.spark.watermarkMs); // not late by construction
     return start;
@@ -73,7 +74,9 @@ describe('Spark job restart from its checkpoint', () => {
 
     // A: closed and emitted by the first run
     const distA = { '🔥': 1234, '😀': 56 };
-    const startA = await writeWindow(A, distA);
+    const retried = { user: `u-retried-${runId}`, event: `e-retried-${runId}` };
+    const startA = await writeWindow(A, distA, (start) => [eventMessage(A, '😀', start + 10, retried.user, retried.event)]);
+    distA['😀'] += 1;
     await windows!.waitFor((w) => w.match_id === A, 30_000);
 
     // F: ~2000 events/s with received_at = now, so micro-batches run back to back, with data, up to the stop
@@ -115,7 +118,8 @@ describe('Spark job restart from its checkpoint', () => {
 
     // B: after the restart
     const distB = { '🔥': 2001, '😡': 10 };
-    const startB = await writeWindow(B, distB);
+    // with a retry of A's event (new received_at, in B's window, match B): a duplicate, not counted
+    const startB = await writeWindow(B, distB, (start) => [eventMessage(B, '😀', start + 20, retried.user, retried.event)]);
     const gotB = await windows!.waitFor((w) => w.match_id === B, 45_000);
     expect(gotB.record).toEqual(record(B, startB, distB));
 
@@ -138,6 +142,9 @@ describe('Spark job restart from its checkpoint', () => {
 
     const repeats = [...byId].filter(([, c]) => c.length > 1).map(([id, c]) => `${id.slice(prefix.length)}×${c.length}`);
     const log = existsSync(job.logFile) ? readFileSync(job.logFile, 'utf8') : '';
+    // the checkpoint is this build's layout, resumed, not moved aside
+    expect(log).not.toContain('layout 1');
+    expect(readFileSync(join(config.spark.checkpointDir, 'emostream-state-layout'), 'utf8').trim()).toBe('2');
     console.log(
       `[spark-restart] start 1: ${startup1} ms; stopped after ${batchesDuringFill} batches with filler data in ${stopMs} ms (exit ${exit1}); ` +
         `start 2: ${startup2} ms; B ${gotB.lagMs} ms after its end; F ${[...expectedF.values()].reduce((n, c) => n + Object.values(c).reduce((x, y) => x + y, 0), 0)} events in ${expectedF.size} windows; ` +

@@ -31,7 +31,7 @@ import org.apache.spark.sql.types.StructType;
  *   raw (value, [partition, offset])
  *     → classify             kind = event | tick | invalid, event_time = received_at; a packed record → its events
  *     → firstOccurrences     watermark on event_time; a retried (user_id, event_id) once; late events marked
- *                            (transformWithState, RocksDB state: an expiring id costs a timer, not a scan)
+ *                            (transformWithState, RocksDB state: ids in 256 shards, one expiry timer per shard)
  *     → liveAndClosedWindows per (match_id, window): a live row (running counts, seq) in every micro-batch that
  *                            changed it, the closed row (the window record) once the watermark passes its end
  *                            (what the Job writes: emoji-live, emoji-windows)

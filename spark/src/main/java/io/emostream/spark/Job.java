@@ -61,7 +61,9 @@ public final class Job {
         spark.streams().addListener(metrics);
         WindowProducer windows = new WindowProducer(c.brokers(), c.liveTopic(), c.windowsTopic());
 
-        AtomicReference<StreamingQuery> query = new AtomicReference<>(start(spark, c, windows));
+        // a checkpoint of an older dedup state layout is moved aside; the new one starts where it had read to
+        String from = StateLayout.prepare(c.checkpointDir());
+        AtomicReference<StreamingQuery> query = new AtomicReference<>(start(spark, c, windows, from));
         AtomicBoolean stopping = new AtomicBoolean(false);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
@@ -85,7 +87,7 @@ public final class Job {
                 // progress before the Kafka source knows the latest offsets, and the progress report throws.
                 // The batch itself has run and is committed by then; starting the query again goes on from there.
                 LOG.warn("query stopped by Spark's Kafka progress-metrics bug (SPARK-55271); starting it again");
-                query.set(start(spark, c, windows));
+                query.set(start(spark, c, windows, from));
             }
         }
     }
@@ -146,8 +148,8 @@ public final class Job {
             .set(Aggregations.STATE_STORE_PROVIDER, Aggregations.ROCKSDB_PROVIDER)
             .set(Aggregations.ROCKSDB_CHANGELOG, "true")
             // RocksDB does not count the state's rows: counting reads every key before each put and delete (whether
-            // it is new), and the dedup step writes three keys per new id (its first occurrence, its timer in two
-            // indexes). At 20,000 records a batch the task's CPU per batch fell 20% without it (see README). The
+            // it is new), and the dedup step writes a key per new id (three, with a timer per id, before state
+            // layout 2). At 20,000 records a batch the task's CPU per batch fell 20% without it (see README). The
             // progress reports then carry no state row count (state_rows null); -Dspark.sql.streaming.stateStore.
             // rocksdb.trackTotalNumberOfRows=true brings it back (Spark counts the keys once when it is switched on).
             .setIfMissing(Aggregations.ROCKSDB_TRACK_ROWS, "false")
@@ -201,7 +203,8 @@ public final class Job {
         },
         DataTypes.BooleanType).asNondeterministic();
 
-    static StreamingQuery start(SparkSession spark, JobConfig c, WindowProducer windows) throws Exception {
+    /** The query; {@code from}: the Kafka offsets a new checkpoint starts from (null: the starting-offsets option). */
+    static StreamingQuery start(SparkSession spark, JobConfig c, WindowProducer windows, String from) throws Exception {
         Aggregations.Settings s = c.settings();
         DataStreamReader reader = spark.readStream()
             .format("kafka")
@@ -209,7 +212,7 @@ public final class Job {
             .option("subscribe", c.eventsTopic())
             .option("kafka.isolation.level", "read_committed")
             // first run only; afterwards the checkpoint's offsets win
-            .option("startingOffsets", c.startingOffsets())
+            .option("startingOffsets", from != null ? from : c.startingOffsets())
             // retention may delete unread records while the job is down: carry on rather than fail
             .option("failOnDataLoss", "false");
         // TLS / SASL (KAFKA_SECURITY_PROTOCOL and companions), as the Kafka source takes client settings
