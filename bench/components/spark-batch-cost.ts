@@ -8,11 +8,15 @@
 // batch durations and Spark's per-phase durations.
 // CPU time is the work done, so two builds measured on a loaded machine still compare (wall times do not).
 //
-//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-batch-cost.ts [--events 60000] [--per-batch 3000] [--skip 5] [--lib-dir DIR] [--pack N]
+//   KAFKA_BROKERS=127.0.0.1:9092 npx tsx bench/components/spark-batch-cost.ts [--events 60000] [--per-batch 3000] [--skip 5] [--lib-dir DIR] [--pack N] [--instances N]
 //
 // --pack N writes the input as the ingest path does with INGEST_PACK_EVENTS=N (src/kafka/packed.ts: each send's
 // events of one partition in records of up to N); --per-batch still means the records of the unpacked input, so a
 // micro-batch holds about as many events either way (the job reads fewer, larger records).
+// --instances N writes the ticks as N API instances do in the platform (each tick carries its instance, so the job
+// keeps a clock row per (instance, partition), and each instance also ticks every partition at each window boundary);
+// 0 (the default): ticks without an instance, as tools write them. SPARK_DEDUP_RETENTION_MS etc. are read from the
+// environment as by the platform (a retention shorter than the input's event time makes the dedup state expire).
 // --lib-dir runs another build of the job (a copy of spark/build/runtime-libs), e.g. to compare before and after.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,10 +39,12 @@ const { values: a } = parseArgs({
     skip: { type: 'string', default: '5' },
     'lib-dir': { type: 'string' },
     pack: { type: 'string', default: '1' },
+    instances: { type: 'string', default: '0' },
   },
 });
 const total = Number(a.events);
 const pack = Number(a.pack);
+const instances = Array.from({ length: Number(a.instances) }, (_, i) => `i-cost-${i}`);
 let perBatch = Number(a['per-batch']);
 const skip = Number(a.skip);
 const runId = Math.random().toString(36).slice(2, 8);
@@ -62,7 +68,10 @@ let unpacked = 0;
 for (let i = 0; i < total; i += 1000) {
   let messages: OutRecord[] = [];
   for (let j = i; j < Math.min(total, i + 1000); j++) {
-    if (j % 250 === 0) messages.push(...tickRecords(partitions, t0 + j).map((r) => ({ key: r.key, value: r.value, partition: r.partition })));
+    const tickAt = j % 250 === 0 || (instances.length > 0 && (t0 + j) % config.windows.windowMs === 0);
+    for (const instance of instances.length ? instances : [undefined]) {
+      if (tickAt) messages.push(...tickRecords(partitions, t0 + j, instance).map((r) => ({ key: r.key, value: r.value, partition: r.partition })));
+    }
     messages.push(eventMessage(matches[j % matches.length]!, palette[(j * 7) % palette.length]!, t0 + j));
   }
   unpacked += messages.length;
