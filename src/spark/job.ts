@@ -3,7 +3,7 @@
 // Configuration goes to the JVM as command-line arguments built from Config; the job reads nothing from the
 // environment. The driver's network settings go as spark.* system properties (SparkConf reads them; the job
 // pins 127.0.0.1 itself for a local master), Kafka security as a properties file only its owner can read.
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { moodTableSpec, type Config } from '../config.ts';
 import { javaClientSecurity, propertiesText } from '../kafka/security.ts';
@@ -198,7 +198,18 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
     readyReject = rej;
   });
   ready.catch(() => {}); // a caller that never awaits `ready` must not crash the process
+  // every 200 ms at rest too: a stat, and the file opened only when it grew (one read buffer for the job's life)
+  const buf = Buffer.allocUnsafe(256 * 1024);
   const poll = () => {
+    let size: number;
+    try {
+      size = statSync(logFile).size;
+    } catch {
+      return;
+    }
+    // log4j2 rolled the file (src/processes/java-process.ts): the new one is read from its start
+    if (size < offset) offset = 0;
+    else if (size === offset) return;
     let fd: number;
     try {
       fd = openSync(logFile, 'r');
@@ -206,9 +217,6 @@ export function startSparkJob(config: Config, o: SparkJobOptions): SparkJob {
       return;
     }
     try {
-      // log4j2 rolled the file (src/processes/java-process.ts): the new one is read from its start
-      if (fstatSync(fd).size < offset) offset = 0;
-      const buf = Buffer.alloc(256 * 1024);
       for (;;) {
         const n = readSync(fd, buf, 0, buf.length, offset);
         if (n <= 0) break;
