@@ -50,11 +50,12 @@ const EnvSchema = z.object({
   KAFKA_CONTROLLER_PORT: int(9093, 1, 65535),
   KAFKA_HEAP: heap('512m'),
   KAFKA_CLIENT_ID: str('emostream'),
-  // how long a fetch of the API's own consumers (windows, live, moments, control, matches, Spark progress) waits at
-  // the broker when there is nothing to read; a record ends the wait at once (fetch.min.bytes 1), so this is the
-  // idle poll rate, not a latency; a stop waits for the fetch in flight. At most half the 10 s session timeout:
-  // kafkajs heartbeats between fetches
-  KAFKA_CONSUMER_MAX_WAIT_MS: int(1000, 10, 5000),
+  // how long a fetch of the API's own kafkajs consumers (windows, live, moments, control, matches, Spark progress)
+  // waits at the broker when there is nothing to read; a record ends the wait at once (fetch.min.bytes 1), so this is
+  // the idle poll rate, not a latency; a stop waits for the fetch in flight (the platform stops its consumers at
+  // once). At most half the 10 s session timeout: kafkajs heartbeats between fetches. Not Kafka Streams' consumer
+  // (README "At rest")
+  KAFKA_CONSUMER_MAX_WAIT_MS: int(3000, 10, 5000),
   // how every Kafka client of the platform (kafkajs, Kafka Streams, the Spark source and sinks) connects to
   // KAFKA_BROKERS: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL; the SASL_* keys only with a SASL_*
   // protocol, the SSL files only with SSL / SASL_SSL (CA unset: the JVM's / Node's default trust store)

@@ -74,21 +74,32 @@ export interface Platform {
 interface Part {
   name: string;
   stop(): Promise<void>;
+  /**
+   * Its stop starts with the shutdown, beside the parts started after it, instead of in turn (the parts started
+   * before it still stop after it): for a part no later part needs while it stops, around a kafkajs consumer whose
+   * stop waits for its fetch in flight (up to KAFKA_CONSUMER_MAX_WAIT_MS on a quiet topic), so a shutdown waits for
+   * one such fetch, not one per part.
+   */
+  atOnce?: boolean;
 }
 
 export async function startPlatform(config: Config, opts: PlatformOptions = {}): Promise<Platform> {
   const log = opts.log ?? silentLogger;
   const parts: Part[] = [];
+  const stopPart = async (p: Part) => {
+    const t0 = Date.now();
+    try {
+      await p.stop();
+      log.info(`stopped ${p.name} (${Date.now() - t0} ms)`);
+    } catch (err) {
+      log.error(`stopping ${p.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
   const stopAll = async () => {
+    const early = new Map(parts.filter((p) => p.atOnce).map((p) => [p, stopPart(p)]));
     while (parts.length) {
       const p = parts.pop()!;
-      const t0 = Date.now();
-      try {
-        await p.stop();
-        log.info(`stopped ${p.name} (${Date.now() - t0} ms)`);
-      } catch (err) {
-        log.error(`stopping ${p.name} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      await (early.get(p) ?? stopPart(p));
     }
   };
 
@@ -142,7 +153,8 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // the match lifecycle (MATCH_POLICY): registered matches read from the lifecycle log before anything is served
     const mlog = log.child('matches');
     const matches = await startMatches(config, kafka, (m) => mlog.info(m), supervisorDeps(config, 'match-log', mlog));
-    parts.push({ name: 'match lifecycle', stop: () => matches.stop() });
+    // at once: nothing else stops through it (ingest admits from the registry in memory, not from the log)
+    parts.push({ name: 'match lifecycle', stop: () => matches.stop(), atOnce: true });
     const matchLog = matches.log;
     if (matchLog) status.push(() => partReadiness(matchLog.status(), true, config.topics.matches));
 
@@ -240,7 +252,7 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
 
     // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
     const sparkProgress = await startSparkProgress(config, { kafka, log: log.child('spark-progress') });
-    parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop() });
+    parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop(), atOnce: true });
     const lag = startLagPoller({
       admin,
       groups: streamsOn ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],

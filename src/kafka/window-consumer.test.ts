@@ -47,6 +47,27 @@ describe('window consumer (main publisher)', () => {
     for (const c of consumers) expect(c.stats.invalid).toBeGreaterThanOrEqual(2);
   }, 30_000);
 
+  it('a record ends the fetch wait at once: with a 5 s wait (KAFKA_CONSUMER_MAX_WAIT_MS at most) a window written mid-wait arrives well before it ends', async () => {
+    const waitMs = 5000;
+    const arrived: number[] = [];
+    const c = await startWindowConsumer({ kafka, topic: config.topics.windows, groupId: windowGroupId('test-wait'), maxWaitMs: waitMs, onWindow: (w) => w.match_id === match && w.window_start === new Date(3_000_000).toISOString() && arrived.push(Date.now()) });
+    consumers.push(c);
+    const lat: number[] = [];
+    // each record after a quiet spell at a different point of the fetch parked at the broker
+    for (const quietMs of [1500, 3500]) {
+      await sleep(quietMs);
+      const n = arrived.length;
+      const t0 = Date.now();
+      await producer.send({ topic: config.topics.windows, messages: [{ key: match, value: JSON.stringify(makeWindow(match, 3_000_000, 2000, { '🔥': 1 }, 1000)) }] });
+      const deadline = t0 + 2 * waitMs;
+      while (arrived.length === n && Date.now() < deadline) await sleep(10);
+      lat.push(arrived[n]! - t0);
+    }
+    // the broker answers a parked fetch as soon as a record is appended; waiting for the wait to end would take
+    // up to 5 s (the send itself and the hand-over take milliseconds; loose for a loaded machine)
+    for (const ms of lat) expect(ms).toBeLessThan(1500);
+  }, 60_000);
+
   it('a consumer restarted on its group resumes where it was: windows written while it was down arrive', async () => {
     const groupId = windowGroupId('test-resume');
     const seen: WindowRecord[] = [];
