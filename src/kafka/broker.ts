@@ -48,6 +48,11 @@ export function brokerProperties(o: { logDir: string; port: number; controllerPo
     'share.coordinator.state.topic.min.isr': 1,
     'min.insync.replicas': 1,
     'group.initial.rebalance.delay.ms': 0,
+    // The one node is its own controller: with the default 9 s session, a pause longer than that (a GC, a frozen
+    // process: the fault suite's 10 s SIGSTOP) ends with the controller fencing its only broker on resume, and the
+    // partitions come back one by one (no leader meanwhile, requests half written; consumers read end offsets
+    // taken at different moments). There is no other broker to fail over to: fence only after a long silence.
+    'broker.session.timeout.ms': 60_000,
     'auto.create.topics.enable': 'false',
     'log.retention.hours': 24,
     'log.segment.bytes': 134217728,
