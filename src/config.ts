@@ -99,7 +99,7 @@ const EnvSchema = z.object({
   INGEST_PRODUCER: z.enum(['kafkajs', 'java']).default('kafkajs'),
   // events per Kafka record on emoji-events: a flush packs each partition's events into records of up to this
   // many ({"type":"events","events":[...]}, contracts/event-records.json); 1 = one record per event
-  INGEST_PACK_EVENTS: int(1, 1, 1000),
+  INGEST_PACK_EVENTS: int(100, 1, 1000),
   RETRY_AFTER_S: int(2, 1),
   TICK_INTERVAL_MS: int(250, 0),
   // on a quiet stream the tick interval doubles up to this (and is back at TICK_INTERVAL_MS on the first event);
