@@ -29,8 +29,15 @@ export async function startMatchLog(o: {
   log?: (msg: string) => void;
 }): Promise<MatchLog> {
   const log = o.log ?? (() => {});
-  const producer = o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Writes go one at a time, and a failed one retires its producer. kafkajs 2.2.4 gives a failed request's sequence
+  // numbers back even when the broker wrote it; a later send on the same producer would take them, and with the
+  // same record count (one: always here) the broker takes it for a duplicate, answers success and drops it. A
+  // fresh producer has a producer id of its own (the same hazard, and fix, as the ingest path: producer.ts).
+  const newProducer = () => o.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  let producer = newProducer();
   await producer.connect();
+  let fresh: Promise<void> | null = null; // the replacement's connect, after a failed write
+  let writes: Promise<unknown> = Promise.resolve();
 
   // where the topic ends now: the registry is complete once every partition was read up to there
   const admin = o.kafka.admin();
@@ -93,16 +100,32 @@ export async function startMatchLog(o: {
   return {
     invalid: () => invalid,
     died,
-    async write(matchId, record) {
-      await producer.send({
-        topic: o.topic,
-        acks: -1,
-        timeout: o.produceTimeoutMs,
-        messages: [{ key: matchId, value: record === null ? null : JSON.stringify(record) }],
-      });
+    write(matchId, record) {
+      const send = async () => {
+        try {
+          if (fresh) await fresh;
+          await producer.send({
+            topic: o.topic,
+            acks: -1,
+            timeout: o.produceTimeoutMs,
+            messages: [{ key: matchId, value: record === null ? null : JSON.stringify(record) }],
+          });
+        } catch (err) {
+          const failed = producer;
+          void failed.disconnect().catch(() => {});
+          producer = newProducer();
+          fresh = producer.connect();
+          fresh.catch(() => {}); // observed by the next write
+          throw err;
+        }
+      };
+      const done = writes.then(send, send);
+      writes = done.catch(() => {});
+      return done;
     },
     async stop() {
       stopped = true;
+      await writes;
       await consumer.disconnect().catch(() => {});
       await producer.disconnect().catch(() => {});
     },
