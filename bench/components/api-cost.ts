@@ -15,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadAverage } from '../lib/proc.ts';
+import { parseVariant } from '../lib/variants.ts';
 
 const { values } = parseArgs({
   options: {
@@ -120,16 +122,7 @@ async function measure(name: string, env: Record<string, string>): Promise<{ nam
   }
 }
 
-const variants = values.variant.map((v) => {
-  const i = v.indexOf('=');
-  const name = i < 0 ? v : v.slice(0, i);
-  const env: Record<string, string> = {};
-  for (const kv of (i < 0 ? '' : v.slice(i + 1)).split(',').filter(Boolean)) {
-    const j = kv.indexOf('=');
-    env[kv.slice(0, j)] = kv.slice(j + 1);
-  }
-  return { name, env };
-});
+const variants = values.variant.map(parseVariant);
 
 const results = new Map<string, number[]>();
 for (let r = 0; r < Number(values.rounds); r++) {
@@ -139,7 +132,7 @@ for (let r = 0; r < Number(values.rounds); r++) {
     console.log(`round ${r + 1} ${v.name}: ${m.usPerReq} µs CPU / request, ${m.rps} req/s, statuses ${JSON.stringify(m.statuses)}`);
   }
 }
-console.log(`\nserver CPU per POST /v1/emoji (${values.requests} requests after ${values.warmup} warm-up, ${values.connections} sockets × ${values.depth} pipelined; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+console.log(`\nserver CPU per POST /v1/emoji (${values.requests} requests after ${values.warmup} warm-up, ${values.connections} sockets × ${values.depth} pipelined; load average ${loadAverage()})`);
 console.log('| variant | µs CPU / request, each round | lowest |');
 console.log('| --- | --- | --- |');
 for (const [name, us] of results) console.log(`| ${name} | ${us.join(', ')} | ${Math.min(...us)} |`);

@@ -11,10 +11,9 @@
 // runs `npm start` of another checkout, which builds that checkout's JVM parts if its sources are newer, as `npm start`
 // does here: do not edit jvm/ or spark/ while a run is going). Prints one line per variant and round, the thread
 // groups above 0.05% of a core, and how long each `npm start` took to stop after SIGTERM.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics } from '../../src/kafka/client.ts';
@@ -22,7 +21,9 @@ import { loadConfig } from '../../src/config.ts';
 import { waitForOk } from '../../tests/support/wait.ts';
 import { benchEnv, freePort, dropTopics } from '../lib/context.ts';
 import { runLoad } from '../lib/loadgen.ts';
-import { cmdline, processTree, threadCpu } from '../lib/proc.ts';
+import { spawnNpmStart } from '../lib/npm-start.ts';
+import { loadAverage, platformParts, threadCpu } from '../lib/proc.ts';
+import { parseVariant } from '../lib/variants.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,20 +41,10 @@ const brokers = values.broker.map((b) => {
   return { addr: addr!, pid: pid ? Number(pid) : undefined };
 });
 if (brokers.length === 0) throw new Error('--broker host:port[=pid] at least once');
-const variants = values.variant.map((v) => {
-  const i = v.indexOf('=');
-  const name = v.slice(0, i);
-  const env: Record<string, string> = {};
-  for (const kv of v.slice(i + 1).split(',').filter(Boolean)) {
-    const j = kv.indexOf('=');
-    env[kv.slice(0, j)] = kv.slice(j + 1);
-  }
-  return { name, env };
-});
+const variants = values.variant.map(parseVariant);
 const WARM_MS = Number(values['warm-s']) * 1000;
 const QUIET_MS = Number(values['quiet-s']) * 1000;
 const MEASURE_MS = Number(values['measure-s']) * 1000;
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const tmp = mkdtempSync(join(tmpdir(), 'emostream-idle-ab-'));
 
 type Groups = Map<string, number>;
@@ -83,25 +74,18 @@ async function one(variant: (typeof variants)[number], broker: (typeof brokers)[
   await ensureTopics(admin, config);
   await admin.disconnect();
   const logFile = join(tmp, `${variant.name}-${round}.log`);
-  const out = openSync(logFile, 'a');
-  const start = variant.env.BENCH_ROOT ? join(variant.env.BENCH_ROOT, 'scripts/start.mjs') : resolve(import.meta.dirname, '../../scripts/start.mjs');
-  const child = spawn(process.execPath, [start], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
-  closeSync(out);
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const platform = spawnNpmStart({ ...process.env, ...env }, logFile, variant.env.BENCH_ROOT ? join(variant.env.BENCH_ROOT, 'scripts/start.mjs') : undefined);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForOk(`${url}/status`, 300_000, 1000);
     const warm = await runLoad({ url, path: '/v1/emoji', body: 'single', concurrency: 32, durationMs: WARM_MS, warmupMs: 0, eventsPerSecond: 1000, matchId: 'idle-warm' });
     ctx.log(`warm: ${Math.round(warm.eps)} events/s; quiet ${QUIET_MS / 1000} s`);
     await sleep(QUIET_MS);
-    const tree = processTree(child.pid!);
-    const spark = tree.filter((p) => p !== child.pid && /io\.emostream\.spark\.Job/.test(cmdline(p)));
-    const api = tree.filter((p) => !spark.includes(p) && !/kafka\.Kafka/.test(cmdline(p)));
+    const { spark, api } = platformParts(platform.child.pid!);
     const parts = { broker: broker.pid ? [broker.pid] : [], spark, api };
     const seen = new Map<string, number>();
     for (const pids of Object.values(parts)) groupDelta(pids, seen, new Map()); // the window's start
-    const l0 = loadavg();
+    const l0 = loadAverage();
     const t0 = performance.now();
     await sleep(MEASURE_MS);
     const groups: Record<string, Groups> = {};
@@ -111,15 +95,14 @@ async function one(variant: (typeof variants)[number], broker: (typeof brokers)[
       groups[k] = new Map();
       pct[k] = (100 * groupDelta(pids, seen, groups[k]!)) / wall;
     }
-    if (exited) throw new Error(`the platform exited (log ${logFile})`);
-    return { variant: variant.name, round, broker: broker.addr, load: `${l0} -> ${loadavg()}`, pct, groups, total: pct.broker! + pct.spark! + pct.api! };
+    if (platform.exited) throw new Error(`the platform exited (log ${logFile})`);
+    return { variant: variant.name, round, broker: broker.addr, load: `${l0} -> ${loadAverage()}`, pct, groups, total: pct.broker! + pct.spark! + pct.api! };
   } finally {
-    const gone = new Promise((r) => child.once('exit', r));
     const s0 = Date.now();
-    if (!exited) child.kill('SIGTERM');
-    await Promise.race([gone, sleep(30_000)]);
-    ctx.log(`npm start ${exited ? 'stopped' : 'did not stop'} ${Date.now() - s0} ms after SIGTERM`);
-    if (!exited) for (const p of processTree(child.pid!).reverse()) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+    const wasUp = !platform.exited;
+    await platform.stop(30_000); // SIGTERM; what is left after 30 s is killed
+    const stopMs = Date.now() - s0;
+    if (wasUp) ctx.log(stopMs < 30_000 ? `npm start stopped ${stopMs} ms after SIGTERM` : 'npm start did not stop within 30 s of SIGTERM: killed');
     await dropTopics(config).catch(() => {});
   }
 }

@@ -20,6 +20,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultProcesses, generatorNote, runLoad } from '../lib/loadgen.ts';
+import { loadAverage } from '../lib/proc.ts';
+import { parseVariant } from '../lib/variants.ts';
 
 const { values } = parseArgs({
   options: {
@@ -131,17 +133,7 @@ async function measure(name: string, kind: 'noop' | 'platform', env: Record<stri
   }
 }
 
-const variants = values.variant.map((v) => {
-  const i = v.indexOf('=');
-  const name = i < 0 ? v : v.slice(0, i);
-  const rest = i < 0 ? '' : v.slice(i + 1);
-  const env: Record<string, string> = {};
-  for (const kv of rest.split(',').filter(Boolean)) {
-    const j = kv.indexOf('=');
-    env[kv.slice(0, j)] = kv.slice(j + 1);
-  }
-  return { name, env };
-});
+const variants = values.variant.map(parseVariant);
 
 const rows: Row[] = [];
 for (let round = 0; round < Number(values.rounds); round++) {
@@ -156,7 +148,7 @@ const load =
       ? `paced node:http at ${values.rate} events/s`
       : `autocannon c=${values.connections ?? 100} in ${defaultProcesses()} processes`
     : `loadgen c=${values.connections ?? 8} × ${values.batch} events`;
-console.log(`\n${mode} ingest, ${seconds} s each, load ${load}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`\n${mode} ingest, ${seconds} s each, load ${load}; load average ${loadAverage()}`);
 const bh = brokerPid ? ' broker CPU ms / 1k |' : '';
 console.log(`| variant | ${unit} | p50 ms | p99 ms | non-2xx | server CPU % | CPU ms / 1k events | event-loop CPU ms / 1k |${bh} generator |${base ? ' ÷ no-op |' : ''}`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |${bh ? ' --- |' : ''} --- |${base ? ' --- |' : ''}`);

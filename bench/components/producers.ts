@@ -2,9 +2,9 @@
 // `npm run bench` reports them as the `ingest/alternatives` row through bench/scenarios/producers.ts).
 //   npx tsx bench/components/producers.ts [--seconds 8] [--batch 1000] [--concurrency 8] [--brokers 127.0.0.1:9092] [--only name,name]
 // BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder, CRC-32C and murmur2 (the A/B of src/kafka/kafkajs-record.ts).
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { loadAverage } from '../lib/proc.ts';
 
 if (process.env.BENCH_KAFKAJS_RECORD === 'original') keepKafkajsRecordEncoder();
 const { measureProducers } = await import('../lib/producers.ts');
@@ -35,7 +35,7 @@ const rows = await measureProducers({
   only: values.only?.split(','),
   log: (m) => process.stderr.write(`${m}\n`),
 });
-console.log(`\nproducers (kafkajs record encoder: ${kafkajsRecordFast() ? 'ours' : "kafkajs' own"}), ${values.concurrency} concurrent sends of ${values.batch} events, ${values.seconds} s each; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`\nproducers (kafkajs record encoder: ${kafkajsRecordFast() ? 'ours' : "kafkajs' own"}), ${values.concurrency} concurrent sends of ${values.batch} events, ${values.seconds} s each; load average ${loadAverage()}`);
 console.log('| producer | keeps the contract | durable events/s | send p50 ms | send p99 ms | Node CPU % |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.name} | ${r.contract ? 'yes' : 'no'} | ${r.eps} | ${r.sendP50} | ${r.sendP99} | ${r.cpuPct} |`);

@@ -4,9 +4,8 @@
 // Spark job or the API (with its in-process Kafka Streams JVM) spends the platform's CPU at rest.
 //   npx tsx bench/components/threads.ts --seconds 60 broker=<pid> spark=<pid> api=<pid>
 // Prints, per process, its total as % of one core and each thread group's share; the load average before and after.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { threadCpu } from '../lib/proc.ts';
+import { loadAverage as load, threadCpu } from '../lib/proc.ts';
 
 /** thread id → its name with the digits folded, and its CPU (ms) */
 function snapshot(pid: number): Map<string, { name: string; ms: number }> {
@@ -26,7 +25,6 @@ if (procs.length === 0 || !Number.isFinite(seconds)) {
   console.error('usage: threads.ts [--seconds 60] label=pid [label=pid …]');
   process.exit(2);
 }
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const load0 = load();
 const before = procs.map((p) => snapshot(p.pid));
 const t0 = performance.now();

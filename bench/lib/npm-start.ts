@@ -14,9 +14,10 @@ export interface NpmStart {
   stop(graceMs: number): Promise<void>;
 }
 
-export function spawnNpmStart(env: NodeJS.ProcessEnv, logFile: string): NpmStart {
+/** `start`: another checkout's scripts/start.mjs (a before/after in one run); this checkout's by default. */
+export function spawnNpmStart(env: NodeJS.ProcessEnv, logFile: string, start = START): NpmStart {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [START], { env, stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, [start], { env, stdio: ['ignore', out, out] });
   closeSync(out); // the child has its own copy
   let exited = false;
   child.once('exit', () => (exited = true));

@@ -107,3 +107,17 @@ export function cpuWindow<K extends string>(groups: Record<K, number[]>): { end(
     },
   };
 }
+
+/** The 1-, 5- and 15-minute load averages as /proc/loadavg gives them ("0.52 0.58 0.59"). */
+export const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/**
+ * An `npm start` process tree (its root pid) split into its parts: the Spark job's JVM, and the API (Node with its
+ * in-process Kafka Streams JVM; scripts/start.mjs and its children). An embedded broker child is in neither.
+ */
+export function platformParts(rootPid: number): { spark: number[]; api: number[] } {
+  const tree = processTree(rootPid);
+  const spark = tree.filter((p) => p !== rootPid && /io\.emostream\.spark\.Job|spark/i.test(cmdline(p)) && /java/.test(cmdline(p)));
+  const api = tree.filter((p) => !spark.includes(p) && !/kafka\.Kafka/.test(cmdline(p)));
+  return { spark, api };
+}

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.ts';
 import { waitForOk } from '../../tests/support/wait.ts';
 import { benchEnv, dropTopics, freePort, isMain, runStandalone, type BenchContext, type ScenarioResult } from '../lib/context.ts';
 import { runLoad } from '../lib/loadgen.ts';
-import { cmdline, cpuWindow, processTree } from '../lib/proc.ts';
+import { cpuWindow, platformParts } from '../lib/proc.ts';
 import { spawnNpmStart } from '../lib/npm-start.ts';
 import { fmt, generatorCell } from '../lib/rows.ts';
 
@@ -43,9 +43,7 @@ export async function idle(ctx: BenchContext): Promise<ScenarioResult> {
     const warm = await runLoad({ url, path: '/v1/emoji', body: 'single', concurrency: 32, durationMs: WARM_MS, warmupMs: 0, eventsPerSecond: 1000, matchId: 'idle-warm' });
     ctx.log(`quiet for ${QUIET_MS / 1000} s, then measuring ${MEASURE_MS / 1000} s`);
     await sleep(QUIET_MS);
-    const tree = processTree(child.pid!);
-    const spark = tree.filter((p) => p !== child.pid && /io\.emostream\.spark\.Job|spark/i.test(cmdline(p)) && /java/.test(cmdline(p)));
-    const api = tree.filter((p) => !spark.includes(p));
+    const { spark, api } = platformParts(child.pid!);
     const w = cpuWindow({ broker: ctx.brokerPid ? [ctx.brokerPid] : [], spark, api });
     await sleep(MEASURE_MS);
     const m = w.end();
