@@ -24,6 +24,7 @@ import { actualTopicDurability, clusterTopicDurability, createKafka, durabilityS
 import { startIngest, type IngestService } from '../kafka/producer.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { startLagPoller } from '../metrics/lag.ts';
+import { setLagSource } from '../metrics/registry.ts';
 import { startSparkProgress } from '../metrics/spark-progress.ts';
 import type { ReadinessCheck } from '../ports/readiness.ts';
 import { startSparkJob, type SparkJob } from '../spark/job.ts';
@@ -253,11 +254,20 @@ export async function startPlatform(config: Config, opts: PlatformOptions = {}):
     // metrics: the Spark job's progress reports (emoji-metrics) and the Kafka Streams group's lag
     const sparkProgress = await startSparkProgress(config, { kafka, log: log.child('spark-progress') });
     parts.push({ name: 'Spark progress reader', stop: () => sparkProgress.stop(), atOnce: true });
+    // (asked at each /metrics scrape, not on a timer: src/metrics/lag.ts)
     const lag = startLagPoller({
       admin,
       groups: streamsOn ? [{ name: 'kafka-streams', groupId: config.streams.appId, topic: config.topics.events }] : [],
     });
-    parts.push({ name: 'lag poller', stop: async () => lag.stop() });
+    setLagSource(() => lag.pollOnce());
+    parts.push({
+      name: 'lag poller',
+      stop: async () => {
+        setLagSource(null);
+        lag.stop();
+      },
+      atOnce: true,
+    });
 
     // 5. broadcast: main publisher (a consumer of emoji-windows of its own) → supervisor → clusters → SSE
     let broadcast: BroadcastHandle | null = null;

@@ -1,8 +1,11 @@
-// Consumer lag of groups that commit offsets (Kafka Streams commits within its transactions), polled with
-// the admin client: lag = Σ over partitions (end offset − committed offset). The main publisher commits
-// nothing (a group of its own per instance, see src/kafka/window-consumer.ts); its lag is reported by the
-// consumer itself from kafkajs' END_BATCH_PROCESS event (`observeConsumerLag`).
-// Start/stop handle: `const lag = startLagPoller({ admin, groups: [...] })`, `lag.stop()`.
+// Consumer lag of groups that commit offsets (Kafka Streams commits within its transactions), asked of the
+// broker with the admin client: lag = Σ over partitions (end offset − committed offset). The main publisher
+// commits nothing (a group of its own per instance, see src/kafka/window-consumer.ts); its lag is reported by
+// the consumer itself from kafkajs' END_BATCH_PROCESS event (`observeConsumerLag`).
+// The poller asks when someone looks (a scrape of /metrics: `setLagSource(() => lag.pollOnce())`), not on a
+// timer: at rest a timer was two admin requests every 2 s for a gauge nobody read. Scrapes closer together than
+// freshMs share one answer, and a scrape waits at most waitMs (a broker that does not answer leaves the last
+// values in place). Start/stop handle: `const lag = startLagPoller({ admin, groups: [...] })`, `lag.stop()`.
 import type { Admin, Consumer } from 'kafkajs';
 import { consumerLag, kafkaErrors } from './registry.ts';
 
@@ -35,13 +38,29 @@ export async function groupLag(admin: Admin, groupId: string, topic: string): Pr
 export interface LagPoller {
   /** Latest lag by name (undefined before the first poll). */
   latest(): Record<string, number>;
+  /** Ask the broker (or reuse an answer younger than freshMs); resolves within waitMs either way. */
   pollOnce(): Promise<void>;
   stop(): void;
 }
 
-export function startLagPoller(o: { admin: Admin; groups: LaggedGroup[]; intervalMs?: number }): LagPoller {
+export function startLagPoller(o: {
+  admin: Admin;
+  groups: LaggedGroup[];
+  /** also poll on a timer this often (default: only when asked) */
+  intervalMs?: number;
+  /** an answer this young is reused (default 1,000 ms) */
+  freshMs?: number;
+  /** a caller waits at most this long for the broker (default 2,000 ms) */
+  waitMs?: number;
+  now?: () => number;
+}): LagPoller {
+  const now = o.now ?? Date.now;
+  const freshMs = o.freshMs ?? 1000;
+  const waitMs = o.waitMs ?? 2000;
   const latest: Record<string, number> = {};
   let inflight: Promise<void> | null = null;
+  let answeredAt = -Infinity;
+  let stopped = false;
   const poll = async () => {
     for (const g of o.groups) {
       try {
@@ -52,13 +71,25 @@ export function startLagPoller(o: { admin: Admin; groups: LaggedGroup[]; interva
         kafkaErrors.inc({ component: 'lag', kind: 'fetch_offsets' });
       }
     }
+    answeredAt = now();
   };
   // one poll at a time: a caller arriving during a poll waits for it
-  const pollOnce = (): Promise<void> => (inflight ??= poll().finally(() => (inflight = null)));
-  const timer = setInterval(() => void pollOnce(), o.intervalMs ?? 2000);
-  timer.unref();
-  void pollOnce();
-  return { latest: () => ({ ...latest }), pollOnce, stop: () => clearInterval(timer) };
+  const pollOnce = (): Promise<void> => {
+    if (stopped || o.groups.length === 0 || now() - answeredAt < freshMs) return Promise.resolve();
+    const p = (inflight ??= poll().finally(() => (inflight = null)));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs).unref()));
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
+  const timer = o.intervalMs ? setInterval(() => void pollOnce(), o.intervalMs).unref() : null;
+  return {
+    latest: () => ({ ...latest }),
+    pollOnce,
+    stop: () => {
+      stopped = true;
+      if (timer) clearInterval(timer);
+    },
+  };
 }
 
 /** Report a consumer's own lag (records behind the high watermark, summed over its partitions). */

@@ -157,11 +157,19 @@ export const restartsTotal = new Counter({
 });
 
 // ---------- consumers ----------
+/** What consumerLag awaits at scrape time (the lag poller of src/metrics/lag.ts: asks the broker then). */
+let lagSource: (() => Promise<void>) | null = null;
+export const setLagSource = (fn: (() => Promise<void>) | null): void => {
+  lagSource = fn;
+};
 export const consumerLag = new Gauge({
   name: 'emostream_consumer_lag_records',
   help: 'Records behind the end of the input topic, by consumer (main-publisher | kafka-streams); on emoji-events a packed record carries many events',
   labelNames: ['consumer'] as const,
   registers,
+  async collect() {
+    if (lagSource) await lagSource();
+  },
 });
 
 // ---------- Spark job, from its StreamingQueryListener reports on emoji-metrics ----------
