@@ -205,11 +205,16 @@ const EnvSchema = z.object({
 
   // supervision of the platform's parts (broker child, Spark job, Kafka Streams, window consumer): a part
   // that dies is restarted after SUPERVISE_BACKOFF_MS, doubling per failure up to the max; more than
-  // SUPERVISE_MAX_RESTARTS failures within SUPERVISE_PERIOD_MS → given up on (reported, not restarted)
+  // SUPERVISE_MAX_RESTARTS failures within SUPERVISE_PERIOD_MS → given up on (reported, not restarted).
+  // A failure that says Kafka is unreachable does not count: the part is retried, the delay doubling up to
+  // SUPERVISE_WAIT_MAX_MS, until Kafka is back. An instance that ran SUPERVISE_HEALTHY_MS before it failed
+  // forgets the failures before it.
   SUPERVISE_BACKOFF_MS: int(1_000, 1),
   SUPERVISE_BACKOFF_MAX_MS: int(30_000, 1),
   SUPERVISE_MAX_RESTARTS: int(5, 0),
   SUPERVISE_PERIOD_MS: int(300_000, 1000),
+  SUPERVISE_WAIT_MAX_MS: int(5_000, 1),
+  SUPERVISE_HEALTHY_MS: int(60_000, 1),
   // the Spark query counts as stuck (not ready in /status) after this many trigger intervals without a progress
   // or idle report (a quiet query reports itself idle every 10 s)
   SPARK_STUCK_TRIGGERS: int(120, 2),
@@ -388,7 +393,7 @@ export interface Config {
     /** absolute path of the checkpoint folder */
     checkpointDir: string;
   };
-  supervision: { initialBackoffMs: number; maxBackoffMs: number; maxRestarts: number; periodMs: number };
+  supervision: { initialBackoffMs: number; maxBackoffMs: number; maxRestarts: number; periodMs: number; waitMaxMs: number; healthyAfterMs: number };
   faultInjection: boolean;
   security: {
     /** Bearer token of the operational routes; null: open on a loopback HOST, refused elsewhere. */
@@ -711,6 +716,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       maxBackoffMs: e.SUPERVISE_BACKOFF_MAX_MS,
       maxRestarts: e.SUPERVISE_MAX_RESTARTS,
       periodMs: e.SUPERVISE_PERIOD_MS,
+      waitMaxMs: e.SUPERVISE_WAIT_MAX_MS,
+      healthyAfterMs: e.SUPERVISE_HEALTHY_MS,
     },
     faultInjection: e.FAULT_INJECTION,
     security: { adminToken: e.ADMIN_TOKEN ?? null, auth: e.AUTH, jwtSecret: e.JWT_SECRET ?? null, jwtAlg: e.JWT_ALG, apiKeys, corsOrigins },

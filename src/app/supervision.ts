@@ -17,12 +17,17 @@ export function supervisorDeps(config: Config, part: PartName, log: Logger): Sup
     policy: config.supervision,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
     onRestart: () => restartsTotal.inc({ part }),
+    // the broker child IS the dependency: its own failures are crashes (the default classifier would read a
+    // start that timed out reaching its port as "Kafka unreachable" and retry it for ever)
+    ...(part === 'kafka-broker' ? { dependencyOf: () => null } : {}),
   };
 }
 
 /** A supervised part as a /status entry; `detail` adds what the part itself knows (e.g. Spark's progress). */
+/** A part retried while a dependency is away says so: `waitingFor` (public) and "waiting for kafka" in its detail. */
 export function partReadiness(s: PartStatus, ok: boolean, detail?: string): Readiness {
   const phase = s.phase;
-  const why = phase === 'running' ? detail : `${phase}${s.lastFailure ? `: ${s.lastFailure}` : ''}`;
-  return { name: s.part, ok: ok && phase === 'running', detail: why, phase, restarts: s.restarts };
+  const waiting = s.waitingFor ? ` (waiting for ${s.waitingFor})` : '';
+  const why = phase === 'running' ? detail : `${phase}${waiting}${s.lastFailure ? `: ${s.lastFailure}` : ''}`;
+  return { name: s.part, ok: ok && phase === 'running', detail: why, phase, restarts: s.restarts, ...(s.waitingFor ? { waitingFor: s.waitingFor } : {}) };
 }

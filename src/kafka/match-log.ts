@@ -9,11 +9,12 @@ import { hostname } from 'node:os';
 import type { Kafka } from 'kafkajs';
 import { parseMatchRecord, type MatchRecord } from '../matches/registry.ts';
 import type { MatchLogWriter } from '../matches/service.ts';
+import { consumerDeath } from './consumer-death.ts';
 
 export interface MatchLog extends MatchLogWriter {
   /** Records read that were not lifecycle records (skipped). */
   readonly invalid: () => number;
-  /** Resolves (with why) when the consumer stops on its own: a crash kafkajs does not restart itself. */
+  /** Resolves (with why) when the consumer stops on its own (a crash: ./consumer-death.ts); the dead one is released. */
   readonly died: Promise<string>;
   stop(): Promise<void>;
 }
@@ -52,14 +53,15 @@ export async function startMatchLog(o: {
   let invalid = 0;
   const consumer = o.kafka.consumer({ groupId: `emostream-matches-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`, maxWaitTimeInMs: o.maxWaitMs ?? 250, allowAutoTopicCreation: false });
   let stopped = false;
-  let markDied!: (reason: string) => void;
-  const died = new Promise<string>((r) => (markDied = r));
-  consumer.on(consumer.events.CRASH, (e) => {
-    log(`match log consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
-    if (!e.payload.restart) markDied(`crashed: ${String(e.payload.error)}`);
-  });
-  consumer.on(consumer.events.STOP, () => {
-    if (!stopped) markDied('stopped on its own');
+  consumer.on(consumer.events.CRASH, (e) => log(`match log consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`));
+  // a crash (or a stop not asked for) is the end of this instance: the supervisor starts a new one
+  const died = consumerDeath(consumer, {
+    stoppedByUs: () => stopped,
+    release: async () => {
+      stopped = true;
+      await consumer.disconnect().catch(() => {});
+      await producer.disconnect().catch(() => {});
+    },
   });
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });

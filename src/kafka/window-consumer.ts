@@ -5,13 +5,14 @@
 // consumer of the same group that rejoins (after a broker restart) or is restarted by the supervisor (same
 // group id) resumes where it was: windows written in the gap still reach the viewers and the replay history
 // (the broadcast drops a window id it has seen). Bad records are counted and skipped, never crash it.
-// `died` resolves when the consumer stops on its own (a crash kafkajs does not restart itself).
+// `died` resolves when the consumer stops on its own (a crash: ./consumer-death.ts); the dead one is released.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
 import { parseWindowRecord, type WindowRecord } from '../domain/window.ts';
 import { observeConsumerLag } from '../metrics/lag.ts';
 import { kafkaErrors } from '../metrics/registry.ts';
+import { consumerDeath } from './consumer-death.ts';
 
 export interface WindowConsumerStats {
   received: number;
@@ -23,7 +24,7 @@ export interface WindowConsumerStats {
 export interface WindowConsumer {
   readonly groupId: string;
   readonly stats: WindowConsumerStats;
-  /** Resolves with the reason when the consumer stopped on its own (not through stop()). */
+  /** Resolves with the reason when the consumer stopped on its own (not through stop()): the crash's error. */
   readonly died: Promise<string>;
   stop(): Promise<void>;
 }
@@ -73,16 +74,14 @@ export async function startWindowConsumer<T = WindowRecord>(o: WindowConsumerOpt
   const ready = new Promise<void>((r) => (markReady = r));
   const offFetch = consumer.on(consumer.events.FETCH, () => markReady());
   let stopped = false;
-  let markDied!: (reason: string) => void;
-  const died = new Promise<string>((r) => (markDied = r));
   consumer.on(consumer.events.CRASH, (e) => {
     kafkaErrors.inc({ component: 'publisher', kind: 'crash' });
     log(`window consumer crashed: ${String(e.payload.error)} (restart: ${e.payload.restart})`);
-    // kafkajs restarts itself after a retriable error; otherwise the consumer is dead
-    if (!e.payload.restart) markDied(`crashed: ${String(e.payload.error)}`);
   });
-  consumer.on(consumer.events.STOP, () => {
-    if (!stopped) markDied('stopped on its own');
+  // a crash (or a stop not asked for) is the end of this consumer: the supervisor starts a new one
+  const died = consumerDeath(consumer, {
+    stoppedByUs: () => stopped,
+    release: () => ((stopped = true), consumer.disconnect()),
   });
   observeConsumerLag(consumer, o.lagName ?? 'main-publisher'); // emostream_consumer_lag_records (src/metrics)
 

@@ -9,6 +9,11 @@ export interface Readiness {
   phase?: string;
   /** Supervised parts: restarts since the platform started. */
   restarts?: number;
+  /**
+   * Supervised parts, only while restarting or starting after a failure that said a dependency is
+   * unreachable: that dependency (`kafka`). The part is retried until it is back (no give-up).
+   */
+  waitingFor?: string;
 }
 
 /** One readiness source; it may report several named results (the ingest service reports kafka + ingest). */

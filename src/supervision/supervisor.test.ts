@@ -1,8 +1,9 @@
+import { KafkaJSConnectionError, KafkaJSNonRetriableError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { RestartPolicy } from './policy.ts';
 import { supervise, type Supervisable } from './supervisor.ts';
 
-const policy: RestartPolicy = { initialBackoffMs: 100, maxBackoffMs: 400, maxRestarts: 3, periodMs: 10_000 };
+const policy: RestartPolicy = { initialBackoffMs: 100, maxBackoffMs: 400, maxRestarts: 3, periodMs: 10_000, waitMaxMs: 250, healthyAfterMs: 600_000 };
 
 /** A fake clock with timers that fire only when the test advances time. */
 function fakeTime() {
@@ -42,11 +43,12 @@ const flush = async () => {
 function fakePart() {
   const instances: { id: number; die: (reason: string) => void; stopped: boolean }[] = [];
   let failStarts = 0;
+  let startError = () => new Error('cannot start');
   const part: Supervisable<(typeof instances)[number]> = {
     async start() {
       if (failStarts > 0) {
         failStarts--;
-        throw new Error('cannot start');
+        throw startError();
       }
       let die!: (r: string) => void;
       const died = new Promise<string>((r) => (die = r));
@@ -59,7 +61,14 @@ function fakePart() {
       h.stopped = true;
     },
   };
-  return { part, instances, failNextStarts: (n: number) => (failStarts = n) };
+  return {
+    part,
+    instances,
+    failNextStarts: (n: number, err?: () => Error) => {
+      failStarts = n;
+      if (err) startError = err;
+    },
+  };
 }
 
 describe('supervise', () => {
@@ -166,5 +175,99 @@ describe('supervise', () => {
     await expect(s.started).rejects.toThrow('cannot start');
     await flush();
     expect(s.status()).toMatchObject({ phase: 'failed', lastFailure: 'start failed: cannot start' });
+  });
+
+  // what kafkajs' consumer.connect() rejects with while the broker is away (seen in the platform's log)
+  const refused = () => new KafkaJSNonRetriableError(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:29802'));
+
+  it('a part whose dependency is away is retried past the budget, says what it waits for, and runs again once it is back', async () => {
+    const time = fakeTime();
+    const { part, instances, failNextStarts } = fakePart();
+    const gaveUp: string[] = [];
+    const logged: string[] = [];
+    const log = { info: (m: string) => logged.push(m), warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
+    const s = supervise('window-consumer', part, { policy, ...time, log, onGiveUp: (r) => gaveUp.push(r) });
+    await s.started;
+    // the broker goes away: the consumer stops with kafkajs' error, then 20 restarts fail to connect
+    failNextStarts(20, refused);
+    instances[0]!.die('crashed: KafkaJSNumberOfRetriesExceeded: Connection error: connect ECONNREFUSED 127.0.0.1:29802');
+    await flush();
+    expect(s.status()).toMatchObject({ phase: 'restarting', waitingFor: 'kafka', nextRestartAt: time.now() + 100 });
+    const delays: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      delays.push(s.status().nextRestartAt! - time.now());
+      await time.advance(delays.at(-1)!);
+      if (i < 20) expect(s.status()).toMatchObject({ phase: 'restarting', waitingFor: 'kafka', lastFailure: 'restart failed: Connection error: connect ECONNREFUSED 127.0.0.1:29802' });
+    }
+    // doubling from the initial backoff up to waitMaxMs, never given up on (the budget is 3 restarts)
+    expect(delays.slice(0, 4)).toEqual([100, 200, 250, 250]);
+    expect(delays.slice(4).every((d) => d === 250)).toBe(true);
+    expect(gaveUp).toEqual([]);
+    // the 21st start succeeds: running, nothing waited for any more
+    expect(s.status().phase).toBe('running');
+    expect(s.status().waitingFor).toBeUndefined();
+    expect(s.current()).toBe(instances[1]);
+    expect(s.status().restarts).toBe(21);
+    expect(logged.at(-1)).toMatch(/restarted in .*kafka is back/);
+    // and the crash budget is untouched: 3 crashes are still restarted
+    for (let i = 0; i < 3; i++) {
+      instances.at(-1)!.die('crash');
+      await flush();
+      expect(s.status()).toMatchObject({ phase: 'restarting' });
+      expect(s.status().waitingFor).toBeUndefined();
+      await time.advance(s.status().nextRestartAt! - time.now());
+    }
+    expect(s.status().phase).toBe('running');
+  });
+
+  it('a crash loop is still given up on, also between failures that waited for the dependency', async () => {
+    const time = fakeTime();
+    const { part, instances, failNextStarts } = fakePart();
+    const s = supervise('match-log', part, { policy, ...time });
+    await s.started;
+    for (let i = 0; i < 3; i++) {
+      failNextStarts(2, refused); // two restarts wait for Kafka, the third starts and crashes on its own
+      instances.at(-1)!.die('TypeError: cannot read properties of undefined');
+      await flush();
+      for (let j = 0; j < 3; j++) await time.advance(s.status().nextRestartAt! - time.now());
+      expect(s.status().phase).toBe('running');
+    }
+    instances.at(-1)!.die('TypeError: cannot read properties of undefined'); // the 4th crash inside 10 s
+    await flush();
+    expect(s.status()).toMatchObject({ phase: 'failed', lastFailure: 'died: TypeError: cannot read properties of undefined' });
+    expect(time.pending()).toBe(0);
+  });
+
+  it('an instance that ran healthily for healthyAfterMs forgets the crashes before it', async () => {
+    const time = fakeTime();
+    const { part, instances } = fakePart();
+    const s = supervise('spark', part, { policy: { ...policy, healthyAfterMs: 5000, periodMs: 60_000 }, ...time });
+    await s.started;
+    for (let i = 0; i < 3; i++) {
+      instances.at(-1)!.die('exited (1)');
+      await flush();
+      await time.advance(s.status().nextRestartAt! - time.now());
+    }
+    await time.advance(5000); // a healthy run
+    instances.at(-1)!.die('exited (1)'); // the 4th crash inside the period: restarted, the count starts afresh
+    await flush();
+    expect(s.status()).toMatchObject({ phase: 'restarting', nextRestartAt: time.now() + 100 });
+    await time.advance(100);
+    await time.advance(4999); // not healthy long enough this time
+    instances.at(-1)!.die('exited (1)');
+    await flush();
+    expect(s.status()).toMatchObject({ phase: 'restarting', nextRestartAt: time.now() + 200 });
+  });
+
+  it('the kafka-broker part can opt out: its own failures are crashes whatever they say', async () => {
+    const time = fakeTime();
+    const { part, instances, failNextStarts } = fakePart();
+    const s = supervise('kafka-broker', part, { policy, ...time, dependencyOf: () => null });
+    await s.started;
+    failNextStarts(10, refused);
+    instances[0]!.die('exited (SIGKILL)');
+    await flush();
+    for (let i = 0; i < 3; i++) await time.advance(s.status().nextRestartAt! - time.now());
+    expect(s.status()).toMatchObject({ phase: 'failed' });
   });
 });

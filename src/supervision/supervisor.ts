@@ -1,8 +1,11 @@
 // Supervision of one part (the broker child, the Spark job, the Kafka Streams client, the window consumer):
 // start it, watch for it dying on its own, and restart it after the policy's backoff until the failure
-// budget (./policy.ts) is spent; then give up, log it, and report `failed` in the part's status. Every
+// budget (./policy.ts) is spent; then give up, log it, and report `failed` in the part's status. A failure
+// that says a dependency is away (./causes.ts: Kafka unreachable) does not spend the budget: the part is
+// retried until the dependency is back, and its status says what it waits for (`waitingFor`). Every
 // restart is logged and counted (the `onRestart` hook feeds /metrics' restarts_total{part}). The clock and
 // the timers are injected, so the tests drive a supervisor without sleeping.
+import { unreachableDependency } from './causes.ts';
 import { initialRestartState, onFailure, type RestartPolicy, type RestartState } from './policy.ts';
 
 export type PartPhase = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
@@ -18,6 +21,11 @@ export interface PartStatus {
   lastFailure?: string;
   /** When the pending restart is due (phase `restarting`). */
   nextRestartAt?: number;
+  /**
+   * The dependency the part waits for (phases `restarting` and `starting`): its last failure said this
+   * dependency is unreachable, so it is retried until it is back, without spending the restart budget.
+   */
+  waitingFor?: string;
 }
 
 /** How to run one part. `died` resolves (with a reason) when a running instance dies on its own. */
@@ -39,6 +47,11 @@ export interface SupervisorDeps {
   onGiveUp?: (reason: string) => void;
   /** Called after every successful (re)start with the new instance. */
   onStarted?: (h: unknown, restart: boolean) => void;
+  /**
+   * The dependency a failure (a start's rejection, or the text `died` resolved with) says is away, or null for
+   * a crash of the part itself. Default: ./causes.ts' Kafka classification.
+   */
+  dependencyOf?: (failure: unknown) => string | null;
 }
 
 export interface Supervised<H> {
@@ -59,6 +72,7 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
   const setTimer = deps.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms).unref());
   const clearTimer = deps.clearTimer ?? ((t: unknown) => clearTimeout(t as NodeJS.Timeout));
   const log = deps.log ?? { info() {}, warn() {}, error() {} };
+  const dependencyOf = deps.dependencyOf ?? unreachableDependency;
 
   let budget: RestartState = initialRestartState;
   let status: PartStatus = { part: name, phase: 'starting', restarts: 0, since: now() };
@@ -74,16 +88,19 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
     status = { part: name, phase, restarts: status.restarts, since: now(), lastFailure: status.lastFailure, ...extra };
   };
 
-  const watch = (h: H, gen: number) => {
+  const watch = (h: H, gen: number, startedAt: number) => {
+    const ranMs = () => now() - startedAt;
     part.died(h).then(
-      (reason) => gen === generation && !stopping && failed(`died: ${reason}`),
-      (err) => gen === generation && !stopping && failed(`died: ${message(err)}`),
+      (reason) => gen === generation && !stopping && failed(`died: ${reason}`, reason, ranMs()),
+      (err) => gen === generation && !stopping && failed(`died: ${message(err)}`, err, ranMs()),
     );
   };
 
-  const failed = (reason: string) => {
+  /** An instance died (`ranMs` after its start) or a start failed (no `ranMs`); `cause` is classified. */
+  const failed = (reason: string, cause: unknown, ranMs?: number) => {
     handle = null;
-    const { state, decision } = onFailure(budget, deps.policy, now());
+    const dependency = dependencyOf(cause);
+    const { state, decision } = onFailure(budget, deps.policy, now(), { ranMs, dependency });
     budget = state;
     if (decision.action === 'give_up') {
       enter('failed', { lastFailure: reason });
@@ -91,8 +108,15 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
       deps.onGiveUp?.(decision.reason);
       return;
     }
-    enter('restarting', { lastFailure: reason, nextRestartAt: now() + decision.delayMs });
-    log.warn(`${name} ${reason}; restart ${decision.attempt} in ${decision.delayMs} ms`);
+    const waitingFor = decision.waitingFor;
+    enter('restarting', { lastFailure: reason, nextRestartAt: now() + decision.delayMs, ...(waitingFor ? { waitingFor } : {}) });
+    if (!waitingFor) log.warn(`${name} ${reason}; restart ${decision.attempt} in ${decision.delayMs} ms`);
+    else {
+      // the first retry says it once; later ones (every few seconds for as long as the outage lasts) quietly
+      const m = `${name} ${reason}; ${waitingFor} unreachable: retry ${decision.attempt} in ${decision.delayMs} ms (until ${waitingFor} is back; not counted against the restart budget)`;
+      if (decision.attempt === 1) log.warn(m);
+      else log.info(m);
+    }
     timer = setTimer(() => {
       timer = null;
       inFlight = restart(decision.attempt);
@@ -102,7 +126,7 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
   const restart = async (attempt: number) => {
     if (stopping) return;
     status = { ...status, restarts: status.restarts + 1 };
-    enter('starting');
+    enter('starting', status.waitingFor ? { waitingFor: status.waitingFor } : {});
     deps.onRestart?.(attempt);
     const gen = ++generation;
     const t0 = now();
@@ -110,7 +134,7 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
     try {
       h = await part.start();
     } catch (err) {
-      if (!stopping && gen === generation) failed(`restart failed: ${message(err)}`);
+      if (!stopping && gen === generation) failed(`restart failed: ${message(err)}`, err);
       return;
     }
     if (stopping) {
@@ -118,10 +142,11 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
       return;
     }
     handle = h;
+    const waited = status.waitingFor;
     enter('running');
-    log.info(`${name} restarted in ${now() - t0} ms (restart ${status.restarts})`);
+    log.info(`${name} restarted in ${now() - t0} ms (restart ${status.restarts}${waited ? `; ${waited} is back` : ''})`);
     deps.onStarted?.(h, true);
-    watch(h, gen);
+    watch(h, gen, now());
   };
 
   const first = (async () => {
@@ -134,7 +159,7 @@ export function supervise<H>(name: string, part: Supervisable<H>, deps: Supervis
     handle = h;
     enter('running');
     deps.onStarted?.(h, false);
-    watch(h, gen);
+    watch(h, gen, now());
     return h;
   })();
   inFlight = first;
