@@ -11,6 +11,7 @@
 // SPARK_ENABLED=false, STREAMS_ENABLED=false unless set. Add `node --cpu-prof` to profile it.
 // BENCH_KAFKAJS_GROUPING=original keeps kafkajs' own per-partition grouping (the A/B of src/kafka/kafkajs-grouping.ts).
 // BENCH_KAFKAJS_RECORD=original keeps kafkajs' own record encoder, CRC-32C and murmur2 (the A/B of src/kafka/kafkajs-record.ts).
+// BENCH_KAFKAJS_PRODUCE=original keeps kafkajs' own produce request encoder and request frame (the A/B of src/kafka/kafkajs-produce.ts).
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +52,12 @@ if (mode === 'noop') {
     createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/record/v0/index.js');
     createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C/index.js');
     createRequire(import.meta.url)('kafkajs/src/producer/partitioners/default/murmur2.js');
+  }
+  // A/B of src/kafka/kafkajs-produce.ts: kafkajs' own produce request and request frame in the require cache first
+  if (process.env.BENCH_KAFKAJS_PRODUCE === 'original') {
+    await import('../../src/kafka/kafkajs-record.ts'); // ours still: only the produce request and frame are kafkajs' own
+    createRequire(import.meta.url)('kafkajs/src/protocol/request.js');
+    createRequire(import.meta.url)('kafkajs/src/protocol/requests/produce/v3/request.js');
   }
   const { loadConfig } = await import('../../src/config.ts');
   const { startPlatform } = await import('../../src/app/platform.ts');

@@ -3,6 +3,7 @@
 import './kafkajs-grouping.ts'; // first: replaces kafkajs' quadratic per-partition grouping before kafkajs loads
 import './kafkajs-idle.ts'; // kafkajs' 1 ms pending-request check loop on every idle connection, fixed
 import './kafkajs-record.ts'; // kafkajs' record encoder and batch CRC-32C, the same bytes without a Buffer per varint
+import './kafkajs-produce.ts'; // kafkajs' produce request and request frame, the same bytes in one Buffer
 import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
 
 // kafkajs's ConfigResourceTypes.TOPIC. Its CommonJS index builds module.exports in a way Node's ESM loader

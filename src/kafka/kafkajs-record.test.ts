@@ -1,20 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createKafka } from './client.ts';
+import { originalModule } from './kafkajs-preload.ts';
 import { crc32c, encodeRecord, kafkajsRecordFast, KAFKAJS_CRC32C_MODULE, KAFKAJS_MURMUR2_MODULE, KAFKAJS_RECORD_MODULE, murmur2, type RecordArgs } from './kafkajs-record.ts';
 
 const require = createRequire(import.meta.url);
 
-/** kafkajs' own module, compiled from its file (the require cache holds ours under that name). */
-function original<T>(path: string): T {
-  const m = new Module(path) as Module & { _compile(src: string, file: string): void; paths: string[] };
-  m.filename = path;
-  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(dirname(path));
-  m._compile(readFileSync(path, 'utf8'), path);
-  return m.exports as T;
-}
+const original = originalModule;
 const kafkajsRecord = original<(a: RecordArgs) => { buffer: Buffer }>(KAFKAJS_RECORD_MODULE);
 const kafkajsCrc = original<(b: Buffer) => number>(KAFKAJS_CRC32C_MODULE);
 const kafkajsMurmur2 = original<(k: string | Buffer) => number>(KAFKAJS_MURMUR2_MODULE);

@@ -27,7 +27,7 @@ const readersLoadedFirst = [
   'src/producer/partitioners/default/index.js',
 ].some((rel) => isLoaded(kafkajsFile(rel)));
 
-type Bytes = string | Buffer | null | undefined;
+export type Bytes = string | Buffer | null | undefined;
 export interface RecordArgs {
   offsetDelta?: number;
   timestampDelta?: number;
@@ -89,8 +89,22 @@ function headerPairs(headers: NonNullable<RecordArgs['headers']>): readonly [str
   return pairs ?? NO_PAIRS; // the ingest path's records have none: no arrays per record
 }
 
-export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordArgs): EncodedRecord {
-  const pairs = headerPairs(headers);
+/** A record's sizes, computed once: what writeRecord writes and how long it is (`total`, its length prefix included). */
+export interface RecordLayout {
+  total: number;
+  body: number;
+  ts: number;
+  od: number;
+  key: Bytes;
+  keyLen: number;
+  value: Bytes;
+  valueLen: number;
+  pairs: readonly [string, Bytes][];
+  pairLens: readonly number[];
+}
+
+export function recordLayout(key: Bytes, value: Bytes, headers: RecordArgs['headers'] = {}, offsetDelta = 0, timestampDelta = 0): RecordLayout {
+  const pairs = headers ? headerPairs(headers) : NO_PAIRS;
   const ts = zigZag64(Number(timestampDelta));
   const od = zigZag32(offsetDelta);
   const keyLen = lengthOf(key);
@@ -99,21 +113,32 @@ export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, 
   // each header's key and value lengths, in order
   const pairLens = pairs.length === 0 ? NO_LENS : pairs.flatMap(([k, v]) => [byteLength(k), lengthOf(v)]);
   for (const len of pairLens) body += sizeOfField(len);
-  const total = sizeOfUVarInt(zigZag32(body)) + body;
-  const buf = Buffer.allocUnsafe(total);
-  let at = writeUVarInt(buf, 0, zigZag32(body));
+  return { total: sizeOfUVarInt(zigZag32(body)) + body, body, ts, od, key, keyLen, value, valueLen, pairs, pairLens };
+}
+
+/** Writes a record at `at` (l.total bytes); returns the offset after it. */
+export function writeRecord(buf: Buffer, at: number, l: RecordLayout): number {
+  const end = at + l.total;
+  at = writeUVarInt(buf, at, zigZag32(l.body));
   buf[at++] = 0; // attributes: none used
-  at = writeUVarInt(buf, at, ts);
-  at = writeUVarInt(buf, at, od);
-  at = writeField(buf, at, key, keyLen);
-  at = writeField(buf, at, value, valueLen);
-  at = writeUVarInt(buf, at, zigZag32(pairs.length));
-  for (let i = 0; i < pairs.length; i++) {
-    at = writeField(buf, at, pairs[i]![0], pairLens[2 * i]!);
-    at = writeField(buf, at, pairs[i]![1], pairLens[2 * i + 1]!);
+  at = writeUVarInt(buf, at, l.ts);
+  at = writeUVarInt(buf, at, l.od);
+  at = writeField(buf, at, l.key, l.keyLen);
+  at = writeField(buf, at, l.value, l.valueLen);
+  at = writeUVarInt(buf, at, zigZag32(l.pairs.length));
+  for (let i = 0; i < l.pairs.length; i++) {
+    at = writeField(buf, at, l.pairs[i]![0], l.pairLens[2 * i]!);
+    at = writeField(buf, at, l.pairs[i]![1], l.pairLens[2 * i + 1]!);
   }
-  if (at !== total) throw new Error(`kafkajs-record: encoded ${at} bytes of ${total}`);
-  return { buf, buffer: buf, offset: total };
+  if (at !== end) throw new Error(`kafkajs-record: encoded ${at} bytes of ${end}`);
+  return at;
+}
+
+export function encodeRecord({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }: RecordArgs): EncodedRecord {
+  const l = recordLayout(key, value, headers, offsetDelta, timestampDelta);
+  const buf = Buffer.allocUnsafe(l.total);
+  writeRecord(buf, 0, l);
+  return { buf, buffer: buf, offset: l.total };
 }
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82f63b78), eight bytes a step.
