@@ -173,9 +173,11 @@ public final class Job {
             // commit logs and the state files are written every micro-batch, and the checksummed file system
             // doubles the files created and renamed (about half of walCommit/commitOffsets, see README). Files
             // still appear by atomic rename; other schemes (hdfs:, s3a:) are not affected. The FileSystem must stay
-            // a LocalFileSystem for the RocksDB state store (NoCrcLocalFileSystem).
+            // a LocalFileSystem for the RocksDB state store (NoCrcLocalFileSystem). Both also start no process per file:
+            // without Hadoop's native library its local file system ran chmod for each file created and readlink for each
+            // rename (FileContext), ~10 forks of this JVM per micro-batch (NoForkRawLocalFileSystem, see README).
             .setIfMissing("spark.hadoop.fs.file.impl", NoCrcLocalFileSystem.class.getName())
-            .setIfMissing("spark.hadoop.fs.AbstractFileSystem.file.impl", "org.apache.hadoop.fs.local.RawLocalFs")
+            .setIfMissing("spark.hadoop.fs.AbstractFileSystem.file.impl", NoForkLocalFs.class.getName())
             .set("spark.ui.enabled", String.valueOf(c.uiPort() > 0));
         if (c.uiPort() > 0) conf.set("spark.ui.port", String.valueOf(c.uiPort()));
         if (conf.get("spark.master").startsWith("local")) {
