@@ -213,6 +213,8 @@ public final class Job {
             .option("kafka.bootstrap.servers", c.brokers())
             .option("subscribe", c.eventsTopic())
             .option("kafka.isolation.level", "read_committed")
+            // the ListOffsets requests Spark sends after each poll must not queue behind a fetch parked at the broker
+            .option("kafka.fetch.max.wait.ms", String.valueOf(c.sourceFetchMaxWaitMs()))
             // first run only; afterwards the checkpoint's offsets win
             .option("startingOffsets", from != null ? from : c.startingOffsets())
             // retention may delete unread records while the job is down: carry on rather than fail

@@ -39,13 +39,22 @@ public record JobConfig(
         /** > 0 → exit when that process is gone (the Node parent that spawned this JVM died without stopping it). */
         long parentPid,
         /** How long an instance's ticks may lag the newest time seen and still hold windows ({@link WindowCloser}); 0 → ticks close no window early. */
-        long tickLivenessMs) {
+        long tickLivenessMs,
+        /** The Kafka source's fetch.max.wait.ms in the tasks (see {@link #DEFAULT_SOURCE_FETCH_MAX_WAIT_MS}). */
+        long sourceFetchMaxWaitMs) {
 
     public static final String DEFAULT_MASTER = "local[2]";
     /** See README "Spark job": trigger + watermark + ~2 batch durations ≈ window end → record latency. */
     public static final long DEFAULT_TRIGGER_MS = 250;
     public static final long DEFAULT_WATERMARK_MS = 500;
     public static final long DEFAULT_TICK_LIVENESS_MS = 5000;
+    /**
+     * The Kafka source's consumers in the tasks: how long the broker may hold a fetch that finds no new records. Spark's
+     * reader follows each poll with two ListOffsets requests (the partition's earliest and latest offsets), and the
+     * consumer sends its next fetch when a poll returns: the broker answers a connection's requests one at a time, so
+     * with Kafka's 500 ms those ListOffsets waited for the partition's next produce (see README).
+     */
+    public static final long DEFAULT_SOURCE_FETCH_MAX_WAIT_MS = 0;
 
     public Aggregations.Settings settings() {
         return new Aggregations.Settings(windowMs, watermarkMs, scaleFactor, dedupRetentionMs, mood);
@@ -95,7 +104,8 @@ public record JobConfig(
             num(get.apply("max-offsets-per-trigger", "0"), "max-offsets-per-trigger", 0),
             get.apply("app-name", "emostream-spark"),
             num(get.apply("parent-pid", "0"), "parent-pid", 0),
-            num(get.apply("tick-liveness-ms", String.valueOf(DEFAULT_TICK_LIVENESS_MS)), "tick-liveness-ms", 0));
+            num(get.apply("tick-liveness-ms", String.valueOf(DEFAULT_TICK_LIVENESS_MS)), "tick-liveness-ms", 0),
+            num(get.apply("source-fetch-max-wait-ms", String.valueOf(DEFAULT_SOURCE_FETCH_MAX_WAIT_MS)), "source-fetch-max-wait-ms", 0));
         if (!m.isEmpty()) throw new IllegalArgumentException("unknown option(s): " + m.keySet() + "; known: " + known.keySet());
         return c;
     }

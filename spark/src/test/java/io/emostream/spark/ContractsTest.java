@@ -119,6 +119,9 @@ public class ContractsTest {
         assertEquals(Aggregations.Settings.DEFAULT_DEDUP_RETENTION_MS, c.dedupRetentionMs());
         assertEquals(Mood.defaults(), c.mood());
         assertEquals(1, JobConfig.parse(new String[] {"--brokers", "b", "--mood", "🔥:0.5:1:hype"}).settings().mood().table().size());
+        // the Kafka source's fetches are answered at once (see JobConfig.DEFAULT_SOURCE_FETCH_MAX_WAIT_MS)
+        assertEquals(0, c.sourceFetchMaxWaitMs());
+        assertEquals(250, JobConfig.parse(new String[] {"--brokers", "b", "--source-fetch-max-wait-ms=250"}).sourceFetchMaxWaitMs());
     }
 
     @Test(expected = IllegalArgumentException.class)
