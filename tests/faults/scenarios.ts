@@ -142,6 +142,34 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'broker-outage',
+    what: 'kill -9 of the broker, its restart frozen 60 s: Kafka away ~75-90 s, longer than the restart budget',
+    fast: false,
+    async fault(ctx) {
+      // The platform restarts its broker 1 s after the kill; freezing the new JVM (SIGSTOP, before it listens)
+      // keeps Kafka away with nothing on its port (connection refused, as a broker host that is down), and the
+      // broker's own supervisor waits for it (its start allows 90 s) instead of counting a failure. Meanwhile the
+      // API's consumers fail every few seconds: with SUPERVISE_MAX_RESTARTS 5 (backoff 1-30 s) they used to be
+      // given up on for good after ~31 s.
+      const old = ctx.p.brokerPid();
+      signal(old, 'SIGKILL', 'broker');
+      const deadline = Date.now() + 30_000;
+      let pid = ctx.p.brokerPid();
+      while ((pid === null || pid === old) && Date.now() < deadline) {
+        await sleep(50);
+        pid = ctx.p.brokerPid();
+      }
+      if (pid === null || pid === old) throw new Error('the platform did not start its broker again within 30 s');
+      process.kill(pid, 'SIGSTOP');
+      ctx.log(`broker-outage: restarted broker (pid ${pid}) frozen for 60 s`);
+      try {
+        await sleep(60_000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    },
+  },
+  {
     name: 'api-kill',
     what: 'kill -9 of the API process, then npm start again; client retries failures with the same event_id',
     fast: false,
