@@ -81,6 +81,10 @@ interface Group {
   reject: (err: unknown) => void;
 }
 
+const resolveAll = (groups: readonly Group[]): void => {
+  for (const g of groups) g.resolve();
+};
+
 export class Batcher {
   private readonly o: Required<Omit<BatcherOptions, 'onSendFailure'>> & Pick<BatcherOptions, 'onSendFailure'>;
   private queue: Group[] = [];
@@ -238,7 +242,6 @@ export class Batcher {
         this.counters.sentBatches++;
         this.counters.sentEvents += count;
         if (this.state === 'probing' || this.state === 'down') this.state = 'up';
-        for (const g of groups) g.resolve();
       } else {
         this.counters.failedBatches++;
         this.lastError = err instanceof Error ? err.message : String(err);
@@ -259,7 +262,14 @@ export class Batcher {
         }
       }
       if (this.inFlightBatches === 0) for (const w of this.idleWaiters.splice(0)) w();
+      const before = this.inFlightBatches;
       if (this.state === 'up' || this.state === 'stopped') this.pump();
+      if (err !== null) return;
+      // Acknowledged. When the next batch went out just now, its send (encoding, socket write) is a chain of
+      // microtasks: answer this batch's callers on the next turn, after it, so the broker already has the next
+      // batch while they are answered (their continuations would otherwise run first and delay that write).
+      if (this.inFlightBatches > before) setImmediate(resolveAll, groups);
+      else resolveAll(groups);
     };
     const timeout = setTimeout(
       () => finish(new UnavailableError('kafka_unavailable', `Kafka did not acknowledge within ${this.o.produceTimeoutMs} ms`)),
